@@ -1,0 +1,58 @@
+"""The FastAPI app factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from qazai import __version__
+from qazai.api.envelope import install_error_handlers
+from qazai.api.observability import Metrics, PlatformMiddleware, configure_logging
+from qazai.api.platform import Platform
+from qazai.api.routers import audit, identity, jobs, system
+from qazai.api.wiring import queue_depth_by_state
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(platform: Platform) -> FastAPI:
+    """Build the app around an already-built platform (the caller owns its lifecycle)."""
+    configure_logging(json_lines=platform.settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for start in platform.on_start:
+            start()
+        try:
+            yield
+        finally:
+            for stop in platform.on_stop:
+                stop()
+
+    app = FastAPI(
+        title="QazAI",
+        version=__version__,
+        description="National AI Platform of Kazakhstan: data libraries, privacy engine, AI system registry.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    metrics = Metrics(queue_depth=lambda: queue_depth_by_state(platform))
+    app.state.metrics = metrics
+    install_error_handlers(app)
+    app.include_router(system.router, prefix=API_PREFIX)
+    app.include_router(identity.router, prefix=API_PREFIX)
+    app.include_router(audit.router, prefix=API_PREFIX)
+    app.include_router(jobs.router, prefix=API_PREFIX)
+    app.include_router(system.metrics_router)
+    app.add_middleware(
+        PlatformMiddleware,
+        metrics=metrics,
+        max_body_bytes=platform.settings.request_max_bytes,
+        body_limit_exempt=(f"{API_PREFIX}/uploads",),
+    )
+    return app

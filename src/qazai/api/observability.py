@@ -1,0 +1,241 @@
+"""Request ids, body size limits, JSON access logs and Prometheus metrics, as one ASGI middleware."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from qazai.api.envelope import error_body
+from qazai.core.context import request_id_var
+from qazai.core.ids import new_id
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+access_log = logging.getLogger("qazai.access")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line with the request id, actor and timing when known."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        body: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None) or request_id_var.get()
+        if request_id:
+            body["request_id"] = request_id
+        for key in ("actor", "method", "path", "status", "duration_ms", "bytes"):
+            value = getattr(record, key, None)
+            if value is not None:
+                body[key] = value
+        if record.exc_info:
+            body["exc"] = self.formatException(record.exc_info)
+        return json.dumps(body, ensure_ascii=False)
+
+
+def configure_logging(*, json_lines: bool = True, level: int = logging.INFO) -> None:
+    root = logging.getLogger("qazai")
+    if getattr(root, "_qazai_configured", False):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s %(message)s")
+    )
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+    root._qazai_configured = True  # type: ignore[attr-defined]
+
+
+class Metrics:
+    """A registry per app, so several apps (tests) never clash."""
+
+    def __init__(self, queue_depth: Callable[[], dict[str, int]] | None = None) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "qazai_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "qazai_http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        if queue_depth is not None:
+            self.registry.register(_QueueCollector(queue_depth))
+
+
+class _QueueCollector(Collector):
+    def __init__(self, queue_depth: Callable[[], dict[str, int]]) -> None:
+        self._queue_depth = queue_depth
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily("qazai_jobs", "Jobs in the queue by state", labels=["state"])
+        try:
+            for state, count in sorted(self._queue_depth().items()):
+                gauge.add_metric([state], count)
+        except Exception:
+            logging.getLogger("qazai.metrics").warning("could not read the job queue depth")
+        yield gauge
+
+
+class PlatformMiddleware:
+    """Adds ``X-Request-ID``, refuses oversized bodies with the envelope, logs and measures."""
+
+    def __init__(
+        self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int, body_limit_exempt: tuple[str, ...] = ()
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+        self.body_limit_exempt = body_limit_exempt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else new_id()
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status_holder = {"status": 500, "bytes": 0}  # 500 until a response starts
+        path: str = scope["path"]
+        limited = not path.startswith(self.body_limit_exempt) if self.body_limit_exempt else True
+
+        over_limit = False
+        replaced = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return
+            if over_limit and message["type"] == "http.response.start":
+                # The app saw a failing body read and answered something else: answer 413 instead.
+                replaced = True
+                await self._too_large(send_wrapper_raw)
+                return
+            await send_wrapper_raw(message)
+
+        async def send_wrapper_raw(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            elif message["type"] == "http.response.body":
+                status_holder["bytes"] += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            declared = headers.get(b"content-length")
+            if (
+                limited
+                and declared is not None
+                and declared.isdigit()
+                and int(declared) > self.max_body_bytes
+            ):
+                await self._too_large(send_wrapper)
+                return
+            received = 0
+
+            async def receive_limited() -> Message:
+                nonlocal received, over_limit
+                message = await receive()
+                if message["type"] == "http.request" and limited:
+                    received += len(message.get("body", b""))
+                    if received > self.max_body_bytes:
+                        over_limit = True
+                        raise _BodyTooLarge
+                return message
+
+            try:
+                await self.app(scope, receive_limited, send_wrapper)
+            except _BodyTooLarge:
+                if not replaced:
+                    replaced = True
+                    await self._too_large(send_wrapper_raw)
+            except Exception:
+                # Handled here, inside the request-id context, so the 500 carries the id too.
+                logging.getLogger("qazai.api").exception("unhandled error on %s %s", scope["method"], path)
+                if status_holder["bytes"] == 0 and status_holder["status"] == 500:
+                    body = json.dumps(
+                        error_body(
+                            500,
+                            "internal_error",
+                            "something went wrong on our side; the error was logged with this request id",
+                        )
+                    ).encode()
+                    await send_wrapper(
+                        {
+                            "type": "http.response.start",
+                            "status": 500,
+                            "headers": [
+                                (b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode()),
+                            ],
+                        }
+                    )
+                    await send_wrapper({"type": "http.response.body", "body": body})
+        finally:
+            duration = time.perf_counter() - started
+            route = scope.get("route")
+            route_name = getattr(route, "path", None) or "unmatched"
+            self.metrics.requests.labels(scope["method"], route_name, str(status_holder["status"])).inc()
+            self.metrics.latency.labels(scope["method"], route_name).observe(duration)
+            actor = scope.get("state", {}).get("actor_label")
+            access_log.info(
+                "%s %s %s",
+                scope["method"],
+                path,
+                status_holder["status"],
+                extra={
+                    "request_id": request_id,
+                    "actor": actor,
+                    "method": scope["method"],
+                    "path": path,
+                    "status": status_holder["status"],
+                    "duration_ms": round(duration * 1000, 2),
+                    "bytes": status_holder["bytes"],
+                },
+            )
+            request_id_var.reset(token)
+
+    async def _too_large(self, send: Send) -> None:
+        body = json.dumps(
+            error_body(
+                413, "payload_too_large", f"the request body is larger than {self.max_body_bytes} bytes"
+            )
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTooLarge(Exception):
+    pass

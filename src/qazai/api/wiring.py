@@ -1,0 +1,76 @@
+"""Build the platform from settings: database, object store, job handlers, workers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from qazai.api.platform import Platform
+from qazai.config import Settings
+from qazai.storage.db import Database
+from qazai.storage.jobs import Handler, queue_depth, run_workers, stop_workers
+from qazai.storage.objects import open_object_store
+
+
+def build_platform(settings: Settings, *, start_workers: bool, db: Database | None = None) -> Platform:
+    """Everything wired; migrations applied. With ``start_workers`` the app's lifespan runs
+    ``settings.workers`` in-process job workers."""
+    from qazai.identity.security import configure_password_hashing
+    from qazai.storage.migrate import upgrade_database
+
+    configure_password_hashing(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if db is None:
+        upgrade_database(settings.effective_database_url)
+        db = Database(settings.effective_database_url)
+    platform = Platform(settings=settings, db=db, objects=open_object_store(settings))
+    if start_workers and settings.workers > 0:
+        stop = threading.Event()
+        threads: list[threading.Thread] = []
+
+        def _start() -> None:
+            threads.extend(
+                run_workers(
+                    platform.db,
+                    job_handlers(platform),
+                    settings.workers,
+                    stop,
+                    lease_seconds=settings.job_lease_seconds,
+                )
+            )
+
+        def _stop() -> None:
+            stop_workers(stop, threads)
+
+        platform.on_start.append(_start)
+        platform.on_stop.append(_stop)
+    return platform
+
+
+def queue_depth_by_state(platform: Platform) -> dict[str, int]:
+    with platform.db.uow(read_only=True) as uow:
+        return {state.value: count for state, count in queue_depth(uow.session).items()}
+
+
+def job_handlers(platform: Platform) -> dict[str, Handler]:
+    """Every capability's job handlers, by job kind. Each capability module that runs background
+    work exposes ``job_handlers(platform) -> dict[str, Handler]``; they are collected here."""
+    handlers: dict[str, Handler] = {}
+    for provider in JOB_HANDLER_PROVIDERS:
+        handlers.update(provider(platform))
+    return handlers
+
+
+JOB_HANDLER_PROVIDERS: list[Callable[[Platform], dict[str, Handler]]] = []
+
+
+def run_standalone_workers(platform: Platform, count: int, stop: threading.Event) -> None:
+    """`qazai worker`: ``count`` worker threads in this process until ``stop`` is set."""
+    threads = run_workers(
+        platform.db, job_handlers(platform), count, stop, lease_seconds=platform.settings.job_lease_seconds
+    )
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        stop_workers(stop, threads)

@@ -1,0 +1,1 @@
+"""Catalog: search, metadata exports (Croissant, Frictionless, DCAT), CKAN actions, the query service."""

@@ -1,0 +1,1 @@
+"""The `qazai` command: thin over the service functions, one module per capability."""

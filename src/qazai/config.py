@@ -1,0 +1,114 @@
+"""One Settings object, built once at start and passed down (never read at import time)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from qazai.core.errors import ConfigError
+
+PLACEHOLDER_SECRET = "change-me-insecure-dev-secret"  # noqa: S105 - the placeholder we refuse
+
+
+class Environment(StrEnum):
+    demo = "demo"
+    dev = "dev"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting of the platform. Environment variables use the ``QAZAI_`` prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="QAZAI_", extra="ignore")
+
+    environment: Environment = Environment.dev
+    data_dir: Path = Path(".qazai")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: a SQLite file under data_dir"
+    )
+    object_store_url: str | None = Field(
+        default=None, description="a folder path or s3://bucket/prefix; default: data_dir/objects"
+    )
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    upload_max_bytes: int = 5 * 1024**3
+    request_max_bytes: int = 1024**2
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(default=1, ge=0, description="in-process job workers started by `serve`")
+    job_lease_seconds: int = Field(default=60, ge=1)
+    raw_retention_days: int = Field(default=30, ge=0)
+    session_max_age_seconds: int = 14 * 24 * 3600
+    base_url: str | None = None
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        lax = self.environment in (Environment.demo, Environment.dev, Environment.test)
+        secret = self.secret_key.get_secret_value()
+        if not lax and (secret == PLACEHOLDER_SECRET or len(secret) < 32):
+            raise ValueError(
+                "QAZAI_SECRET_KEY must be set to a random value of 32+ characters outside demo/dev "
+                '(e.g. python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'qazai.db').resolve()}"
+
+    @property
+    def effective_object_store_url(self) -> str:
+        return self.object_store_url or str((self.data_dir / "objects").resolve())
+
+    @property
+    def public_base_url(self) -> str:
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def redacted(self) -> dict[str, Any]:
+        """The effective settings with secrets (and passwords inside URLs) hidden."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                out[name] = "********" if value.get_secret_value() else ""
+            elif isinstance(value, StrEnum):
+                out[name] = value.value
+            elif isinstance(value, Path):
+                out[name] = str(value)
+            else:
+                out[name] = value
+        out["database_url"] = _hide_password(self.effective_database_url)
+        out["object_store_url"] = self.effective_object_store_url
+        return out
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.rsplit("@", maxsplit=1)[-1]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from the environment plus explicit overrides; a bad value is a ConfigError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        raise ConfigError(f"invalid setting {where}: {first.get('msg')}") from None

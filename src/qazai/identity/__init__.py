@@ -1,0 +1,1 @@
+"""Organisations, users, memberships and roles, API tokens, web sessions; who may do what."""

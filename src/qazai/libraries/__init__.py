@@ -1,0 +1,1 @@
+"""Data libraries: readers, schema inference, profiling, the publish pipeline, versions, access grants."""

@@ -1,0 +1,1 @@
+"""Real Kazakh government files for the demo and tests; see README.md here for sources and licences."""

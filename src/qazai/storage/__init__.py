@@ -1,0 +1,1 @@
+"""Metadata database (SQLAlchemy + Alembic), content-addressed object store, durable job queue."""

@@ -1,0 +1,9 @@
+"""All tables, on one metadata object (what Alembic compares against).
+
+One module per capability; importing this package registers every table.
+"""
+
+from qazai.storage.tables import audit, identity, jobs  # noqa: F401 - registers the tables
+from qazai.storage.tables.base import Base
+
+__all__ = ["Base"]

@@ -1,0 +1,1 @@
+"""Server-rendered web portal in Kazakh, Russian and English."""
