@@ -29,15 +29,17 @@ def build_platform(settings: Settings, *, start_workers: bool, db: Database | No
         threads: list[threading.Thread] = []
 
         def _start() -> None:
-            threads.extend(
-                run_workers(
-                    platform.db,
-                    job_handlers(platform),
-                    settings.workers,
-                    stop,
-                    lease_seconds=settings.job_lease_seconds,
+            handlers = job_handlers(platform)
+            if handlers:  # nothing to run until a capability registers job kinds
+                threads.extend(
+                    run_workers(
+                        platform.db,
+                        handlers,
+                        settings.workers,
+                        stop,
+                        lease_seconds=settings.job_lease_seconds,
+                    )
                 )
-            )
 
         def _stop() -> None:
             stop_workers(stop, threads)
