@@ -3,18 +3,36 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_RANDOM_BITS = 80
+_lock = threading.Lock()
+_last_ms = 0
+_last_random = 0
 
 
 def new_id() -> str:
-    """A new ULID-shaped id: 48 bits of milliseconds then 80 random bits, Crockford base32.
+    """A new ULID: 48 bits of milliseconds then 80 random bits, Crockford base32.
 
-    Sorting ids as strings sorts them by creation time (to the millisecond), which keeps keyset
-    pagination and index locality simple on both SQLite and PostgreSQL.
+    Monotonic within a process: ids made in the same millisecond increment the random part, so
+    sorting ids as strings sorts them by creation order. Keyset pagination ("newest first",
+    ``id < cursor``) relies on this.
     """
-    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    global _last_ms, _last_random
+    with _lock:
+        now_ms = int(time.time() * 1000)
+        if now_ms <= _last_ms:
+            now_ms = _last_ms
+            _last_random += 1
+            if _last_random >= 1 << _RANDOM_BITS:  # 2^80 ids in one millisecond: borrow the next one
+                now_ms += 1
+                _last_random = int.from_bytes(os.urandom(10), "big") >> 1
+        else:
+            _last_random = int.from_bytes(os.urandom(10), "big") >> 1
+        _last_ms = now_ms
+        value = (now_ms << _RANDOM_BITS) | _last_random
     chars = []
     for _ in range(26):
         chars.append(_ALPHABET[value & 31])
