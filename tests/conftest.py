@@ -166,6 +166,12 @@ class Person:
 def people(platform: object) -> dict[str, Person]:
     """anonymous is absent; member, producer, org_admin (of org `stat-gov`), operator, regulator,
     outsider (member of another organisation)."""
+    return make_people(platform)
+
+
+def make_people(platform: object) -> dict[str, Person]:
+    """The organisations and users of the `people` fixture, on ``platform`` (also used by
+    module-scoped fixtures, e.g. tests/catalog/module_platform.py)."""
     from qazai.core.enums import OrgKind, OrgRole, PlatformRole
     from qazai.core.text import LocalizedText
     from qazai.identity import service

@@ -22,6 +22,42 @@ def _body_for(name: str, people: Any, role: str) -> Any:
         "create_user": {"email": f"new-{role}@example.kz", "name": "New", "password": "long enough pw"},
         "grant_platform_role": {"role": "regulator"},
         "create_token": {"name": "t"},
+        "create_ai_system": {
+            "owner_organisation": "stat-gov",
+            "name": {"en": "Matrix system"},
+            "purpose": {"en": "Testing who may register"},
+            "sector": "statistics",
+            "deployment_context": "tests",
+            "affected_persons": "nobody",
+            "system_type": "other_ml",
+            "notice": {"en": "Uses AI"},
+            "complaint_contact": "ai@example.kz",
+        },
+        "edit_deadlines": {
+            "version": 2,
+            "complaint_answer_working_days": 10,
+            "review_request_answer_working_days": 10,
+            "trusted_list_completeness_working_days": 10,
+            "trusted_list_publication_working_days": 5,
+            "pilot_max_days": 365,
+        },
+        "propose_classification": {
+            "answers": {
+                "failure_impact": "negligible",
+                "decisions_about_people": "no",
+                "human_control": "human_always",
+                "critical_ict": "no",
+                "state_information_resource": "no",
+            }
+        },
+        "register_optout": {"title": f"Work of {role}", "isbn": "978-601-7000-00-4"},
+        "create_library": {
+            "slug": f"lib-{role.replace('_', '-')}",
+            "organisation": "stat-gov",
+            "title": {"en": "L"},
+        },
+        "query_post": {"sql": "SELECT 1 AS one", "limit": 10},
+        "ckan_package_search_post": {"q": "population", "rows": 5, "sort": "id asc"},
     }.get(name)
 
 
@@ -59,6 +95,63 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
     ),
     ("audit_events", "GET", "/api/v1/audit/events", only({"operator": 200, "regulator": 200})),
     ("audit_verify", "GET", "/api/v1/audit/verify", only({"operator": 200, "regulator": 200})),
+    ("public_register", "GET", "/api/v1/register", {r: 200 for r in ROLES}),
+    ("public_register_csv", "GET", "/api/v1/register.csv", {r: 200 for r in ROLES}),
+    ("registry_reference", "GET", "/api/v1/registry/reference/sectors", {r: 200 for r in ROLES}),
+    ("edit_deadlines", "PUT", "/api/v1/registry/reference/deadlines", only({"operator": 200})),
+    ("propose_classification", "POST", "/api/v1/registry/classification/proposal", {r: 200 for r in ROLES}),
+    (
+        "create_ai_system",
+        "POST",
+        "/api/v1/registry/systems",
+        only({"member": 201, "producer": 201, "org_admin": 201}),
+    ),
+    ("list_ai_systems", "GET", "/api/v1/registry/systems", SIGNED_IN),
+    ("list_complaints", "GET", "/api/v1/registry/complaints", only({"regulator": 200})),
+    ("trusted_list_pending", "GET", "/api/v1/registry/trusted-list/pending", only({"regulator": 200})),
+    ("list_optouts", "GET", "/api/v1/registry/optouts", {r: 200 for r in ROLES}),
+    (
+        "register_optout",
+        "POST",
+        "/api/v1/registry/optouts",
+        {r: 201 for r in ROLES if r != "anonymous"} | {"anonymous": 401},
+    ),
+    ("registry_notifications", "GET", "/api/v1/registry/notifications", SIGNED_IN),
+    ("list_libraries", "GET", "/api/v1/libraries", {r: 200 for r in ROLES}),
+    (
+        "create_library",
+        "POST",
+        "/api/v1/libraries",
+        only({"producer": 201, "org_admin": 201, "operator": 201}),
+    ),
+    ("list_grants", "GET", "/api/v1/grants", SIGNED_IN),
+    # Catalogue, feeds, CKAN and query: public reads (what a caller sees depends on the token).
+    (
+        "catalog_search",
+        "GET",
+        "/api/v1/catalog/search?q=population&include_private=true",
+        {r: 200 for r in ROLES},
+    ),
+    ("query_get", "GET", "/api/v1/query?sql=SELECT%201", {r: 200 for r in ROLES}),
+    ("query_post", "POST", "/api/v1/query", {r: 200 for r in ROLES}),
+    ("query_tables", "GET", "/api/v1/query/tables", {r: 200 for r in ROLES}),
+    ("dcat_catalog", "GET", "/catalog.jsonld", {r: 200 for r in ROLES}),
+    ("dcat_us", "GET", "/data.json", {r: 200 for r in ROLES}),
+    ("ckan_status_show", "GET", "/api/3/action/status_show", {r: 200 for r in ROLES}),
+    ("ckan_package_list", "GET", "/api/3/action/package_list", {r: 200 for r in ROLES}),
+    (
+        "ckan_package_search",
+        "GET",
+        "/api/3/action/package_search?q=x&include_private=true",
+        {r: 200 for r in ROLES},
+    ),
+    ("ckan_package_search_post", "POST", "/api/action/package_search", {r: 200 for r in ROLES}),
+    (
+        "ckan_organization_list",
+        "GET",
+        "/api/3/action/organization_list?all_fields=true",
+        {r: 200 for r in ROLES},
+    ),
 ]
 
 CASES = [

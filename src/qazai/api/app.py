@@ -11,7 +11,10 @@ from qazai import __version__
 from qazai.api.envelope import install_error_handlers
 from qazai.api.observability import Metrics, PlatformMiddleware, configure_logging
 from qazai.api.platform import Platform
-from qazai.api.routers import audit, identity, jobs, system
+from qazai.api.routers import audit, files, identity, jobs, libraries, system
+from qazai.api.routers import catalog as catalog_routes
+from qazai.api.routers import ckan as ckan_routes
+from qazai.api.routers import registry as registry_routes
 from qazai.api.wiring import queue_depth_by_state
 
 API_PREFIX = "/api/v1"
@@ -48,11 +51,21 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(identity.router, prefix=API_PREFIX)
     app.include_router(audit.router, prefix=API_PREFIX)
     app.include_router(jobs.router, prefix=API_PREFIX)
+    app.include_router(libraries.router, prefix=API_PREFIX)
+    app.include_router(files.router)
+    app.include_router(registry_routes.router, prefix=API_PREFIX)
+    app.include_router(catalog_routes.router, prefix=API_PREFIX)
+    app.include_router(catalog_routes.feeds)
+    app.include_router(ckan_routes.router)
     app.include_router(system.metrics_router)
+    # The web portal at `/` goes last so it can never shadow an API or file route.
+    from qazai.web import WEB_UPLOAD_PREFIX, install_web
+
+    install_web(app)
     app.add_middleware(
         PlatformMiddleware,
         metrics=metrics,
         max_body_bytes=platform.settings.request_max_bytes,
-        body_limit_exempt=(f"{API_PREFIX}/uploads",),
+        body_limit_exempt=(f"{API_PREFIX}/uploads", WEB_UPLOAD_PREFIX),
     )
     return app

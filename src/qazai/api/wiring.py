@@ -63,7 +63,22 @@ def job_handlers(platform: Platform) -> dict[str, Handler]:
     return handlers
 
 
-JOB_HANDLER_PROVIDERS: list[Callable[[Platform], dict[str, Handler]]] = []
+def _library_handlers(platform: Platform) -> dict[str, Handler]:
+    from qazai.libraries.jobs import job_handlers as library_job_handlers
+
+    return library_job_handlers(platform.db, platform.objects, platform.settings)
+
+
+def _registry_handlers(platform: Platform) -> dict[str, Handler]:
+    from qazai.registry.jobs import job_handlers as registry_job_handlers
+
+    return registry_job_handlers()
+
+
+JOB_HANDLER_PROVIDERS: list[Callable[[Platform], dict[str, Handler]]] = [
+    _library_handlers,
+    _registry_handlers,
+]
 
 
 def run_standalone_workers(platform: Platform, count: int, stop: threading.Event) -> None:

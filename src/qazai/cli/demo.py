@@ -157,3 +157,12 @@ def demo_banner(base_url: str) -> str:
     ]
     lines += [f"    {u.email:<26} {u.what}" for u in DEMO_USERS]
     return "\n".join(lines) + "\n"
+
+
+def _registry_demo(platform: Platform) -> None:
+    from qazai.registry.demo import seed_registry_demo
+
+    seed_registry_demo(platform.db, platform.objects)
+
+
+DEMO_STEPS.append(_registry_demo)

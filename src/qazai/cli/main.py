@@ -14,6 +14,7 @@ from qazai.cli.audit import audit
 from qazai.cli.context import cli_settings
 from qazai.cli.errors import CliGroup
 from qazai.cli.identity import orgs, tokens, users
+from qazai.cli.registry import registry
 from qazai.cli.server import register as register_server
 
 console = Console()
@@ -33,6 +34,8 @@ app.add_typer(orgs, name="orgs")
 app.add_typer(users, name="users")
 app.add_typer(tokens, name="tokens")
 app.add_typer(audit, name="audit")
+registry.info.cls = CliGroup
+app.add_typer(registry, name="registry")
 app.add_typer(db, name="db")
 app.add_typer(config, name="config")
 register_server(app)
@@ -42,7 +45,7 @@ def _register_optional() -> None:
     """Commands of capabilities that register themselves (each module has ``register(app)``)."""
     import importlib
 
-    for module in ("qazai.cli.privacy",):
+    for module in ("qazai.cli.privacy", "qazai.cli.libraries", "qazai.cli.catalog"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

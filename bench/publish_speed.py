@@ -1,0 +1,217 @@
+"""Publish speed: a generated CSV published end to end vs DuckDB's bare CSV → Parquet copy.
+
+    .venv/bin/python bench/publish_speed.py --mb 1024     # ~10 M rows, the issue's target
+    .venv/bin/python bench/publish_speed.py --mb 300      # quicker
+
+Each side runs in its own child process so peak RSS is measured separately (os.wait4). Targets:
+pipeline time at most 3x DuckDB's, pipeline peak RSS at most 2 GB. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROW_BYTES = 136  # average bytes per generated row, to size the file
+
+
+def generate(path: Path, rows: int, seed: int = 7) -> None:
+    """Mixed types and personal data: id, IIN (valid checksum), name, phone, birth date
+    (dd.mm.yyyy), region, amount (decimal), count written `332 720`, yes/no, short text."""
+    import numpy as np
+    import polars as pl
+
+    rng = np.random.default_rng(seed)
+    chunk = 1_000_000
+    first = np.array(["Ерлан", "Айгүл", "Дмитрий", "Динара", "Нұрлан", "Ольга", "Асхат", "Мадина"])
+    last = np.array(["Жұмабаев", "Ахметова", "Иванов", "Ким", "Сейітов", "Омарова", "Нұрғалиев"])
+    regions = np.array(["Астана", "Алматы", "Шымкент", "Карагандинская область", "Актюбинская область"])
+    words = np.array(["жол", "су", "жарық", "дорога", "свет", "вода", "мусор", "ремонт"])
+    with path.open("wb") as out:
+        for start in range(0, rows, chunk):
+            n = min(chunk, rows - start)
+            year = rng.integers(1950, 2005, n)
+            month = rng.integers(1, 13, n)
+            day = rng.integers(1, 29, n)
+            century = np.where(year < 2000, 3, 5) + rng.integers(0, 2, n)
+            serial = rng.integers(0, 10_000, n)
+            digits = np.stack(
+                [
+                    (year % 100) // 10,
+                    year % 10,
+                    month // 10,
+                    month % 10,
+                    day // 10,
+                    day % 10,
+                    century,
+                    serial // 1000,
+                    serial // 100 % 10,
+                    serial // 10 % 10,
+                    serial % 10,
+                ],
+                axis=1,
+            )
+            c = (digits * np.arange(1, 12)).sum(axis=1) % 11
+            c2 = (digits * np.array([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2])).sum(axis=1) % 11
+            control = np.where(c == 10, c2, c) % 10  # the rare invalid prefix gets a wrong digit: fine
+            iin = (digits * (10 ** np.arange(11, 0, -1))).sum(axis=1) + control
+            counts = rng.integers(0, 1_000_000, n)
+            frame = pl.DataFrame(
+                {
+                    "id": np.arange(start, start + n),
+                    "iin": pl.Series(iin).cast(pl.String).str.zfill(12),
+                    "full_name": pl.Series(last[rng.integers(0, len(last), n)])
+                    + " "
+                    + pl.Series(first[rng.integers(0, len(first), n)]),
+                    "phone": pl.Series(rng.integers(7_000_000_000, 7_089_999_999, n))
+                    .cast(pl.String)
+                    .str.replace(r"^(\d)(\d{3})(\d{3})(\d{2})(\d{2})$", "+$1 ($2) $3-$4-$5"),
+                    "birth_date": pl.Series(day).cast(pl.String).str.zfill(2)
+                    + "."
+                    + pl.Series(month).cast(pl.String).str.zfill(2)
+                    + "."
+                    + pl.Series(year).cast(pl.String),
+                    "region": regions[rng.integers(0, len(regions), n)],
+                    "amount": np.round(rng.random(n) * 100_000, 2),
+                    "households": pl.Series(counts).cast(pl.String).str.replace(r"(\d)(\d{3})$", "$1 $2"),
+                    "active": np.where(rng.random(n) < 0.5, "да", "нет"),
+                    "note": pl.Series(words[rng.integers(0, len(words), n)])
+                    + " "
+                    + pl.Series(words[rng.integers(0, len(words), n)]),
+                }
+            )
+            frame.write_csv(out, include_header=start == 0)
+
+
+def run_pipeline(csv: Path) -> None:
+    """Child: a fresh platform, a library, the upload and the publish job, as `qazai publish` does."""
+    from qazai.api.wiring import build_platform, job_handlers
+    from qazai.config import load_settings
+    from qazai.core.enums import OrgKind
+    from qazai.core.text import LocalizedText
+    from qazai.identity import service as identity
+    from qazai.identity.actor import SYSTEM
+    from qazai.identity.models import OrganisationCreate
+    from qazai.libraries import service, uploads
+    from qazai.libraries.models import Contact, LegalBasis, LibraryCreate, PublishRequest
+    from qazai.storage.jobs import Worker
+
+    data_dir = Path(tempfile.mkdtemp(prefix="qazai-bench-", dir=csv.parent))
+    platform = build_platform(
+        load_settings(environment="test", data_dir=data_dir, secret_key="b" * 48), start_workers=False
+    )
+    with platform.db.uow() as uow:
+        identity.create_organisation(
+            uow,
+            SYSTEM,
+            OrganisationCreate(slug="bench", kind=OrgKind.company, name=LocalizedText(en="Bench")),
+        )
+    with platform.db.uow() as uow:
+        service.create_library(
+            uow,
+            SYSTEM,
+            LibraryCreate(
+                slug="bench",
+                organisation="bench",
+                title=LocalizedText(en="Bench"),
+                description=LocalizedText(en="generated"),
+                licence="CC-BY-4.0",
+                legal_basis=LegalBasis.depersonalised,
+                source_systems=["bench"],
+                contact=Contact(email="b@example.kz"),
+            ),
+        )
+    started = time.perf_counter()
+    with csv.open("rb") as handle:
+        upload = uploads.upload_file(
+            platform.db,
+            platform.objects,
+            SYSTEM,
+            "bench",
+            csv.name,
+            handle,
+            csv.stat().st_size,
+            max_bytes=1 << 40,
+            retention_days=1,
+        )
+    uploaded = time.perf_counter()
+    with platform.db.uow() as uow:
+        service.request_publish(uow, SYSTEM, "bench", PublishRequest(upload_id=upload.id))
+    job = Worker(platform.db, job_handlers(platform), lease_seconds=120).run_once()
+    done = time.perf_counter()
+    assert job is not None
+    if job.state.value != "succeeded":
+        print(f"FAILED {job.error}", file=sys.stderr)
+        sys.exit(1)
+    print(f"{done - started:.3f} {uploaded - started:.3f} {job.result}")
+
+
+def run_duckdb(csv: Path) -> None:
+    import duckdb
+
+    started = time.perf_counter()
+    target = csv.with_suffix(".duckdb.parquet")
+    duckdb.sql(f"COPY (SELECT * FROM read_csv('{csv}')) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+    print(f"{time.perf_counter() - started:.3f}")
+
+
+def child(mode: str, csv: Path) -> tuple[str, float]:
+    """Run a mode in a child process; its stdout and its peak RSS in GB."""
+    proc = subprocess.Popen(
+        [sys.executable, __file__, f"--{mode}", str(csv)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{mode} failed ({proc.returncode})")
+    return output.strip(), usage.ru_maxrss / 1024 / 1024  # KiB on Linux
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--mb", type=int, default=1024, help="size of the generated CSV in MB")
+    parser.add_argument("--dir", type=Path, default=None, help="where to put the files (default: a temp dir)")
+    parser.add_argument("--run-pipeline", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--run-duckdb", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run_pipeline:
+        run_pipeline(args.run_pipeline)
+        return
+    if args.run_duckdb:
+        run_duckdb(args.run_duckdb)
+        return
+    with tempfile.TemporaryDirectory(prefix="qazai-bench-", dir=args.dir) as tmp:
+        csv = Path(tmp) / "register.csv"
+        rows = args.mb * 1024 * 1024 // ROW_BYTES
+        t = time.perf_counter()
+        generate(csv, rows)
+        size = csv.stat().st_size
+        print(f"generated {size / 1e6:.0f} MB, {rows:,} rows in {time.perf_counter() - t:.1f} s")
+        duck_out, duck_rss = child("run-duckdb", csv)
+        duck = float(duck_out)
+        pipe_out, pipe_rss = child("run-pipeline", csv)
+        total, upload, result = pipe_out.split(" ", 2)
+        pipeline = float(total)
+        print(f"duckdb CSV->Parquet copy:   {duck:8.1f} s   peak RSS {duck_rss:.2f} GB")
+        print(
+            f"qazai publish (end to end): {pipeline:8.1f} s   peak RSS {pipe_rss:.2f} GB   "
+            f"(upload {float(upload):.1f} s)"
+        )
+        print(f"result: {result}")
+        print(
+            f"ratio: {pipeline / duck:.2f}x  (target <= 3x)   "
+            f"peak RSS target <= 2 GB: {'ok' if pipe_rss <= 2 else 'OVER'}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""Catalogue search, metadata exports and feeds, and the read-only SQL query API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from qazai.api.deps import CurrentActor, PlatformDep, UowDep
+from qazai.catalog import exports, service
+from qazai.catalog.ckan import package_dict
+from qazai.catalog.ckan_params import as_list, package_search_request
+from qazai.catalog.indexer import catalog_index
+from qazai.catalog.models import QueryFormat, QueryRequest, QueryResult
+from qazai.catalog.query import csv_lines
+
+router = APIRouter(tags=["catalog"])
+feeds = APIRouter(tags=["catalog"])
+
+JSONLD = "application/ld+json"
+
+
+@router.get("/catalog/search")
+def search(
+    request: Request,
+    platform: PlatformDep,
+    actor: CurrentActor,
+    q: str = "",
+    sort: str | None = None,
+    start: str | None = None,
+    rows: str | None = None,
+    include_private: str | None = None,
+) -> dict[str, Any]:
+    """Search libraries in Kazakh, Russian or English, Cyrillic or Latin. Facet filters are
+    repeated query parameters (`producer`, `theme`, `tier`, `licence`, `format`, `region`, `year`,
+    `keyword`); every facet's counts come back. `sort`: `score desc` (default), `metadata_modified desc`,
+    `name asc`, `id asc`, `title asc`."""
+    clauses = []
+    for facet in ("producer", "theme", "tier", "licence", "format", "region", "year", "keyword"):
+        values = request.query_params.getlist(facet)
+        if values:
+            quoted = " OR ".join('"' + v.replace('"', '\\"') + '"' for v in values)
+            clauses.append(f"{facet}:({quoted})")
+    params = {
+        "q": q,
+        "fq": " ".join(clauses),
+        "sort": sort,
+        "start": start,
+        "rows": rows or "20",
+        "include_private": include_private,
+        "facet.field": ["producer", "theme", "tier", "licence", "format", "region", "year"],
+    }
+    page = service.search_libraries(catalog_index(platform.db), actor, package_search_request(params))
+    base = platform.settings.public_base_url
+    return {
+        "count": page.result.count,
+        "results": [
+            {**package_dict(base, d), "score": h.score}
+            for d, h in zip(page.docs, page.result.hits, strict=False)
+        ],
+        "facets": {k: [c.model_dump() for c in v] for k, v in page.result.facets.items()},
+    }
+
+
+@router.get("/catalog/libraries/{slug}/schema.jsonld")
+def schema_org(slug: str, platform: PlatformDep, actor: CurrentActor) -> JSONResponse:
+    """schema.org `Dataset` JSON-LD of a library (embedded in its HTML page)."""
+    doc = service.get_library_doc(catalog_index(platform.db), actor, slug)
+    return JSONResponse(exports.schema_org_dataset(platform.settings.public_base_url, doc), media_type=JSONLD)
+
+
+def _query_response(result: QueryResult, fmt: QueryFormat) -> Response:
+    if fmt == QueryFormat.csv:
+        headers = {"X-Truncated": str(result.truncated).lower()}
+        if result.next:
+            headers["X-Next"] = result.next
+        return StreamingResponse(csv_lines(result), media_type="text/csv; charset=utf-8", headers=headers)
+    return JSONResponse({"ok": True, **result.model_dump(mode="json")})
+
+
+@router.get("/query")
+def query_get(
+    uow: UowDep,
+    platform: PlatformDep,
+    actor: CurrentActor,
+    sql: Annotated[str, Query(min_length=1, max_length=20_000, description="one SELECT statement")],
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    next: str | None = None,
+    format: QueryFormat = QueryFormat.json,
+) -> Response:
+    """Run one read-only SQL SELECT over the open libraries (and, with a token, granted ones).
+    Tables are named by library slug (`"population-by-region"`) or `slug/table`."""
+    result = service.query(
+        uow, catalog_index(platform.db), platform.objects, actor, sql, limit=limit, cursor=next
+    )
+    return _query_response(result, format)
+
+
+@router.post("/query")
+def query_post(
+    cmd: QueryRequest,
+    uow: UowDep,
+    platform: PlatformDep,
+    actor: CurrentActor,
+    format: QueryFormat = QueryFormat.json,
+) -> Response:
+    """As `GET /query`, with the statement in a JSON body (`sql`, `limit`, `next`, `timeout_ms`)."""
+    result = service.query(
+        uow,
+        catalog_index(platform.db),
+        platform.objects,
+        actor,
+        cmd.sql,
+        limit=cmd.limit,
+        cursor=cmd.next,
+        timeout_ms=cmd.timeout_ms,
+    )
+    return _query_response(result, format)
+
+
+@router.get("/query/tables")
+def query_tables(uow: UowDep, platform: PlatformDep, actor: CurrentActor) -> dict[str, Any]:
+    """The tables you may query."""
+    tables = service.queryable_tables(uow, catalog_index(platform.db), platform.objects, actor)
+    return {
+        "tables": [
+            {"name": t.name, "library": t.library_slug, "files": len(t.paths)} for t in tables.values()
+        ]
+    }
+
+
+@router.get("/query/tables/{table:path}")
+def browse_table(
+    table: str,
+    request: Request,
+    uow: UowDep,
+    platform: PlatformDep,
+    actor: CurrentActor,
+    limit: Annotated[int, Query(alias="_limit", ge=1, le=10_000)] = 100,
+    next: Annotated[str | None, Query(alias="_next")] = None,
+    format: Annotated[QueryFormat, Query(alias="_format")] = QueryFormat.json,
+) -> Response:
+    """Rows of one table, filtered by `column=value` query parameters, keyset-paged with `_next`."""
+    filters = {k: v for k, v in request.query_params.items() if not k.startswith("_")}
+    result = service.browse(
+        uow, catalog_index(platform.db), platform.objects, actor, table, filters, limit=limit, cursor=next
+    )
+    return _query_response(result, format)
+
+
+@feeds.get("/catalog.jsonld", tags=["catalog"])
+def dcat_catalog(
+    platform: PlatformDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> JSONResponse:
+    """DCAT-AP catalogue of every published library, paged (Hydra `next` links)."""
+    docs = service.public_docs(catalog_index(platform.db))
+    chunk = docs[(page - 1) * per_page : page * per_page]
+    body = exports.dcat_catalog(
+        platform.settings.public_base_url, chunk, page=page, per_page=per_page, total=len(docs)
+    )
+    return JSONResponse(body, media_type=JSONLD)
+
+
+@feeds.get("/data.json", tags=["catalog"])
+def dcat_us(platform: PlatformDep) -> JSONResponse:
+    """DCAT-US 1.1 (Project Open Data) catalogue of every published library."""
+    docs = service.public_docs(catalog_index(platform.db))
+    return JSONResponse(exports.dcat_us(platform.settings.public_base_url, docs))
+
+
+@feeds.get("/libraries/{slug}/dcat.jsonld", tags=["catalog"])
+def dcat_library(slug: str, platform: PlatformDep, actor: CurrentActor) -> JSONResponse:
+    """One library as a DCAT-AP dataset."""
+    doc = service.get_library_doc(catalog_index(platform.db), actor, slug)
+    base = platform.settings.public_base_url
+    body = {
+        "@context": {**exports.DCAT_CONTEXT, "spdx": "http://spdx.org/rdf/terms#"},
+        **exports.dcat_dataset(base, doc),
+    }
+    return JSONResponse(body, media_type=JSONLD)
+
+
+_IMMUTABLE = {"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"}
+
+
+@feeds.get("/libraries/{slug}/v/{number}/croissant.json", tags=["catalog"])
+def croissant(
+    slug: str, number: int, uow: UowDep, platform: PlatformDep, actor: CurrentActor
+) -> JSONResponse:
+    """Croissant 1.1 metadata of a version (`mlcroissant validate` / `mlcroissant.Dataset(url)`)."""
+    doc, version = service.get_version_doc(uow, catalog_index(platform.db), actor, slug, number)
+    body = exports.croissant(platform.settings.public_base_url, doc, version)
+    return JSONResponse(body, media_type=JSONLD, headers=_IMMUTABLE)
+
+
+@feeds.get("/libraries/{slug}/v/{number}/datapackage.json", tags=["catalog"])
+def datapackage(
+    slug: str, number: int, uow: UowDep, platform: PlatformDep, actor: CurrentActor
+) -> JSONResponse:
+    """Frictionless Data Package of a version (`frictionless validate URL`)."""
+    doc, version = service.get_version_doc(uow, catalog_index(platform.db), actor, slug, number)
+    body = exports.datapackage(platform.settings.public_base_url, doc, version)
+    return JSONResponse(body, headers=_IMMUTABLE)
+
+
+__all__ = ["as_list", "feeds", "router"]

@@ -1,0 +1,100 @@
+"""CKAN Action API on ``/api/3/action/{name}`` and ``/api/action/{name}`` (INTEROP.md).
+
+Errors use CKAN's envelope, not the platform's: ckanapi maps ``error.__type`` to its exceptions.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from qazai.api.deps import get_actor
+from qazai.api.platform import Platform
+from qazai.catalog.ckan import ACTIONS, ActionContext
+from qazai.catalog.ckan_params import SearchQueryError
+from qazai.catalog.indexer import catalog_index
+from qazai.core.errors import AppError, InvalidInput, NotFound, PermissionDenied, Unauthenticated
+
+router = APIRouter(tags=["ckan"])
+
+
+def _envelope(request: Request, name: str, status: int, body: dict[str, Any]) -> JSONResponse:
+    base = str(request.base_url).rstrip("/")
+    return JSONResponse({"help": f"{base}/api/3/action/help_show?name={name}", **body}, status_code=status)
+
+
+def _error(request: Request, name: str, exc: AppError) -> JSONResponse:
+    if isinstance(exc, NotFound):
+        status, kind = 404, "Not Found Error"
+    elif isinstance(exc, (PermissionDenied, Unauthenticated)):
+        status, kind = 403, "Authorization Error"
+    elif isinstance(exc, SearchQueryError):
+        status, kind = 400, "Search Query Error"
+    elif isinstance(exc, InvalidInput):
+        status, kind = 409, "Validation Error"
+    else:
+        status, kind = exc.status, "Internal Error" if exc.status >= 500 else "Validation Error"
+    error: dict[str, Any] = {"__type": kind, "message": exc.message}
+    error.update({k: v for k, v in exc.details.items() if isinstance(k, str) and k not in error})
+    return _envelope(request, name, status, {"success": False, "error": error})
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query_params)
+    if request.method == "POST":
+        raw = await request.body()
+        if raw.strip():
+            content_type = request.headers.get("content-type", "")
+            if "application/x-www-form-urlencoded" in content_type or "multipart/form-data" in content_type:
+                params.update({k: v for k, v in (await request.form()).items() if isinstance(v, str)})
+            else:
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    raise InvalidInput("the request body is not valid JSON", code="malformed_json") from None
+                if not isinstance(body, dict):
+                    raise InvalidInput("the request body must be a JSON object", code="malformed_json")
+                params.update(body)
+    return params
+
+
+def _run(platform: Platform, request: Request, name: str, params: dict[str, Any]) -> Any:
+    with platform.db.uow(read_only=True) as uow:
+        actor = get_actor(request, uow, platform)
+        ctx = ActionContext(
+            uow=uow, index=catalog_index(platform.db), actor=actor, base_url=platform.settings.public_base_url
+        )
+        return ACTIONS[name](ctx, params)
+
+
+# One route per method: a multi-method route would give OpenAPI duplicate operation ids.
+@router.get("/api/3/action/{name}", operation_id="ckan_action_get")
+@router.post("/api/3/action/{name}", operation_id="ckan_action_post")
+@router.get("/api/action/{name}", include_in_schema=False)
+@router.post("/api/action/{name}", include_in_schema=False)
+async def action(name: str, request: Request) -> JSONResponse:
+    """Call a CKAN read action (package_search, package_show, organization_list, ...)."""
+    if name not in ACTIONS:
+        return _envelope(
+            request,
+            name,
+            400,
+            {
+                "success": False,
+                "error": {
+                    "__type": "Bad Request",
+                    "message": f"Bad request - Action name not known: {name[:80]}",
+                },
+            },
+        )
+    platform: Platform = request.app.state.platform
+    try:
+        params = await _params(request)
+        result = await run_in_threadpool(_run, platform, request, name, params)
+    except AppError as exc:
+        return _error(request, name, exc)
+    return _envelope(request, name, 200, {"success": True, "result": result})

@@ -1,0 +1,275 @@
+"""The read-only SQL query service on DuckDB (after Datasette).
+
+One statement, read-only, over the Parquet parts of the libraries the person may read. Each query
+gets a fresh in-memory DuckDB connection on which, in order:
+
+1. the text is checked: one statement (``duckdb.extract_statements``), of type SELECT, starting
+   with SELECT/WITH/FROM/VALUES/``(``; its parse tree (``json_serialize_sql``) must name no table
+   function (``read_csv``, ``glob``, ``pragma_*`` all are) and no function of a small deny list;
+2. a view is created for each referenced library table over ``read_parquet([...])`` of its files;
+3. ``allowed_paths`` is set to exactly those files, ``enable_external_access=false``, extension
+   auto-loading off, ``lock_configuration=true``: whatever slipped through step 1 can open no
+   other file, attach nothing, install nothing, change no setting;
+4. the query runs with a timer that interrupts it at the time limit; at most ``limit + 1`` rows
+   are fetched (``truncated``), and a ``next`` token continues after the last row.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from qazai.catalog.models import QueryResult
+from qazai.core.errors import AppError, InvalidInput
+
+MAX_SQL = 20_000
+DEFAULT_TIMEOUT_MS = 10_000
+_FIRST_WORD = re.compile(r"^\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*(\(|[A-Za-z]+)", re.DOTALL)
+_ALLOWED_FIRST = {"select", "with", "from", "values", "("}
+_DENIED_FUNCTIONS = {"getenv", "current_setting", "read_text", "read_blob", "glob", "load_extension"}
+
+
+class QueryRefused(AppError):
+    code = "query_refused"
+    status = 400
+
+
+class QueryTimeout(AppError):
+    code = "query_timeout"
+    status = 408
+
+
+@dataclass(frozen=True)
+class QueryTable:
+    """A table the person may query: its name in SQL and the local paths (or URLs) of its parts."""
+
+    name: str
+    library_slug: str
+    paths: tuple[str, ...]
+
+
+def check_sql(sql: str) -> None:
+    """Refuse anything but one read-only SELECT (see the module docstring, step 1)."""
+    if len(sql) > MAX_SQL:
+        raise QueryRefused(f"the query is longer than {MAX_SQL} characters")
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryRefused(f"the query does not parse: {_first_line(exc)}", code="query_syntax") from None
+    if len(statements) != 1:
+        raise QueryRefused(f"send exactly one statement (got {len(statements)})", code="query_not_single")
+    first = _FIRST_WORD.match(sql)
+    if (
+        statements[0].type != duckdb.StatementType.SELECT
+        or first is None
+        or first[1].lower() not in _ALLOWED_FIRST
+    ):
+        raise QueryRefused("only a read-only SELECT (or WITH ... SELECT) is allowed", code="query_not_select")
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+
+
+def referenced_tables(connection: duckdb.DuckDBPyConnection, sql: str) -> set[str]:
+    """Base-table names the query mentions; QueryRefused for table functions and denied functions."""
+    raw = connection.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
+    tree = json.loads(raw[0]) if raw else {"error": True}
+    if tree.get("error"):
+        raise QueryRefused(
+            f"the query cannot be analysed: {tree.get('error_message', 'not a SELECT')}", code="query_syntax"
+        )
+    names: set[str] = set()
+    stack: list[Any] = [tree["statements"]]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            kind = node.get("type")
+            if kind == "TABLE_FUNCTION":
+                name = node.get("function", {}).get("function_name", "?")
+                raise QueryRefused(
+                    f"table functions such as {name}() are not allowed: query the library tables by name",
+                    code="query_function_denied",
+                )
+            if kind == "BASE_TABLE":
+                if node.get("catalog_name") or node.get("schema_name"):
+                    raise QueryRefused(
+                        "name library tables without a schema or catalogue", code="query_table_denied"
+                    )
+                names.add(str(node.get("table_name")))
+            if (
+                node.get("class") == "FUNCTION"
+                and str(node.get("function_name", "")).lower() in _DENIED_FUNCTIONS
+            ):
+                raise QueryRefused(
+                    f"the function {node['function_name']}() is not allowed", code="query_function_denied"
+                )
+            stack.extend(node.values())
+    return names
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def open_sandbox(
+    tables: dict[str, QueryTable], names: set[str], *, threads: int = 2
+) -> duckdb.DuckDBPyConnection:
+    """A connection with views for ``names`` (those of ``tables``), then locked (step 2-3)."""
+    connection = duckdb.connect(":memory:", config={"threads": threads, "memory_limit": "1GB"})
+    paths: list[str] = []
+    for name in sorted(names):
+        table = tables.get(name)
+        if table is None:
+            continue
+        files = ", ".join(_literal(p) for p in table.paths)
+        connection.execute(f"CREATE VIEW {quote_identifier(name)} AS SELECT * FROM read_parquet([{files}])")
+        paths.extend(table.paths)
+    connection.execute(f"SET allowed_paths=[{', '.join(_literal(p) for p in paths)}]")
+    connection.execute("SET enable_external_access=false")
+    connection.execute("SET autoinstall_known_extensions=false")
+    connection.execute("SET autoload_known_extensions=false")
+    connection.execute("SET lock_configuration=true")
+    return connection
+
+
+def _cursor_token(sql: str, offset: int) -> str:
+    digest = hashlib.sha256(sql.encode()).hexdigest()[:16]
+    raw = json.dumps({"q": digest, "o": offset}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_offset(sql: str, token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        offset = int(data["o"])
+        digest = str(data["q"])
+    except (ValueError, KeyError, TypeError):
+        raise InvalidInput("the `next` token is malformed", code="invalid_cursor") from None
+    if digest != hashlib.sha256(sql.encode()).hexdigest()[:16] or offset < 0:
+        raise InvalidInput("this `next` token belongs to another query", code="invalid_cursor")
+    return offset
+
+
+def json_value(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode()
+    if isinstance(value, (list, tuple)):
+        return [json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    return str(value)
+
+
+def run_query(
+    tables: dict[str, QueryTable],
+    sql: str,
+    *,
+    limit: int = 1000,
+    cursor: str | None = None,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+) -> QueryResult:
+    """Run one guarded query (module docstring). QueryRefused, QueryTimeout, InvalidInput."""
+    check_sql(sql)
+    started = time.perf_counter()
+    offset = _cursor_offset(sql, cursor)
+    probe = duckdb.connect(":memory:")
+    try:
+        names = referenced_tables(probe, sql)
+    finally:
+        probe.close()
+    unknown = sorted(n for n in names if n not in tables)
+    connection = open_sandbox(tables, names)
+    timer = threading.Timer(timeout_ms / 1000, connection.interrupt)
+    timer.start()
+    try:
+        wrapped = f"SELECT * FROM ({sql.strip().rstrip(';')}) AS q LIMIT {limit + 1} OFFSET {offset}"
+        try:
+            result = connection.execute(wrapped)
+            rows = result.fetchall()
+        except duckdb.InterruptException:
+            raise QueryTimeout(f"the query ran longer than {timeout_ms} ms and was stopped") from None
+        except duckdb.CatalogException as exc:
+            hint = f" (tables you may query include: {', '.join(sorted(tables)[:20])})" if unknown else ""
+            raise QueryRefused(f"{_first_line(exc)}{hint}", code="query_catalog") from None
+        except duckdb.PermissionException:
+            raise QueryRefused(
+                "the query tried to reach files, the network or settings", code="query_denied"
+            ) from None
+        except duckdb.Error as exc:
+            raise QueryRefused(_first_line(exc), code="query_error") from None
+        columns = [d[0] for d in result.description or []]
+        types = [str(d[1]) for d in result.description or []]
+    finally:
+        timer.cancel()
+        connection.close()
+    truncated = len(rows) > limit
+    rows = rows[:limit]
+    return QueryResult(
+        columns=columns,
+        types=types,
+        rows=[[json_value(v) for v in row] for row in rows],
+        truncated=truncated,
+        next=_cursor_token(sql, offset + limit) if truncated else None,
+        elapsed_ms=round((time.perf_counter() - started) * 1000, 3),
+        tables=sorted(tables),
+    )
+
+
+def csv_lines(result: QueryResult) -> Iterator[str]:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(result.columns)
+    for row in result.rows:
+        writer.writerow(
+            [
+                "" if v is None else (json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
+                for v in row
+            ]
+        )
+        if buffer.tell() > 65536:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def browse_sql(
+    table: str, columns: list[str], filters: dict[str, str], after: int, limit: int
+) -> tuple[str, list[Any]]:
+    """SQL (and parameters) for one page of a table's rows with ``column = value`` filters, keyset-
+    paged on the row's position (``__row``), which views number with ``row_number()``."""
+    where = ["__row > ?"]
+    params: list[Any] = [after]
+    for column, value in filters.items():
+        if column not in columns:
+            raise InvalidInput(f"{table!r} has no column {column!r}", code="unknown_column")
+        where.append(f"CAST({quote_identifier(column)} AS VARCHAR) = ?")
+        params.append(value)
+    sql = (
+        f"SELECT * FROM (SELECT row_number() OVER () AS __row, * FROM {quote_identifier(table)}) "
+        f"WHERE {' AND '.join(where)} ORDER BY __row LIMIT {limit + 1}"
+    )
+    return sql, params

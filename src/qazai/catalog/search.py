@@ -1,0 +1,270 @@
+"""Full-text and faceted search over libraries, behind one small interface.
+
+The engine is `tantivy <https://github.com/quickwit-oss/tantivy>`_ (a Rust search library, the
+engine of Quickwit; BM25 ranking, fast fields for sorting and terms aggregations for facets)
+through its Python bindings. Each process holds its own index in memory, built from the metadata
+database and kept current by :mod:`qazai.catalog.indexer`, so the same code runs on SQLite and on
+PostgreSQL deployments with any number of processes and hosts, and the database stays the only
+source of truth. Text is turned into script- and word-form-independent keys by
+:mod:`qazai.catalog.text` before tantivy sees it; tantivy then only splits on spaces.
+
+Access is part of every query: each document carries *visibility keys* (``public`` when it has a
+published version, ``org:<id>`` of its producer, ``staff``), and every search is filtered by the
+keys of the person asking, before hits and facet counts are computed, so a library you may not see
+never shows up, not even as a count.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import tantivy
+
+from qazai.catalog.models import (
+    FacetCount,
+    FacetName,
+    LibraryDoc,
+    SearchHit,
+    SearchRequest,
+    SearchResult,
+    SortField,
+)
+from qazai.catalog.text import fold, query_terms, text_keys
+from qazai.core.errors import InvalidInput
+
+PUBLIC = "public"
+STAFF = "staff"
+TITLE_BOOST = 3.0
+
+_SORT_FIELDS = {
+    SortField.id: "id",
+    SortField.name: "slug",
+    SortField.title: "title_sort",
+    SortField.modified: "modified",
+    SortField.created: "created",
+}
+_RANGE_FIELDS = {SortField.modified: "modified", SortField.created: "created"}
+
+
+def org_key(organisation_id: str) -> str:
+    return f"org:{organisation_id}"
+
+
+def doc_visibility(doc: LibraryDoc) -> list[str]:
+    keys = [org_key(doc.organisation_id), STAFF]
+    if doc.published:
+        keys.append(PUBLIC)
+    return keys
+
+
+def facet_values(doc: LibraryDoc) -> dict[FacetName, list[str]]:
+    return {
+        FacetName.producer: [doc.organisation_slug],
+        FacetName.theme: list(doc.themes),
+        FacetName.tier: [doc.tier.value],
+        FacetName.licence: [doc.licence] if doc.licence else [],
+        FacetName.format: doc.formats,
+        FacetName.region: [doc.region] if doc.region else [],
+        FacetName.year: doc.years,
+        FacetName.keyword: list(doc.keywords),
+    }
+
+
+def searchable_text(doc: LibraryDoc) -> tuple[str, str]:
+    """(title text, body text) of a library: titles in every language, then description,
+    keywords, themes, column names and descriptions, producer names and slug."""
+    title = " ".join(v for v in (doc.title.kk, doc.title.ru, doc.title.en) if v)
+    parts: list[str] = [doc.slug.replace("-", " ")]
+    if doc.description:
+        parts.extend(v for v in (doc.description.kk, doc.description.ru, doc.description.en) if v)
+    parts.extend(doc.keywords)
+    parts.extend(doc.themes)
+    name = doc.organisation_name
+    parts.extend(v for v in (name.kk, name.ru, name.en, doc.organisation_slug) if v)
+    if doc.region:
+        parts.append(doc.region)
+    if doc.latest:
+        for table in doc.latest.tables:
+            parts.append(table.name.replace("_", " "))
+            for column in table.columns:
+                parts.append(column.name.replace("_", " "))
+                if column.description:
+                    parts.append(column.description)
+    return title, " ".join(parts)
+
+
+def _micros(value: datetime) -> int:
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return int(aware.timestamp() * 1_000_000)
+
+
+class SearchEngine(Protocol):
+    """Where library documents are indexed and searched.
+
+    Implementations must give the same answers for the same documents: filters and visibility are
+    exact, ``count`` is the number of visible matches, ``facets`` count only visible matches.
+    """
+
+    def replace(self, docs: Iterable[LibraryDoc], remove_ids: Iterable[str] = ()) -> None:
+        """Index ``docs`` (replacing earlier versions with the same id) and drop ``remove_ids``."""
+        ...
+
+    def clear(self) -> None:
+        """Drop every document."""
+        ...
+
+    def search(self, request: SearchRequest, visibility: frozenset[str]) -> SearchResult:
+        """Matches of ``request`` among the documents carrying any of the ``visibility`` keys."""
+        ...
+
+    def __len__(self) -> int: ...
+
+
+class TantivySearchEngine:
+    """The tantivy implementation (in memory; see the module docstring for why)."""
+
+    def __init__(self) -> None:
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field("id", tokenizer_name="raw", stored=True, fast=True)
+        builder.add_text_field("slug", tokenizer_name="raw", stored=True, fast=True)
+        builder.add_text_field("title_sort", tokenizer_name="raw", fast=True)
+        builder.add_text_field("title", tokenizer_name="whitespace")
+        builder.add_text_field("body", tokenizer_name="whitespace")
+        builder.add_text_field("visible", tokenizer_name="raw")
+        for facet in FacetName:
+            builder.add_text_field(facet.value, tokenizer_name="raw", fast=True)
+        builder.add_integer_field("modified", fast=True, indexed=True)
+        builder.add_integer_field("created", fast=True, indexed=True)
+        self.schema = builder.build()
+        self.index = tantivy.Index(self.schema)
+        self._write_lock = threading.Lock()
+        self._ids: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def _document(self, doc: LibraryDoc) -> tantivy.Document:
+        title, body = searchable_text(doc)
+        fields: dict[str, Any] = {
+            "id": doc.id,
+            "slug": doc.slug,
+            "title_sort": fold(doc.title.get("en"))[:200] or doc.slug,
+            "title": " ".join(text_keys(title)),
+            "body": " ".join(text_keys(body)),
+            "visible": doc_visibility(doc),
+            "modified": _micros(doc.modified_at),
+            "created": _micros(doc.created_at),
+        }
+        for facet, values in facet_values(doc).items():
+            if values:
+                fields[facet.value] = values
+        return tantivy.Document(**fields)
+
+    def replace(self, docs: Iterable[LibraryDoc], remove_ids: Iterable[str] = ()) -> None:
+        docs = list(docs)
+        with self._write_lock:
+            writer = self.index.writer(heap_size=50_000_000, num_threads=1)
+            for library_id in [*remove_ids, *(d.id for d in docs)]:
+                writer.delete_documents_by_term("id", library_id)
+                self._ids.discard(library_id)
+            for doc in docs:
+                writer.add_document(self._document(doc))
+                self._ids.add(doc.id)
+            writer.commit()
+            writer.wait_merging_threads()
+            self.index.reload()
+
+    def clear(self) -> None:
+        with self._write_lock:
+            writer = self.index.writer(heap_size=15_000_000, num_threads=1)
+            writer.delete_all_documents()
+            writer.commit()
+            writer.wait_merging_threads()
+            self.index.reload()
+            self._ids.clear()
+
+    def _query(self, request: SearchRequest, visibility: frozenset[str]) -> tantivy.Query:
+        schema = self.schema
+        must: list[tuple[tantivy.Occur, tantivy.Query]] = [
+            (tantivy.Occur.Must, tantivy.Query.term_set_query(schema, "visible", sorted(visibility)))
+        ]
+        for keys in query_terms(request.q)[:32]:
+            alternatives: list[tuple[tantivy.Occur, tantivy.Query]] = []
+            for key in keys:
+                alternatives.append(
+                    (
+                        tantivy.Occur.Should,
+                        tantivy.Query.boost_query(
+                            tantivy.Query.term_query(schema, "title", key), TITLE_BOOST
+                        ),
+                    )
+                )
+                alternatives.append((tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", key)))
+            must.append((tantivy.Occur.Must, tantivy.Query.boolean_query(alternatives)))
+        for facet, values in request.filters.items():
+            if values:
+                must.append((tantivy.Occur.Must, tantivy.Query.term_set_query(schema, facet.value, values)))
+        if request.ids is not None:
+            ids = list(request.ids) or ["\x00none"]
+            either = [
+                (tantivy.Occur.Should, tantivy.Query.term_set_query(schema, "id", ids)),
+                (tantivy.Occur.Should, tantivy.Query.term_set_query(schema, "slug", ids)),
+            ]
+            must.append((tantivy.Occur.Must, tantivy.Query.boolean_query(either)))
+        for bounds in request.ranges:
+            if bounds.field not in _RANGE_FIELDS:
+                raise InvalidInput(f"cannot filter on a range of {bounds.field.value}", code="invalid_filter")
+            if bounds.start is None and bounds.end is None:
+                continue
+            must.append(
+                (
+                    tantivy.Occur.Must,
+                    tantivy.Query.range_query(
+                        schema,
+                        _RANGE_FIELDS[bounds.field],
+                        tantivy.FieldType.Integer,
+                        lower_bound=_micros(bounds.start) if bounds.start else None,
+                        upper_bound=_micros(bounds.end) if bounds.end else None,
+                    ),
+                )
+            )
+        return tantivy.Query.boolean_query(must)
+
+    def search(self, request: SearchRequest, visibility: frozenset[str]) -> SearchResult:
+        query = self._query(request, visibility)
+        searcher = self.index.searcher()
+        sort = request.sort
+        limit = max(request.rows, 1)
+        if sort.field == SortField.score:
+            found = searcher.search(query, limit, count=True, offset=request.start)
+        else:
+            order = tantivy.Order.Desc if sort.descending else tantivy.Order.Asc
+            found = searcher.search(
+                query,
+                limit,
+                count=True,
+                order_by_field=_SORT_FIELDS[sort.field],
+                offset=request.start,
+                order=order,
+            )
+        hits: list[SearchHit] = []
+        for key, address in found.hits[: request.rows]:
+            stored = searcher.doc(address)
+            score = float(key) if sort.field == SortField.score else None
+            hits.append(SearchHit(id=stored["id"][0], slug=stored["slug"][0], score=score))
+        facets: dict[str, list[FacetCount]] = {}
+        if request.facets:
+            spec = {
+                f.value: {"terms": {"field": f.value, "size": request.facet_limit}} for f in request.facets
+            }
+            raw = searcher.aggregate(query, spec)
+            for facet in request.facets:
+                buckets = raw.get(facet.value, {}).get("buckets", [])
+                facets[facet.value] = [
+                    FacetCount(value=str(b["key"]), count=int(b["doc_count"])) for b in buckets
+                ]
+        total = getattr(found, "count", None) or 0
+        return SearchResult(count=int(total), hits=hits, facets=facets)

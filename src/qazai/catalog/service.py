@@ -1,0 +1,202 @@
+"""Catalogue operations shared by the REST API, the CKAN actions, the feeds and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qazai.catalog import repo
+from qazai.catalog.indexer import CatalogIndex
+from qazai.catalog.manifest import version_doc
+from qazai.catalog.models import LibraryDoc, QueryResult, SearchRequest, SearchResult, VersionDoc
+from qazai.catalog.query import (
+    DEFAULT_TIMEOUT_MS,
+    QueryTable,
+    browse_sql,
+    json_value,
+    open_sandbox,
+    quote_identifier,
+    run_query,
+)
+from qazai.catalog.search import PUBLIC, STAFF, org_key
+from qazai.core.clock import utcnow
+from qazai.core.enums import AccessTier, PlatformRole
+from qazai.core.errors import InvalidInput, NotFound, Unavailable
+from qazai.identity.actor import Actor
+from qazai.libraries.policy import can_read_data
+from qazai.storage.db import UnitOfWork
+from qazai.storage.objects import ObjectStore
+
+
+def visibility(actor: Actor, *, include_private: bool) -> frozenset[str]:
+    """The visibility keys of ``actor``: published libraries for everyone; with
+    ``include_private``, also the unpublished libraries of the actor's organisations (and all
+    of them for operators and regulators)."""
+    keys = {PUBLIC}
+    if include_private and actor.allows_scope("read"):
+        keys.update(org_key(org_id) for org_id in actor.memberships)
+        if actor.has_platform_role(PlatformRole.operator) or actor.has_platform_role(PlatformRole.regulator):
+            keys.add(STAFF)
+    return frozenset(keys)
+
+
+def can_see(actor: Actor, doc: LibraryDoc) -> bool:
+    keys = visibility(actor, include_private=True)
+    return doc.published or org_key(doc.organisation_id) in keys or STAFF in keys
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    result: SearchResult
+    docs: list[LibraryDoc]
+
+
+def search_libraries(index: CatalogIndex, actor: Actor, request: SearchRequest) -> SearchPage:
+    """Libraries matching ``request`` that ``actor`` may see, with facet counts over those only."""
+    index.sync()
+    result = index.engine.search(request, visibility(actor, include_private=request.include_private))
+    docs = [index.docs[h.id] for h in result.hits if h.id in index.docs]
+    return SearchPage(result=result, docs=docs)
+
+
+def get_library_doc(index: CatalogIndex, actor: Actor, key: str) -> LibraryDoc:
+    """A library by id or slug; NotFound when it does not exist or ``actor`` may not see it."""
+    index.sync()
+    doc = index.docs.get(key)
+    if doc is None:
+        doc = next((d for d in index.docs.values() if d.slug == key), None)
+    if doc is None or not can_see(actor, doc):
+        raise NotFound(f"no library {key!r}", code="library_not_found")
+    return doc
+
+
+def get_version_doc(
+    uow: UnitOfWork, index: CatalogIndex, actor: Actor, key: str, number: int
+) -> tuple[LibraryDoc, VersionDoc]:
+    """A published version of a visible library (any version, not only the latest)."""
+    doc = get_library_doc(index, actor, key)
+    if doc.latest is not None and doc.latest.number == number:
+        return doc, doc.latest
+    row = repo.version_of(uow.session, doc.id, number)
+    if row is None or row.status != repo.PUBLISHED:
+        raise NotFound(f"library {doc.slug!r} has no published version {number}", code="version_not_found")
+    return doc, version_doc(row.id, row.number, row.created_at, row.tier, row.rows, row.bytes, row.manifest)
+
+
+def public_docs(index: CatalogIndex) -> list[LibraryDoc]:
+    """Every published library, in id order (feeds)."""
+    index.sync()
+    return sorted((d for d in index.docs.values() if d.published), key=lambda d: d.id)
+
+
+def _object_path(objects: ObjectStore, key: str) -> str:
+    from qazai.storage.objects.local import LocalObjectStore
+
+    if isinstance(objects, LocalObjectStore):
+        return str(objects.root.joinpath(*key.split("/")))
+    # S3: the sandbox would need httpfs and a secret created before the configuration is locked.
+    raise Unavailable(
+        "the query API reads from a local object store only in this release", code="query_unavailable"
+    )
+
+
+def queryable_tables(
+    uow: UnitOfWork, index: CatalogIndex, objects: ObjectStore, actor: Actor
+) -> dict[str, QueryTable]:
+    """SQL name -> files of every table of the latest version of each library ``actor`` may read:
+    open ones for everyone; registered (terms accepted), restricted (active grant) and the
+    actor's own organisation's with a token. A one-table library is named by its slug; every
+    table is also ``slug/table``."""
+    index.sync()
+    allowed = set(repo.user_grants(uow.session, actor.user_id, utcnow())) if actor.user_id else set()
+    tables: dict[str, QueryTable] = {}
+    for doc in index.docs.values():
+        version = doc.latest
+        if version is None or version.tier == AccessTier.enclave:
+            continue
+        if version.tier != AccessTier.open and not can_read_data(
+            actor,
+            version.tier,
+            doc.organisation_id,
+            accepted_terms=doc.id in allowed,
+            has_grant=doc.id in allowed,
+        ):
+            continue
+        parts: dict[str, list[str]] = {}
+        for part in version.parts:
+            if part.format == "parquet" and part.key:
+                parts.setdefault(part.table, []).append(part.key)
+        for table, keys in parts.items():
+            try:
+                paths = tuple(_object_path(objects, k) for k in keys)
+            except Unavailable:
+                continue
+            entry = QueryTable(name=f"{doc.slug}/{table}", library_slug=doc.slug, paths=paths)
+            tables[entry.name] = entry
+            if len(parts) == 1:
+                tables[doc.slug] = QueryTable(name=doc.slug, library_slug=doc.slug, paths=paths)
+    return tables
+
+
+def query(
+    uow: UnitOfWork,
+    index: CatalogIndex,
+    objects: ObjectStore,
+    actor: Actor,
+    sql: str,
+    *,
+    limit: int = 1000,
+    cursor: str | None = None,
+    timeout_ms: int | None = None,
+) -> QueryResult:
+    """Run one read-only statement over the tables ``actor`` may read (see ``query.py``)."""
+    tables = queryable_tables(uow, index, objects, actor)
+    return run_query(tables, sql, limit=limit, cursor=cursor, timeout_ms=timeout_ms or DEFAULT_TIMEOUT_MS)
+
+
+def browse(
+    uow: UnitOfWork,
+    index: CatalogIndex,
+    objects: ObjectStore,
+    actor: Actor,
+    table: str,
+    filters: dict[str, str],
+    *,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> QueryResult:
+    """One page of a table's rows with ``column = value`` filters, keyset-paged (``next``)."""
+    import time
+
+    from qazai.core.pagination import decode_cursor, encode_cursor
+
+    tables = queryable_tables(uow, index, objects, actor)
+    if table not in tables:
+        raise NotFound(f"no table {table!r} that you may query", code="table_not_found")
+    after = decode_cursor(cursor) or 0
+    if not isinstance(after, int) or after < 0:
+        raise InvalidInput("the `next` cursor is malformed", code="invalid_cursor")
+    started = time.perf_counter()
+    connection = open_sandbox(tables, {table}, threads=1)
+    try:
+        columns = [
+            d[0]
+            for d in connection.execute(f"SELECT * FROM {quote_identifier(table)} LIMIT 0").description or []
+        ]
+        sql, params = browse_sql(table, columns, filters, after, limit)
+        result = connection.execute(sql, params)
+        rows = result.fetchall()
+        names = [d[0] for d in result.description or []]
+        types = [str(d[1]) for d in result.description or []]
+    finally:
+        connection.close()
+    truncated = len(rows) > limit
+    rows = rows[:limit]
+    return QueryResult(
+        columns=names[1:],
+        types=types[1:],
+        rows=[[json_value(v) for v in row[1:]] for row in rows],
+        truncated=truncated,
+        next=encode_cursor(int(rows[-1][0])) if truncated and rows else None,
+        elapsed_ms=round((time.perf_counter() - started) * 1000, 3),
+        tables=sorted(tables),
+    )

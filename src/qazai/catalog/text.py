@@ -1,0 +1,150 @@
+"""Search keys for Kazakh, Russian and English text, in Cyrillic or Latin script.
+
+Every word becomes one or more *keys*: lower-case ASCII strings on which the documents are
+indexed and the queries are matched. Two things make a Kazakh or Russian word and its other
+spellings land on the same key:
+
+- **script folding**: Cyrillic is transliterated, and every Latin spelling of Kazakh (the 2021
+  official alphabet with diacritics, the 2018 apostrophe alphabet, common informal romanisation,
+  Russian-style transliteration such as ``kh``/``zh``) is reduced to the same loose Latin, e.g.
+  ``Халықтың`` / ``Halyqtyń`` / ``Halyqtyn'`` / ``Halyktyn`` -> ``haliktin``;
+- **word forms**: a Kazakh suffix stripper (agglutinative endings peeled off from the right while
+  a stem of 3+ letters remains) for all words, plus the Snowball Russian stemmer for Cyrillic
+  words and the Snowball English stemmer for Latin ones. A word yields every distinct key those
+  give; a query word matches a document when they share one key.
+
+Folding is deliberately lossy (``q``/``k``, ``y``/``i``/``ы``/``й``/``і`` collapse): recall matters
+more than precision for a catalogue of a few thousand libraries ranked by BM25.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+_CYRILLIC_TO_LATIN = {
+    "а": "a", "ә": "a", "б": "b", "в": "v", "г": "g", "ғ": "g", "д": "d", "е": "e", "ё": "e",
+    "ж": "zh", "з": "z", "и": "i", "й": "i", "к": "k", "қ": "k", "л": "l", "м": "m", "н": "n",
+    "ң": "n", "о": "o", "ө": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ұ": "u",
+    "ү": "u", "ф": "f", "х": "h", "һ": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sh", "ъ": "",
+    "ы": "i", "і": "i", "ь": "", "э": "e", "ю": "iu", "я": "ia",
+}  # fmt: skip
+
+# Latin letters with diacritics of the Kazakh alphabets (2021: Ä Ğ Ñ Ö Ū Ü Ş Ç I İ; Turkish-style ı).
+_LATIN_LETTERS = {
+    "ä": "a", "á": "a", "ğ": "g", "ǵ": "g", "ñ": "n", "ń": "n", "ö": "o", "ó": "o", "ū": "u",
+    "ü": "u", "ú": "u", "ş": "sh", "ç": "ch", "ı": "i", "i̇": "i", "ý": "i", "é": "e", "ё": "e",
+}  # fmt: skip
+
+_KAZAKH_ONLY = set("әғқңөұүһі")
+_WORD = re.compile(r"[^\W_]+(?:['’ʼ`][^\W_]+)*", re.UNICODE)
+# Applied in order to already-lowercased Latin text.
+_LATIN_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"([aoug])['’ʼ`]"), r"\1"),  # 2018 alphabet: a' o' u' g'
+    (re.compile(r"n['’ʼ`]"), "n"),
+    (re.compile(r"['’ʼ`]"), ""),
+    (re.compile(r"kh"), "h"),
+    (re.compile(r"j"), "zh"),  # 2021: Ж -> J
+    (re.compile(r"q"), "k"),
+    (re.compile(r"x"), "h"),
+    (re.compile(r"w"), "u"),
+    (re.compile(r"y"), "i"),
+    (re.compile(r"zhzh"), "zh"),
+)
+
+# Kazakh endings after folding, longest first. Plural, possessive, case, and a few derivational
+# endings (-lyq/-lik "-ness", -shy "-er", -daghy "-in"); voicing variants (d/t/l, g/k, n) included.
+_KZ_SUFFIXES = sorted(
+    {
+        # plural
+        "lar", "ler", "dar", "der", "tar", "ter",
+        # possessive
+        "imiz", "iniz", "lari", "leri", "dari", "deri", "tari", "teri", "im", "in", "si", "i",
+        # genitive, accusative
+        "nin", "din", "tin", "ni", "di", "ti",
+        # dative
+        "ga", "ge", "ka", "ke", "na", "ne", "a", "e",
+        # locative, ablative, instrumental
+        "nda", "nde", "da", "de", "ta", "te", "nan", "nen", "dan", "den", "tan", "ten",
+        "men", "ben", "pen",
+        # derivational
+        "lik", "dik", "tik", "shi", "dagi", "degi", "tagi", "tegi", "gi",
+    },
+    key=len,
+    reverse=True,
+)  # fmt: skip
+_MIN_STEM = 3
+
+_russian = snowballstemmer.stemmer("russian")
+_english = snowballstemmer.stemmer("english")
+
+
+def fold(text: str) -> str:
+    """Lower-case loose Latin for any Kazakh, Russian or English text (see the module docstring)."""
+    lowered = unicodedata.normalize("NFC", text.lower())
+    out = []
+    for char in lowered:
+        mapped = _CYRILLIC_TO_LATIN.get(char)
+        if mapped is None:
+            mapped = _LATIN_LETTERS.get(char)
+        out.append(char if mapped is None else mapped)
+    latin = "".join(out)
+    # Remaining combining marks (e.g. "ı̇", decomposed diacritics) go.
+    latin = "".join(c for c in unicodedata.normalize("NFD", latin) if not unicodedata.combining(c))
+    for pattern, replacement in _LATIN_RULES:
+        latin = pattern.sub(replacement, latin)
+    return latin
+
+
+def strip_kazakh_suffixes(word: str) -> str:
+    """Peel Kazakh endings off a folded word while a stem of at least 3 letters remains."""
+    changed = True
+    while changed:
+        changed = False
+        for suffix in _KZ_SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
+                word = word[: -len(suffix)]
+                changed = True
+                break
+    return word
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text`` (letters and digits; inner apostrophes kept, as in ``Halyqtyn'``)."""
+    return _WORD.findall(text)
+
+
+@lru_cache(maxsize=65536)
+def word_keys(word: str) -> tuple[str, ...]:
+    """Every search key of one word, most specific first (see the module docstring)."""
+    lowered = word.lower()
+    if lowered.isdigit():
+        return (lowered,)
+    folded = fold(lowered)
+    if not folded.isascii() or not folded.isalnum():
+        folded = "".join(c for c in folded if c.isalnum())
+    if not folded:
+        return ()
+    keys = [strip_kazakh_suffixes(folded), folded]
+    is_cyrillic = any("\u0400" <= c <= "\u04ff" for c in lowered)
+    if is_cyrillic and not (_KAZAKH_ONLY & set(lowered)):
+        keys.append(fold(_russian.stemWord(lowered)))
+    elif not is_cyrillic:
+        keys.append(_english.stemWord(folded))
+    return tuple(dict.fromkeys(k for k in keys if k))
+
+
+def text_keys(text: str) -> list[str]:
+    """All keys of all words of ``text``, in order (a word's several keys are adjacent)."""
+    out: list[str] = []
+    for word in words(text):
+        out.extend(word_keys(word))
+    return out
+
+
+def query_terms(text: str) -> list[tuple[str, ...]]:
+    """A query as a list of words, each the tuple of its keys (a word matches on any of them)."""
+    return [keys for keys in (word_keys(w) for w in words(text)) if keys]

@@ -1,0 +1,110 @@
+"""`qazai query` and `qazai search`: the catalogue and the SQL query API from the command line.
+
+Both run through the same catalogue service as the HTTP API, on the local platform, as the
+platform itself (the CLI has direct database access).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from qazai.catalog import service
+from qazai.catalog.ckan import package_dict
+from qazai.catalog.ckan_params import package_search_request
+from qazai.catalog.indexer import catalog_index
+from qazai.catalog.models import QueryResult
+from qazai.cli.context import cli_actor, open_platform
+
+console = Console()
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _print_result(result: QueryResult, fmt: OutputFormat) -> None:
+    if fmt == OutputFormat.json:
+        typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))
+        return
+    if fmt == OutputFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows([_cell(v) for v in row] for row in result.rows)
+        typer.echo(buffer.getvalue(), nl=False)
+        return
+    table = Table(*result.columns, show_lines=False)
+    for row in result.rows:
+        table.add_row(*(_cell(v) for v in row))
+    console.print(table)
+    more = " (truncated; raise --limit)" if result.truncated else ""
+    console.print(f"{len(result.rows)} row(s) in {result.elapsed_ms:.1f} ms{more}", style="dim")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `query` and `search` to the `qazai` command."""
+
+    @app.command("query")
+    def query(
+        sql: Annotated[str, typer.Argument(help="one SELECT, e.g. 'SELECT * FROM \"my-library\" LIMIT 5'")],
+        fmt: Annotated[
+            OutputFormat, typer.Option("--format", "-f", help="output format")
+        ] = OutputFormat.table,
+        limit: Annotated[int, typer.Option(min=1, max=10_000, help="at most this many rows")] = 1000,
+        timeout_ms: Annotated[
+            int | None, typer.Option("--timeout-ms", min=10, max=60_000, help="time limit")
+        ] = None,
+    ) -> None:
+        """Run one read-only SQL SELECT over the published libraries (tables are named by slug)."""
+        with open_platform() as platform:
+            index = catalog_index(platform.db)
+            with platform.db.uow(read_only=True) as uow:
+                result = service.query(
+                    uow, index, platform.objects, cli_actor(), sql, limit=limit, timeout_ms=timeout_ms
+                )
+        _print_result(result, fmt)
+
+    @app.command("search")
+    def search(
+        q: Annotated[str, typer.Argument(help="words in Kazakh, Russian or English (Cyrillic or Latin)")],
+        rows: Annotated[int, typer.Option(min=0, max=1000, help="at most this many libraries")] = 20,
+        as_json: Annotated[bool, typer.Option("--json", help="print JSON (CKAN package dicts)")] = False,
+    ) -> None:
+        """Search the catalogue of published libraries."""
+        with open_platform() as platform:
+            request = package_search_request({"q": q, "rows": str(rows)})
+            page = service.search_libraries(catalog_index(platform.db), cli_actor(), request)
+            base = platform.settings.public_base_url
+            results = [
+                {**package_dict(base, doc), "score": hit.score}
+                for doc, hit in zip(page.docs, page.result.hits, strict=False)
+            ]
+        if as_json:
+            typer.echo(json.dumps({"count": page.result.count, "results": results}, ensure_ascii=False))
+            return
+        if not results:
+            console.print(f"no library matches {q!r}")
+            return
+        table = Table("name", "title", "organisation", "tier")
+        for doc in page.docs:
+            table.add_row(doc.slug, doc.title.get("en"), doc.organisation_slug, doc.tier.value)
+        console.print(table)
+        console.print(f"{len(results)} of {page.result.count} libraries", style="dim")

@@ -1,0 +1,267 @@
+"""Commands and read models of the data-library capability."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from qazai.core.enums import AccessTier
+from qazai.core.text import LocalizedText
+
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
+_KATO = re.compile(r"^\d{9}$")
+# SPDX ids look like `CC-BY-4.0`, `ODbL-1.0`, `MIT`; named national licences are accepted by name.
+_SPDX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]{1,63}$")
+NATIONAL_LICENCES = frozenset({"KZ-OPEN-DATA", "KZ-GOV-OPEN-1.0", "data.egov.kz"})
+
+
+class LegalBasis(StrEnum):
+    """Why personal data may be in the library at all (LAW.md row 1)."""
+
+    none = "none"
+    depersonalised = "depersonalised"
+    consent = "consent"
+
+
+class Frequency(StrEnum):
+    once = "once"
+    daily = "daily"
+    weekly = "weekly"
+    monthly = "monthly"
+    quarterly = "quarterly"
+    annual = "annual"
+    irregular = "irregular"
+
+
+class VersionStatus(StrEnum):
+    published = "published"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+
+
+class GrantStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    refused = "refused"
+    revoked = "revoked"
+
+
+class UploadStatus(StrEnum):
+    receiving = "receiving"
+    complete = "complete"
+    deleted = "deleted"
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Spatial(Command):
+    region: str | None = Field(default=None, max_length=200, description="e.g. `Kazakhstan`, `Astana`")
+    kato: str | None = Field(default=None, description="9-digit KATO code")
+
+    @field_validator("kato")
+    @classmethod
+    def _kato(cls, value: str | None) -> str | None:
+        if value and not _KATO.match(value):
+            raise ValueError("a KATO code has 9 digits")
+        return value or None
+
+
+class Temporal(Command):
+    start: date | None = None
+    end: date | None = None
+
+
+class Contact(Command):
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class LibraryMetadata(Command):
+    """The descriptive metadata a producer edits; every field optional so it can be built up."""
+
+    title: LocalizedText | None = None
+    description: LocalizedText | None = None
+    licence: str | None = Field(default=None, description="SPDX id (`CC-BY-4.0`) or a national licence")
+    tier: AccessTier | None = None
+    themes: list[str] | None = None
+    keywords: list[str] | None = None
+    spatial: Spatial | None = None
+    temporal: Temporal | None = None
+    frequency: Frequency | None = None
+    legal_basis: LegalBasis | None = None
+    source_systems: list[str] | None = None
+    contact: Contact | None = None
+    terms: LocalizedText | None = Field(default=None, description="terms a registered user accepts")
+
+    @field_validator("licence")
+    @classmethod
+    def _licence(cls, value: str | None) -> str | None:
+        if value and value not in NATIONAL_LICENCES and not _SPDX.match(value):
+            raise ValueError("give an SPDX licence id such as CC-BY-4.0, or KZ-OPEN-DATA")
+        return value or None
+
+    @field_validator("themes", "keywords", "source_systems")
+    @classmethod
+    def _strings(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        cleaned = [v.strip() for v in value if v and v.strip()]
+        if any(len(v) > 200 for v in cleaned) or len(cleaned) > 100:
+            raise ValueError("at most 100 entries of at most 200 characters")
+        return list(dict.fromkeys(cleaned))
+
+
+class LibraryCreate(LibraryMetadata):
+    slug: str
+    organisation: str = Field(description="the producer organisation's slug or id")
+    title: LocalizedText
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError(
+                "use 1-100 lower-case letters, digits and dashes, not starting or ending with a dash"
+            )
+        return value
+
+
+class LibraryUpdate(LibraryMetadata):
+    pass
+
+
+class CompletenessItem(BaseModel):
+    field: str
+    required: bool
+    present: bool
+    why: str
+
+
+class CompletenessReport(BaseModel):
+    """LAW.md row 2: which mandatory (and recommended) metadata a library has."""
+
+    score: float = Field(description="share of all listed fields present, 0..1")
+    required_missing: list[str]
+    items: list[CompletenessItem]
+
+    @property
+    def publishable(self) -> bool:
+        return not self.required_missing
+
+
+class LibraryRead(BaseModel):
+    id: str
+    slug: str
+    organisation_id: str
+    organisation_slug: str
+    title: LocalizedText
+    description: LocalizedText | None
+    licence: str | None
+    tier: AccessTier
+    themes: list[str]
+    keywords: list[str]
+    spatial: Spatial | None
+    temporal: Temporal | None
+    frequency: Frequency | None
+    legal_basis: LegalBasis | None
+    source_systems: list[str]
+    contact: Contact | None
+    terms: LocalizedText | None
+    latest_version: int | None
+    completeness: CompletenessReport
+    created_at: datetime
+    updated_at: datetime
+
+
+class VersionRead(BaseModel):
+    id: str
+    library_slug: str
+    number: int
+    status: VersionStatus
+    tier: AccessTier
+    rows: int
+    bytes: int
+    source_sha256: str | None
+    created_at: datetime
+    withdrawn_at: datetime | None
+    withdrawn_reason: str | None
+    optout_flagged: bool
+    optout_reason: str | None
+    manifest: dict[str, Any] = Field(description="parts, tables (schema, profile), privacy, provenance")
+
+
+class VersionWithdraw(Command):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class PublishRequest(Command):
+    upload_id: str
+    policy: dict[str, Any] | None = Field(
+        default=None, description="a privacy policy; tier default if absent"
+    )
+    overrides: dict[str, dict[str, dict[str, str]]] | None = Field(
+        default=None, description='per table, per column: {"name": ..., "type": ...}'
+    )
+    sheet: str | None = Field(default=None, description="publish only this sheet of a workbook")
+
+
+class PublishAccepted(BaseModel):
+    job_id: str
+    library_slug: str
+    upload_id: str
+    status_url: str
+
+
+class UploadCreate(Command):
+    library: str = Field(description="slug of the library the file is for")
+    filename: str = Field(min_length=1, max_length=255)
+    size: int = Field(ge=1, description="the file's exact size in bytes")
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", description="checked on completion")
+
+
+class UploadRead(BaseModel):
+    id: str
+    library_slug: str | None
+    filename: str
+    size: int | None
+    offset: int
+    status: UploadStatus
+    sha256: str | None
+    created_at: datetime
+    completed_at: datetime | None
+
+
+class GrantCreate(Command):
+    purpose: str = Field(min_length=10, max_length=4000, description="what the data will be used for")
+
+
+class GrantDecision(Command):
+    approve: bool
+    expires_on: date | None = Field(default=None, description="required when approving")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class GrantRead(BaseModel):
+    id: str
+    library_slug: str
+    user_id: str
+    purpose: str
+    status: GrantStatus
+    requested_at: datetime
+    decided_at: datetime | None
+    decision_note: str | None
+    expires_at: datetime | None
+    active: bool
+
+
+class TermsAcceptance(BaseModel):
+    library_slug: str
+    user_id: str
+    accepted_at: datetime

@@ -1,0 +1,194 @@
+"""One source table through read → infer → privacy plan → convert + de-identify + profile → Parquet.
+
+Memory stays bounded: a sample for inference and planning, the quasi-identifier combinations
+for generalisation, one batch at a time for the rest.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from qazai.core.errors import InvalidInput
+from qazai.libraries.ingest import (
+    ColumnOverride,
+    ConversionReport,
+    SourceTable,
+    TableSchema,
+    apply_overrides,
+    convert_batch,
+    infer_schema,
+)
+from qazai.libraries.pipeline import privacy_step
+from qazai.libraries.pipeline.profile import TableProfiler
+from qazai.libraries.pipeline.residuals import ResidualScanner
+from qazai.libraries.pipeline.writer import PART_ROWS, ROW_GROUP_ROWS, PartWriter, WrittenPart
+from qazai.privacy import (
+    Assessment,
+    Policy,
+    RiskAccumulator,
+    finish_assessment,
+    fit_generalisation,
+    transform_batch,
+)
+
+Progress = Callable[[float, str | None], None]
+OPTOUT_TEXTS_PER_COLUMN = 2_000
+
+
+@dataclass
+class TableOutcome:
+    name: str
+    stem: str
+    source: SourceTable
+    schema: TableSchema
+    output_schema: pa.Schema
+    parts: list[WrittenPart]
+    rows_in: int
+    conversion: ConversionReport
+    profile: dict[str, Any]
+    privacy: dict[str, Any]
+    assessment: Assessment
+    texts: list[str] = field(default_factory=list)
+
+
+def _plain_schema(schema: pa.Schema) -> pa.Schema:
+    """Large/view strings from Polars become plain strings in the published files."""
+    fields = []
+    for f in schema:
+        kind = f.type
+        if pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+            kind = pa.string()
+        elif pa.types.is_large_binary(kind) or pa.types.is_binary_view(kind):
+            kind = pa.binary()
+        elif pa.types.is_null(kind):
+            kind = pa.string()
+        fields.append(pa.field(f.name, kind))
+    return pa.schema(fields)
+
+
+def _to_batch(frame: pl.DataFrame, schema: pa.Schema) -> pa.RecordBatch:
+    table = frame.to_arrow().cast(schema)
+    return (
+        table.combine_chunks().to_batches()[0]
+        if table.num_rows
+        else pa.RecordBatch.from_pylist([], schema=schema)
+    )
+
+
+def _sample_texts(batch: pa.RecordBatch, texts: dict[str, list[str]]) -> None:
+    for name in batch.schema.names:
+        bucket = texts.setdefault(name, [])
+        room = OPTOUT_TEXTS_PER_COLUMN - len(bucket)
+        if room <= 0:
+            continue
+        column = batch.column(name)
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue
+        bucket.extend(v for v in column.slice(0, room).to_pylist() if v)
+
+
+def process_table(
+    source: SourceTable,
+    stem: str,
+    *,
+    overrides: dict[str, ColumnOverride],
+    policy: Policy,
+    secret: bytes,
+    scope: str,
+    directory: Path,
+    sample_rows: int,
+    progress: Progress,
+    progress_span: tuple[float, float],
+    source_bytes: int | None,
+    row_group_rows: int = ROW_GROUP_ROWS,
+    part_rows: int = PART_ROWS,
+) -> TableOutcome:
+    """Run one table through the pipeline into local Parquet parts (nothing published yet)."""
+    raw_sample = source.head(sample_rows)
+    expected_rows = None
+    if source_bytes and raw_sample.num_rows and raw_sample.nbytes:
+        expected_rows = max(1, int(source_bytes / (raw_sample.nbytes / raw_sample.num_rows)))
+    schema = apply_overrides(infer_schema(raw_sample), overrides, raw_sample)
+    sample_batch = raw_sample.combine_chunks().to_batches()
+    typed_sample = (
+        convert_batch(sample_batch[0], schema).batch
+        if sample_batch
+        else pa.RecordBatch.from_pylist([], schema=schema.arrow_schema)
+    )
+    sample_frame = pl.from_arrow(typed_sample)
+    assert isinstance(sample_frame, pl.DataFrame)
+    plan, scan_report = privacy_step.plan(sample_frame, policy)
+    # Pass 1: read and type every row once, into a local Arrow file (the source is parsed once).
+    spool = directory / f"{stem}.arrow"
+    conversion = ConversionReport()
+    texts: dict[str, list[str]] = {}
+    rows_in = 0
+    last = 0.0
+    start, end = progress_span
+    middle = start + (end - start) * 0.6
+    with pa.OSFile(str(spool), "wb") as sink, pa.ipc.new_file(sink, schema.arrow_schema) as typed:
+        for raw in source.batches():
+            _sample_texts(raw, texts)
+            converted = convert_batch(raw, schema)
+            conversion.add(converted)
+            typed.write_batch(converted.batch)
+            rows_in += raw.num_rows
+            now = time.monotonic()
+            if now - last > 0.5:
+                last = now
+                share = min(rows_in / expected_rows, 0.99) if expected_rows else 0.5
+                progress(start + (middle - start) * share, f"{source.name}: read {rows_in:,} rows")
+    with pa.memory_map(str(spool), "r") as mapped:
+        reader = pa.ipc.open_file(mapped)
+        count = reader.num_record_batches
+        if plan.quasi_identifiers:
+            qi = plan.quasi_identifiers
+            plan = fit_generalisation(plan, policy, (reader.get_batch(i).select(qi) for i in range(count)))
+        # Pass 2: de-identify, assess, profile and write Parquet, one batch at a time.
+        empty = transform_batch(sample_frame.head(0), plan, policy, secret, scope)
+        output_schema = _plain_schema(empty.to_arrow().schema)
+        writer = PartWriter(
+            directory, stem, output_schema, row_group_rows=row_group_rows, part_rows=part_rows
+        )
+        accumulator = RiskAccumulator(plan.quasi_identifiers, plan.sensitive, rescan=False)
+        residuals = ResidualScanner(policy.min_score)
+        profiler = TableProfiler()
+        for i in range(count):
+            out = transform_batch(reader.get_batch(i), plan, policy, secret, scope)
+            accumulator.observe(out)
+            residuals.observe(out)
+            profiler.observe(out)
+            writer.write(_to_batch(out, output_schema))
+            now = time.monotonic()
+            if now - last > 0.5:
+                last = now
+                progress(
+                    middle + (end - middle) * (i + 1) / count, f"{source.name}: de-identified {i + 1}/{count}"
+                )
+    spool.unlink()
+    accumulator.residual = residuals.residual
+    parts = writer.close()
+    assessment = finish_assessment(plan, policy, accumulator, rows_in)
+    if rows_in == 0:
+        raise InvalidInput(f"{source.name}: the table has a header but no rows", code="empty_table")
+    return TableOutcome(
+        name=source.name,
+        stem=stem,
+        source=source,
+        schema=schema,
+        output_schema=output_schema,
+        parts=parts,
+        rows_in=rows_in,
+        conversion=conversion,
+        profile=profiler.to_json(),
+        privacy=scan_report,
+        assessment=assessment,
+        texts=[t for bucket in texts.values() for t in bucket],
+    )

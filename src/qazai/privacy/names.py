@@ -1,0 +1,246 @@
+"""PERSON detection: Kazakh and Russian names in Cyrillic and Latin, vectorised over a column.
+
+Capitalised tokens (and initials, and the separate words ``ұлы``/``қызы``) are cut out with
+exact offsets, folded to a skeleton key (``lexicon.skeleton_expr``), and get features:
+a given name of the shipped lists (also under Russian or Kazakh case endings), a surname or
+patronymic by its ending (``-ов/-ев/-ин``, ``-ович/-овна``, ``-ұлы/-қызы`` and their Latin
+spellings, with case endings), a word that is never a name. Adjacent name-like tokens form a
+run; a run becomes a PERSON when its evidence is strong enough. A name alone that is also an
+ordinary word (Арман, Вера) needs context.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from qazai.privacy.lexicon import load_lexicon, skeleton_expr
+
+# Case endings on the skeleton key (Russian nominal/adjectival, Kazakh case suffixes).
+_CASE = (
+    r"a|u|oi|om|im|e|i|iu|oiu|ih|imi|ga|ge|ka|ke|na|ne|nin|din|tin|di|ti|ni|da|de|ta|te|dan|"
+    r"den|tan|ten|nan|nen|men|ben|pen|men|ia"
+)
+_SURNAME = rf"(?:[a-z]{{2,}}(?:ov|ev|[^ndt]in|bekov|baev))(?:{_CASE})?$"
+_SURNAME_WEAK = (
+    rf"(?:[a-z]{{2,}}(?:skii|ski|skaia|cki|ckaia|enko|uk|iuk|ian|svili|dze|bai|bek|ova|eva))(?:{_CASE})?$"
+)
+_PATRONYMIC = (
+    r"(?:[a-z]{2,}(?:ovic|evic))(?:a|u|em|e)?$|(?:[a-z]{2,}(?:ovn|evn|icn))(?:a|i|e|oi|u|oiu)$"
+    r"|(?:[a-z]{2,}(?:uli|kizi))(?:na|nin|ga|ka|ne|ni|men)?$|^(?:uli|kizi)$"
+)
+_ENDINGS = [
+    "a", "u", "e", "i", "om", "em", "oi", "ei", "ga", "ge", "ka", "ke", "na", "ne", "nin", "din",
+    "tin", "di", "ti", "ni", "da", "de", "ta", "te", "dan", "den", "tan", "ten", "nan", "nen",
+    "men", "ben", "pen", "in", "ia", "iu", "im", "ov", "ev", "ih", "ga", "mn", "ia",
+]  # fmt: skip
+_ADDRESS_PREV = r"(?:^|[\s,(])(?:к|м|ул|пр|д|г|обл|қ|а|р-н|мкр|көш)\.?\s*$"
+_SINGLE_CONTEXT = (
+    r"(?:^|[\s(:«\"])(?:от|к|у|с|для|гр\.?|гражданин\w*|гражданк\w*|г-н\w*|г-жа|господин\w*|"
+    r"госпож\w*|мырза|ханым|mr\.?|ms\.?|mrs\.?|dr\.?|тов\.?|уважаем\w*|құрметті|сотрудник\w*|"
+    r"клиент\w*|пациент\w*|заявител\w*|ответчик\w*|истц\w*|истец|директор\w*|врач\w*|"
+    r"менеджер\w*|dear|contact|client|patient|with|from|to|by|фио|аты-жөні|аты|name)\s*:?\s*$"
+)
+_STREET_AFTER = (
+    r"^\s*(?:көшесі|көш\.|к-сі|даңғылы|даң\.|шағын|ауданы|қаласы|ауылы|облысы|атындағы|алаңы|"
+    r"street|st\.|avenue|ave\.?|str\.|kóshesi|koshesi|kõşesi|dańğyly|dangyly|ulitsa|city|region|"
+    r"university|school|district|мектеб|университет|район|облас|город|көшес)"
+)
+_SENTENCE_START = r"(?:^\s*|[.!?…]\s*|\n\s*)$"
+
+PERSON_SCHEMA: dict[str, pl.DataType] = {
+    "row": pl.UInt32(),
+    "start": pl.Int64(),
+    "end": pl.Int64(),
+    "entity": pl.String(),
+    "score": pl.Float64(),
+}
+
+
+def _stem_in(key: pl.Expr, names_series: pl.Series) -> pl.Expr:
+    names = names_series.implode()
+    hit = key.is_in(names)
+    n = key.str.len_chars()
+    for cut in (1, 2, 3):
+        stem = key.str.slice(0, n - cut)
+        tail = key.str.slice(n - cut)
+        hit = hit | ((n - cut >= 3) & stem.is_in(names) & tail.is_in(pl.Series(_ENDINGS).implode()))
+    return hit
+
+
+_PUNCT = "\"'«»“”„()[]{}<>,;:!?…/\\|*•–—"
+_WORD_PATTERN = (
+    r"^(?:\p{Lu}[\p{L}\p{M}]+(?:[-'’]\p{L}[\p{L}\p{M}]*)*|(?:\p{Lu}\.){1,3}"
+    r"|ұлы|қызы|улы|кызы|uly|kyzy|qyzy|ulı|qızı)$"
+)
+
+
+def word_tokens(frame: pl.DataFrame) -> pl.DataFrame:
+    """Name-candidate tokens with exact offsets, cut at whitespace (literal split: much faster
+    than a Unicode regex over the text). ``before`` holds the previous word (or, between two
+    tokens, the gap), ``after`` the next word, as ``find_spans`` context windows do."""
+    words = (
+        frame.select("row", pl.col("text").str.replace_all(r"[\t\n\r\v\f]", " ").str.split(" ").alias("w"))
+        .explode("w")
+        .with_columns(pl.col("w").fill_null("").str.len_chars().cast(pl.Int64).alias("n"))
+        .with_columns(((pl.col("n") + 1).cum_sum().over("row") - pl.col("n") - 1).alias("raw_start"))
+        .filter(pl.col("n") > 0)
+    )
+    core_l = pl.col("w").str.strip_chars_start(_PUNCT)
+    words = words.with_columns(core_l.alias("c1")).with_columns(
+        (pl.col("n") - pl.col("c1").str.len_chars().cast(pl.Int64)).alias("lead"),
+        pl.when(pl.col("c1").str.contains(r"^(?:\p{Lu}\.){1,3}$"))
+        .then(pl.col("c1"))
+        .otherwise(pl.col("c1").str.strip_chars_end(_PUNCT + "."))
+        .alias("match"),
+    )
+    uniq = words.select("match").unique()
+    uniq = uniq.with_columns(pl.col("match").str.contains(_WORD_PATTERN).alias("is_token"))
+    words = words.join(uniq, on="match", how="left").sort("row", "raw_start")
+    same_row_prev = pl.col("row").shift(1) == pl.col("row")
+    same_row_next = pl.col("row").shift(-1) == pl.col("row")
+    start = pl.col("raw_start") + pl.col("lead")
+    trail = pl.col("w").str.slice(pl.col("lead") + pl.col("match").str.len_chars())
+    words = words.with_columns(start.alias("start"), (start + pl.col("match").str.len_chars()).alias("end"))
+    words = words.with_columns(trail.alias("trail"), pl.col("w").str.slice(0, pl.col("lead")).alias("lead_s"))
+    prev_gap = pl.col("trail").shift(1) + " " + pl.col("lead_s")
+    prev_word = pl.col("w").shift(1) + " " + pl.col("lead_s")
+    before = (
+        pl.when(~same_row_prev.fill_null(False))
+        .then(pl.col("lead_s"))
+        .when(pl.col("is_token").shift(1))
+        .then(prev_gap)
+        .otherwise(prev_word)
+    )
+    after = (
+        pl.when(same_row_next.fill_null(False))
+        .then(pl.col("trail") + " " + pl.col("w").shift(-1))
+        .otherwise(pl.col("trail"))
+    )
+    return (
+        words.with_columns(before.alias("before"), after.alias("after"))
+        .filter(pl.col("is_token"))
+        .select("row", "start", "end", "match", "before", "after")
+    )
+
+
+def detect_persons(frame: pl.DataFrame, *, header_is_name: bool = False) -> pl.DataFrame:
+    """PERSON findings in ``frame`` (columns ``row``, ``text``): ``row, start, end, entity, score``."""
+    lex = load_lexicon()
+    # only cells that can hold a name token at all (an upper-case letter or a separate ұлы/қызы)
+    frame = frame.filter(pl.col("text").str.contains(r"\p{Lu}|ұлы|қызы|улы|кызы|uly|kyzy|qyzy|ulı|qızı"))
+    if frame.height == 0:
+        return pl.DataFrame(schema=PERSON_SCHEMA)
+    tokens = word_tokens(frame)
+    if tokens.height == 0:
+        return pl.DataFrame(schema=PERSON_SCHEMA)
+    given = lex.given_series()
+    ordinary = pl.Series(sorted(lex.ordinary), dtype=pl.String)
+    not_names = pl.Series(sorted(lex.not_names | lex.places), dtype=pl.String)
+    tok = pl.col("match")
+    key = pl.col("key")
+    before = pl.col("before").fill_null("")
+    # Token features depend only on the token's text, context features only on the gap before
+    # it: both are computed once per distinct value (names repeat a lot) and joined back.
+    words = tokens.select("match").unique().with_columns(skeleton_expr(tok).alias("key"))
+    words = words.with_columns(
+        tok.str.contains(r"^\p{Lu}\.$").alias("initial"),
+        _stem_in(key, given).alias("given"),
+        _stem_in(key, ordinary).alias("ordinary"),
+        key.str.contains(_PATRONYMIC).alias("patronymic"),
+        key.str.contains(_SURNAME).alias("surname"),
+        key.str.contains(_SURNAME_WEAK).alias("surname_weak"),
+        (key.is_in(not_names.implode()) | _stem_in(key, not_names)).alias("not_name"),
+        tok.str.contains(r"^\p{Ll}").alias("lower"),
+        tok.str.contains(r"^\p{Lu}").alias("upper_start"),
+    )
+    gaps = tokens.select(pl.col("before").fill_null("")).unique()
+    gaps = gaps.with_columns(
+        before.str.contains(_SENTENCE_START).alias("sentence_start"),
+        before.str.to_lowercase().str.contains(_SINGLE_CONTEXT).alias("context"),
+        before.str.to_lowercase().str.contains(_ADDRESS_PREV).alias("address_prev"),
+        before.str.contains(r"^[ \t]{0,2}$|^\s?-\s?$").alias("adjacent"),
+    )
+    afters = tokens.select(pl.col("after").fill_null("")).unique()
+    afters = afters.with_columns(
+        pl.col("after").str.contains(r"^\p{L}").alias("after_letter"),
+        pl.col("after").str.to_lowercase().str.contains(_STREET_AFTER).alias("street_after"),
+    )
+    t = (
+        tokens.with_columns(pl.col("before").fill_null(""), pl.col("after").fill_null(""))
+        .join(words, on="match", how="left")
+        .join(gaps, on="before", how="left")
+        .join(afters, on="after", how="left")
+        .sort("row", "start")
+        .with_columns((pl.col("lower") & pl.col("after_letter")).alias("glued"))
+    )
+    t = t.with_columns(
+        (
+            (pl.col("given") & ~pl.col("ordinary"))
+            | pl.col("patronymic")
+            | (pl.col("surname") & ~pl.col("not_name"))
+        ).alias("strong"),
+        (
+            ~pl.col("not_name")
+            & ~pl.col("glued")
+            & ~pl.col("address_prev")
+            & ~pl.col("street_after")
+            & (pl.col("upper_start") | pl.col("patronymic"))
+        ).alias("namey"),
+    )
+    adjacent = pl.col("adjacent")
+    t = t.with_columns(
+        (
+            (pl.col("row") != pl.col("row").shift(1))
+            | ~adjacent
+            | ~pl.col("namey")
+            | ~pl.col("namey").shift(1).fill_null(False)
+        )
+        .fill_null(True)
+        .cum_sum()
+        .alias("run")
+    ).filter(pl.col("namey"))
+    runs = t.group_by("run").agg(
+        pl.col("row").first(),
+        pl.col("start").min(),
+        pl.col("end").max(),
+        pl.len().alias("n"),
+        pl.col("strong").sum().alias("n_strong"),
+        (pl.col("given") | pl.col("surname_weak") | pl.col("initial")).sum().alias("n_weak"),
+        pl.col("initial").sum().alias("n_initial"),
+        pl.col("surname").first().alias("first_surname"),
+        pl.col("given").first().alias("first_given"),
+        pl.col("ordinary").first().alias("first_ordinary"),
+        pl.col("sentence_start").first().alias("at_start"),
+        pl.col("context").first().alias("context"),
+    )
+    n = pl.col("n")
+    strong = pl.col("n_strong")
+    score = (
+        pl.when(pl.lit(header_is_name))
+        .then(pl.lit(0.95))
+        .when((n >= 2) & (strong >= 2))
+        .then(pl.lit(0.95))
+        .when((n >= 2) & (strong >= 1) & (n <= 4))
+        .then(pl.lit(0.85))
+        .when((n >= 2) & (pl.col("n_weak") >= 2) & (pl.col("n_initial") >= 1))
+        .then(pl.lit(0.8))
+        .when((n >= 2) & (pl.col("n_weak") >= 1) & pl.col("context"))
+        .then(pl.lit(0.75))
+        .when((n == 1) & (strong == 1) & pl.col("context"))
+        .then(pl.lit(0.8))
+        .when((n == 1) & pl.col("first_given") & ~pl.col("first_ordinary"))
+        .then(pl.lit(0.7))
+        .when((n == 1) & pl.col("first_surname") & ~pl.col("at_start"))
+        .then(pl.lit(0.7))
+        .when((n == 1) & (strong == 1))
+        .then(pl.lit(0.55))
+        .when((n == 1) & pl.col("first_given") & pl.col("context"))
+        .then(pl.lit(0.7))
+        .otherwise(pl.lit(0.0))
+    )
+    return (
+        runs.with_columns(score.alias("score"), pl.lit("PERSON").alias("entity"))
+        .filter(pl.col("score") > 0)
+        .select(list(PERSON_SCHEMA))
+        .cast(PERSON_SCHEMA)  # type: ignore[arg-type]
+    )

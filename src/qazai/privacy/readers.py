@@ -1,0 +1,243 @@
+"""Reading the files a user asks to scan or de-identify: CSV in any common encoding, XLSX,
+JSON/NDJSON, Parquet and plain text. Bad input gives InvalidInput, never a traceback or a hang.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import charset_normalizer
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from qazai.core.errors import InvalidInput
+
+TABLE_FORMATS = ("csv", "xlsx", "json", "ndjson", "parquet")
+#: A scan reads at most this many bytes of a delimited file (the report says how many rows).
+MAX_SCAN_BYTES = 256 * 1024 * 1024
+#: Plain-text lines longer than this are scanned in segments (offsets stay relative to the line).
+SEGMENT_CHARS = 1 << 20
+_HEAD = 64 * 1024
+
+
+def detect_format(path: Path) -> str:
+    """The format from the suffix, falling back to sniffing the first bytes."""
+    if not path.exists() or not path.is_file():
+        raise InvalidInput(f"no such file: {path}")
+    suffix = path.suffix.lower().lstrip(".")
+    mapping = {"csv": "csv", "tsv": "csv", "xlsx": "xlsx", "json": "json", "ndjson": "ndjson",
+               "jsonl": "ndjson", "parquet": "parquet", "pq": "parquet", "txt": "text", "log": "text",
+               "md": "text"}  # fmt: skip
+    head = read_head(path)
+    if suffix in mapping:
+        fmt = mapping[suffix]
+    elif head.startswith(b"PAR1"):
+        fmt = "parquet"
+    elif head.startswith(b"PK\x03\x04"):
+        fmt = "xlsx"
+    else:
+        fmt = "text"
+    if fmt in ("csv", "json", "ndjson", "text"):
+        check_not_binary(head, path)
+    return fmt
+
+
+def read_head(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        head = fh.read(_HEAD)
+    if not head.strip():
+        raise InvalidInput(f"{path} is empty")
+    return head
+
+
+def check_not_binary(head: bytes, path: Path) -> None:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return  # UTF-16 text has many NULs
+    if head.count(b"\x00") > len(head) // 10 or head.startswith(
+        (b"\x7fELF", b"%PDF", b"\x89PNG", b"PK\x03\x04")
+    ):
+        raise InvalidInput(f"{path} looks like a binary file, not text")
+
+
+def detect_encoding(head: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 by BOM, else charset-normalizer's guess (cp1251...)."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:  # a character cut at the end of the sample
+            return "utf-8"
+    best = charset_normalizer.from_bytes(head).best()
+    return best.encoding if best is not None else "cp1251"
+
+
+def _decoded(path: Path, limit: int) -> tuple[str, bool]:
+    with path.open("rb") as fh:
+        raw = fh.read(limit + 1)
+    truncated = len(raw) > limit
+    raw = raw[:limit]
+    text = raw.decode(detect_encoding(raw[:_HEAD]), errors="replace")
+    if truncated:  # drop the partial last line
+        text = text[: text.rfind("\n") + 1] if "\n" in text else text
+    return text.replace("\x00", " "), truncated
+
+
+def sniff_delimiter(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample[:_HEAD], delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _all_strings(frame: pl.DataFrame) -> pl.DataFrame:
+    frame = frame.rename({c: (c.strip() or f"column_{i}") for i, c in enumerate(frame.columns)})
+    return frame.with_columns(pl.all().cast(pl.String, strict=False))
+
+
+def _read_xlsx(path: Path, n_rows: int | None) -> pl.DataFrame:
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    except CalamineError as exc:
+        raise InvalidInput(f"cannot read {path} as XLSX: {exc}") from exc
+    # the header is the first row with at least half of the widest row's cells filled
+    width = max((len(r) for r in rows), default=0)
+    start = next((i for i, r in enumerate(rows) if sum(1 for v in r if v not in ("", None)) * 2 >= width), 0)
+    if not rows:
+        raise InvalidInput(f"{path}: the first sheet is empty")
+    header = [str(v).strip() or f"column_{i}" for i, v in enumerate(rows[start])]
+    body = rows[start + 1 :][: n_rows if n_rows is not None else None]
+    data = {
+        h: [None if i >= len(r) or r[i] in ("", None) else str(r[i]) for r in body]
+        for i, h in enumerate(header)
+    }
+    return pl.DataFrame(data, schema=dict.fromkeys(header, pl.String))
+
+
+def read_table(path: Path, fmt: str, *, n_rows: int | None = None) -> pl.DataFrame:
+    """The table (all columns as strings), at most ``n_rows`` data rows."""
+    try:
+        if fmt == "csv":
+            text, _ = _decoded(path, MAX_SCAN_BYTES)
+            frame = pl.read_csv(
+                io.StringIO(text).read().encode("utf-8"),
+                separator=sniff_delimiter(text),
+                infer_schema=False,
+                truncate_ragged_lines=True,
+                n_rows=n_rows,
+                quote_char='"',
+            )
+        elif fmt == "parquet":
+            frame = pl.read_parquet(path, n_rows=n_rows)
+        elif fmt == "xlsx":
+            frame = _read_xlsx(path, n_rows)
+        elif fmt == "ndjson":
+            frame = pl.read_ndjson(path, n_rows=n_rows, infer_schema_length=None)
+        elif fmt == "json":
+            text, _ = _decoded(path, MAX_SCAN_BYTES)
+            data = json.loads(text)
+            if isinstance(data, dict):
+                data = next((v for v in data.values() if isinstance(v, list)), [data])
+            if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+                raise InvalidInput(f"{path}: JSON must be a list of objects")
+            frame = pl.from_dicts(
+                [
+                    {
+                        k: (json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v)
+                        for k, v in r.items()
+                    }
+                    for r in data
+                ],
+                infer_schema_length=None,
+            )
+        else:
+            raise InvalidInput(f"{path}: not a table format")
+    except InvalidInput:
+        raise
+    except (pl.exceptions.PolarsError, json.JSONDecodeError, OSError, ValueError, pa.ArrowException) as exc:
+        raise InvalidInput(f"cannot read {path} as {fmt}: {str(exc).splitlines()[0][:200]}") from exc
+    if n_rows is not None:
+        frame = frame.head(n_rows)
+    return _all_strings(frame)
+
+
+def iter_text_segments(path: Path, *, max_lines: int | None = None) -> Iterator[tuple[int, int, str]]:
+    """``(line_number, offset_in_line, segment)`` over a text file of any size, decoding
+    incrementally; lines longer than ``SEGMENT_CHARS`` come in several segments."""
+    with path.open("rb") as fh:
+        encoding = detect_encoding(fh.read(_HEAD))
+    import codecs
+
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    line, offset, pending = 0, 0, ""
+    with path.open("rb") as fh:
+        while True:
+            chunk = fh.read(SEGMENT_CHARS)
+            pending += decoder.decode(chunk, final=not chunk)
+            parts = pending.split("\n")
+            pending = parts.pop()
+            for part in parts:
+                yield line, offset, part.replace("\x00", " ").rstrip("\r")
+                line, offset = line + 1, 0
+                if max_lines is not None and line >= max_lines:
+                    return
+            while len(pending) > SEGMENT_CHARS:
+                cut = pending.rfind(" ", 0, SEGMENT_CHARS)
+                cut = cut if cut > SEGMENT_CHARS // 2 else SEGMENT_CHARS
+                yield line, offset, pending[:cut].replace("\x00", " ")
+                offset += cut
+                pending = pending[cut:]
+            if not chunk:
+                break
+    if pending:
+        yield line, offset, pending.replace("\x00", " ").rstrip("\r")
+
+
+def open_csv_batches(
+    path: Path, columns: list[str] | None, block_size: int = 16 << 20
+) -> Iterator[pa.RecordBatch]:
+    """Stream a CSV as record batches of strings, reading only ``columns`` when given."""
+    head = read_head(path)
+    encoding = detect_encoding(head)
+    delimiter = sniff_delimiter(head.decode(encoding, errors="replace"))
+    with path.open("rb") as fh:
+        first = fh.readline().decode(encoding, errors="replace").lstrip("\ufeff")
+    names = next(csv.reader([first], delimiter=delimiter))
+    names = [n.strip() or f"column_{i}" for i, n in enumerate(names)]
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                block_size=block_size,
+                encoding="utf8" if encoding.startswith("utf-8") else encoding,
+                skip_rows=1,
+                column_names=names,
+            ),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=lambda _row: "skip"),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                include_columns=columns,
+                strings_can_be_null=True,
+            ),
+        )
+        yield from reader
+    except pa.ArrowException as exc:
+        raise InvalidInput(f"cannot read {path} as CSV: {str(exc).splitlines()[0][:200]}") from exc
+
+
+def open_parquet_batches(path: Path, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
+    try:
+        yield from pq.ParquetFile(path).iter_batches(batch_size=200_000, columns=columns)
+    except pa.ArrowException as exc:
+        raise InvalidInput(f"cannot read {path} as Parquet: {exc}") from exc

@@ -1,0 +1,332 @@
+"""Authors' opt-outs (Law on AI Art. 23; LAW.md row 12): works that must not be used for training.
+
+An author registers a work by file hash, URL, ISBN, DOI or another identifier, with a title, and
+optionally a text excerpt (matched by the hash of its normalised form). The publish pipeline of
+the libraries capability calls :func:`check_against_optouts` with the uploaded files' hashes and
+the table's text cells, and refuses or excludes what matches. A later opt-out marks the library
+versions built from the work's file and notifies the owners of AI systems that used them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import ahocorasick
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qazai.core.clock import utcnow
+from qazai.core.errors import InvalidInput, NotFound, PermissionDenied
+from qazai.core.ids import new_id
+from qazai.identity.actor import Actor
+from qazai.libraries import lineage as library_lineage
+from qazai.registry import policy, repo
+from qazai.registry.audit import audit
+from qazai.storage.db import UnitOfWork
+from qazai.storage.tables.registry import OptOutWorkRow, RegistryNotificationRow
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_ISBN_CANDIDATE = re.compile(r"(?<![\dXx])(?:97[89][-\s]?)?\d(?:[-\s]?\d){8}[-\s]?[\dXx](?![\dXx])")
+_DOI = re.compile(r"10\.\d{4,9}/[^\s\"'<>]+", re.IGNORECASE)
+_MIN_IDENTIFIER = 4
+
+
+@dataclass(frozen=True)
+class OptOutMatch:
+    work_id: str
+    title: str
+    match_kind: str  # file_hash | url | isbn | doi | identifier | text_hash
+    detail: str
+
+
+@dataclass(frozen=True)
+class OptOutCheck:
+    matched: list[OptOutMatch] = field(default_factory=list)
+    works_checked: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not self.matched
+
+
+class OptOutCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=1000)
+    author: str | None = Field(default=None, max_length=255)
+    file_sha256: str | None = Field(default=None, description="SHA-256 of the work's file, lowercase hex")
+    url: str | None = Field(default=None, max_length=2000)
+    isbn: str | None = Field(default=None, max_length=32)
+    doi: str | None = Field(default=None, max_length=255)
+    identifier: str | None = Field(default=None, max_length=255)
+    text: str | None = Field(
+        default=None, max_length=100_000, description="an excerpt; only its hash is kept"
+    )
+
+    @model_validator(mode="after")
+    def _one_key(self) -> OptOutCreate:
+        if not any((self.file_sha256, self.url, self.isbn, self.doi, self.identifier, self.text)):
+            raise ValueError("give at least one of file_sha256, url, isbn, doi, identifier or text")
+        return self
+
+
+class OptOutRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    title: str
+    author: str | None
+    file_sha256: str | None
+    url: str | None
+    isbn: str | None
+    doi: str | None
+    identifier: str | None
+    text_sha256: str | None
+    created_at: object
+
+
+class OptOutRegistered(BaseModel):
+    work: OptOutRead
+    versions_marked: list[str]
+    systems_notified: list[str]
+
+
+# -- normalisation -----------------------------------------------------------------------------
+
+
+def normalise_text(value: str) -> str:
+    """Casefolded, NFKC, whitespace collapsed: the form whose SHA-256 identifies a text."""
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+
+
+def text_sha256(value: str) -> str:
+    return hashlib.sha256(normalise_text(value).encode("utf-8")).hexdigest()
+
+
+def normalise_url(value: str) -> str:
+    url = value.strip().casefold()
+    url = re.sub(r"^[a-z][a-z0-9+.-]*://", "", url)
+    url = url.removeprefix("www.")
+    return url.rstrip("/")
+
+
+def normalise_isbn(value: str) -> str | None:
+    digits = re.sub(r"[^0-9Xx]", "", value).upper()
+    if len(digits) == 10 and digits[:9].isdigit():
+        total = sum((10 - i) * (10 if c == "X" else int(c)) for i, c in enumerate(digits))
+        if total % 11 != 0:
+            return None
+        core = "978" + digits[:9]
+        check = (10 - sum((1 if i % 2 == 0 else 3) * int(c) for i, c in enumerate(core)) % 10) % 10
+        return core + str(check)
+    if len(digits) == 13 and digits.isdigit():
+        check = (10 - sum((1 if i % 2 == 0 else 3) * int(c) for i, c in enumerate(digits[:12])) % 10) % 10
+        return digits if check == int(digits[12]) else None
+    return None
+
+
+def normalise_doi(value: str) -> str:
+    doi = value.strip().casefold()
+    doi = re.sub(r"^(https?://)?(dx\.)?doi\.org/", "", doi).removeprefix("doi:").strip()
+    return doi.rstrip(".,;)")
+
+
+# -- the check ---------------------------------------------------------------------------------
+
+
+def check_against_optouts(session: Session, *, sha256s: list[str], texts: Iterable[str]) -> OptOutCheck:
+    """Match files (by SHA-256) and text cells against every registered work.
+
+    Builds the lookup once per call (sets for hashes, ISBNs and DOIs; one Aho-Corasick automaton
+    for URLs and identifiers), then scans each text once. Returns each (work, kind, detail) match
+    once, and the number of works checked against. Reads only; no audit event (the caller records
+    the check with its own change).
+    """
+    works = session.scalars(select(OptOutWorkRow)).all()
+    if not works:
+        return OptOutCheck(matched=[], works_checked=0)
+    by_file: dict[str, list[OptOutWorkRow]] = {}
+    by_text: dict[str, list[OptOutWorkRow]] = {}
+    by_isbn: dict[str, list[OptOutWorkRow]] = {}
+    by_doi: dict[str, list[OptOutWorkRow]] = {}
+    automaton = ahocorasick.Automaton()
+    needles: dict[str, list[tuple[OptOutWorkRow, str]]] = {}
+    for work in works:
+        if work.file_sha256:
+            by_file.setdefault(work.file_sha256, []).append(work)
+        if work.text_sha256:
+            by_text.setdefault(work.text_sha256, []).append(work)
+        if work.isbn:
+            by_isbn.setdefault(work.isbn, []).append(work)
+        if work.doi:
+            by_doi.setdefault(work.doi, []).append(work)
+        if work.url:
+            needles.setdefault(normalise_url(work.url), []).append((work, "url"))
+        if work.identifier and len(work.identifier) >= _MIN_IDENTIFIER:
+            needles.setdefault(work.identifier.casefold(), []).append((work, "identifier"))
+    for needle, owners in needles.items():
+        automaton.add_word(needle, (needle, owners))
+    if needles:
+        automaton.make_automaton()
+
+    found: dict[tuple[str, str, str], OptOutMatch] = {}
+
+    def hit(work: OptOutWorkRow, kind: str, detail: str) -> None:
+        found.setdefault((work.id, kind, detail), OptOutMatch(work.id, work.title, kind, detail))
+
+    for digest in sha256s:
+        for work in by_file.get(digest.lower(), ()):
+            hit(work, "file_hash", digest.lower())
+    for text in texts:
+        if not text:
+            continue
+        if by_text:
+            digest = text_sha256(text)
+            for work in by_text.get(digest, ()):
+                hit(work, "text_hash", digest)
+        if by_isbn:
+            for candidate in _ISBN_CANDIDATE.findall(text):
+                isbn = normalise_isbn(candidate)
+                for work in by_isbn.get(isbn or "", ()):
+                    hit(work, "isbn", isbn or "")
+        if by_doi and "10." in text:
+            for candidate in _DOI.findall(text):
+                doi = normalise_doi(candidate)
+                for work in by_doi.get(doi, ()):
+                    hit(work, "doi", doi)
+        if needles:
+            for _end, (needle, owners) in automaton.iter(text.casefold()):
+                for work, kind in owners:
+                    hit(work, kind, needle)
+    return OptOutCheck(matched=list(found.values()), works_checked=len(works))
+
+
+# -- registering works -------------------------------------------------------------------------
+
+
+def register_optout(uow: UnitOfWork, actor: Actor, cmd: OptOutCreate) -> OptOutRegistered:
+    """Register a work its author forbids for training.
+
+    Marks every library version whose source file has the work's SHA-256 (through the libraries
+    capability), and leaves a notification for each owner organisation of an AI system that used
+    one of them. InvalidInput for a malformed hash or ISBN; PermissionDenied for the anonymous.
+    """
+    if not policy.can_register_optout(actor):
+        raise PermissionDenied("sign in to register a work")
+    sha = cmd.file_sha256.strip().lower() if cmd.file_sha256 else None
+    if sha is not None and not _HEX64.match(sha):
+        raise InvalidInput("file_sha256 must be 64 hexadecimal digits", code="invalid_sha256")
+    isbn = None
+    if cmd.isbn:
+        isbn = normalise_isbn(cmd.isbn)
+        if isbn is None:
+            raise InvalidInput(f"{cmd.isbn!r} is not a valid ISBN-10 or ISBN-13", code="invalid_isbn")
+    if cmd.identifier and len(cmd.identifier.strip()) < _MIN_IDENTIFIER:
+        raise InvalidInput(
+            f"an identifier needs at least {_MIN_IDENTIFIER} characters", code="invalid_identifier"
+        )
+    row = OptOutWorkRow(
+        id=new_id(),
+        title=cmd.title,
+        author=cmd.author,
+        file_sha256=sha,
+        url=cmd.url.strip() if cmd.url else None,
+        isbn=isbn,
+        doi=normalise_doi(cmd.doi) if cmd.doi else None,
+        identifier=cmd.identifier.strip() if cmd.identifier else None,
+        text_sha256=text_sha256(cmd.text) if cmd.text else None,
+        registered_by=actor.user_id,
+        registered_by_label=actor.label,
+        created_at=utcnow(),
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    version_ids: list[str] = []
+    notified: list[str] = []
+    if sha is not None:
+        refs = library_lineage.versions_with_source_sha256(uow.session, sha)
+        version_ids = [ref.id for ref in refs]
+        if version_ids:
+            reason = f"the author of {cmd.title!r} forbade training on it (opt-out {row.id})"
+            library_lineage.mark_versions_opted_out(uow.session, version_ids, reason)
+            notified = _notify_system_owners(uow, row, refs)
+    audit(
+        uow,
+        actor,
+        "optout.register",
+        None,
+        {
+            "title": row.title,
+            "keys": [
+                k
+                for k in ("file_sha256", "url", "isbn", "doi", "identifier", "text_sha256")
+                if getattr(row, k)
+            ],
+            "versions_marked": version_ids,
+            "systems_notified": notified,
+        },
+        object_type="optout_work",
+        object_id=row.id,
+    )
+    uow.commit()
+    return OptOutRegistered(
+        work=OptOutRead.model_validate(row), versions_marked=version_ids, systems_notified=notified
+    )
+
+
+def _notify_system_owners(
+    uow: UnitOfWork, work: OptOutWorkRow, refs: list[library_lineage.VersionRef]
+) -> list[str]:
+    by_id = {ref.id: ref for ref in refs}
+    systems: list[str] = []
+    for link in repo.lineage_for_versions(uow.session, list(by_id)):
+        system = repo.get_system(uow.session, link.system_id)
+        if system is None or system.id in systems:
+            continue
+        ref = by_id[link.library_version_id]
+        label = f"{ref.library_slug} v{ref.number}"
+        uow.session.add(
+            RegistryNotificationRow(
+                id=new_id(),
+                organisation_id=system.owner_organisation_id,
+                system_id=system.id,
+                kind="optout",
+                message={
+                    "kk": f"«{work.title}» туындысының авторы оны оқытуға пайдалануға тыйым салды; "
+                    f"жүйеңіз пайдаланған {label} нұсқасы белгіленді.",
+                    "ru": f"Автор произведения «{work.title}» запретил использовать его для обучения; "
+                    f"версия {label}, которую использовала ваша система, помечена.",
+                    "en": f"The author of “{work.title}” forbade training on it; library version {label}, "
+                    "which your system used, has been marked.",
+                },
+                data={
+                    "work_id": work.id,
+                    "library_version_id": ref.id,
+                    "library": ref.library_slug,
+                    "number": ref.number,
+                },
+                created_at=utcnow(),
+                read_at=None,
+            )
+        )
+        systems.append(system.id)
+    return systems
+
+
+def list_optouts(uow: UnitOfWork, actor: Actor) -> list[OptOutRead]:
+    """The opt-out registry is public and machine-readable (the law asks for a machine-readable
+    prohibition); who registered a work is not shown."""
+    rows = uow.session.scalars(select(OptOutWorkRow).order_by(OptOutWorkRow.id)).all()
+    return [OptOutRead.model_validate(r) for r in rows]
+
+
+def get_optout(uow: UnitOfWork, actor: Actor, work_id: str) -> OptOutRead:
+    row = uow.session.get(OptOutWorkRow, work_id)
+    if row is None:
+        raise NotFound(f"no registered work {work_id!r}")
+    return OptOutRead.model_validate(row)

@@ -1,0 +1,130 @@
+"""Jinja2 templates (autoescaped) rendered in the visitor's language."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from qazai import __version__
+from qazai.core.enums import Language
+from qazai.core.text import LocalizedText
+from qazai.web.context import CSRF_FIELD, WebContext
+from qazai.web.i18n import LANGUAGE_NAMES, translations_for
+from qazai.web.labels import label
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _json_ld(value: Any) -> Markup:
+    """JSON for a ``<script type="application/ld+json">`` block: ``<``, ``>`` and ``&`` escaped so
+    no value can close the element."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)  # noqa: S704 - escaped above for the script-data context
+
+
+def _filesize(value: int | None) -> str:
+    if value is None:
+        return "—"
+    size = float(value)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(value)
+
+
+def _when(value: datetime | date | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
+
+
+environment.filters["json_ld"] = _json_ld
+environment.filters["filesize"] = _filesize
+environment.filters["when"] = _when
+environment.filters["urlquote"] = lambda value: quote(str(value), safe="")
+
+
+class NavItem:
+    def __init__(self, href: str, label: str) -> None:
+        self.href = href
+        self.label = label
+
+
+def nav_items(ctx: WebContext) -> list[NavItem]:
+    """The areas of the portal this visitor may use (registered by the view modules)."""
+    return [NavItem(href, ctx._(text)) for href, text, allowed in NAV if allowed(ctx)]
+
+
+# (path, English label, who sees it); view modules append their areas when imported.
+NAV: list[tuple[str, str, Callable[[WebContext], bool]]] = []
+
+
+def page_values(ctx: WebContext) -> dict[str, Any]:
+    translations = translations_for(ctx.lang)
+
+    def text(value: LocalizedText | dict[str, Any] | None) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, dict):
+            value = LocalizedText.model_validate({k: v for k, v in value.items() if k in ("kk", "ru", "en")})
+        return value.get(ctx.lang)
+
+    path = ctx.request.url.path
+    query = ctx.request.url.query
+    return {
+        "ctx": ctx,
+        "actor": ctx.actor,
+        "lang": ctx.lang.value,
+        "languages": [(lang.value, LANGUAGE_NAMES[lang]) for lang in Language],
+        "gettext": translations.gettext,
+        "ngettext": translations.ngettext,
+        "_": translations.gettext,
+        "t": text,
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": ctx.csrf_token,
+        "here": path + (f"?{query}" if query else ""),
+        "version": __version__,
+        "label": label,
+        "nav": nav_items(ctx),
+    }
+
+
+def render(ctx: WebContext, name: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+    template = environment.get_template(name)
+    html = template.render(**page_values(ctx), **values)
+    response = HTMLResponse(html, status_code=status_code)
+    ctx.apply_cookies(response)
+    return response
+
+
+def redirect(ctx: WebContext, url: str) -> RedirectResponse:
+    response = RedirectResponse(url, status_code=303)
+    ctx.apply_cookies(response)
+    return response
+
+
+def safe_next(url: str | None, default: str = "/") -> str:
+    """A local path to go back to; anything else (another site, a scheme) becomes ``default``."""
+    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return default
+    return url

@@ -1,0 +1,28 @@
+"""One router per area of the portal; ``ROUTERS`` is what :func:`qazai.web.install_web` mounts."""
+
+from fastapi import APIRouter
+
+from qazai.web.views import (
+    account,
+    admin,
+    home,
+    libraries,
+    publish,
+    registry,
+    registry_owner,
+    registry_review,
+    registry_wizard,
+)
+
+# registry_wizard before registry_owner: /systems/new must not be read as /systems/{system_id}.
+ROUTERS: list[APIRouter] = [
+    home.router,
+    account.router,
+    admin.router,
+    libraries.router,
+    publish.router,
+    registry.router,
+    registry_wizard.router,
+    registry_owner.router,
+    registry_review.router,
+]

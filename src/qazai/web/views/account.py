@@ -1,0 +1,105 @@
+"""Sign in and out, and the visitor's API tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from qazai.api.deps import SESSION_COOKIE, session_serializer
+from qazai.core.errors import AppError, Unauthenticated
+from qazai.identity import service as identity
+from qazai.identity.models import SessionCreate, TokenCreate
+from qazai.web.context import CSRF_COOKIE, Web
+from qazai.web.forms import first_error
+from qazai.web.templating import redirect, render, safe_next
+
+router = APIRouter()
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+def sign_in_page(ctx: Web, next: str = "/") -> Response:
+    if ctx.signed_in:
+        return redirect(ctx, safe_next(next))
+    return render(ctx, "account/sign_in.html", sign_in_next=safe_next(next))
+
+
+@router.post("/sign-in", response_model=None)
+async def sign_in(ctx: Web) -> Response:
+    form = await ctx.form()
+    email = str(form.get("email") or "").strip()
+    next_url = safe_next(str(form.get("next") or "/"))
+    try:
+        cmd = SessionCreate(email=email, password=str(form.get("password") or ""))
+        created = identity.sign_in(
+            ctx.uow, cmd, max_age_seconds=ctx.platform.settings.session_max_age_seconds
+        )
+    except (ValidationError, Unauthenticated):
+        return render(
+            ctx,
+            "account/sign_in.html",
+            status_code=401,
+            sign_in_error=ctx._("Wrong e-mail or password."),
+            sign_in_email=email,
+            sign_in_next=next_url,
+        )
+    ctx.set_cookie(
+        SESSION_COOKIE,
+        session_serializer(ctx.platform).dumps(created.session_id),
+        ctx.platform.settings.session_max_age_seconds,
+    )
+    ctx.forget_cookie(CSRF_COOKIE)
+    return redirect(ctx, next_url)
+
+
+@router.post("/sign-out")
+async def sign_out(ctx: Web) -> RedirectResponse:
+    await ctx.form()
+    if ctx.session_id:
+        identity.sign_out(ctx.uow, ctx.actor, ctx.session_id)
+    ctx.forget_cookie(SESSION_COOKIE)
+    return redirect(ctx, "/")
+
+
+@router.get("/account/tokens", response_class=HTMLResponse)
+def tokens_page(ctx: Web) -> HTMLResponse:
+    actor = ctx.require_user()
+    return render(ctx, "account/tokens.html", tokens=identity.list_tokens(ctx.uow, actor))
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+async def create_token(ctx: Web) -> HTMLResponse:
+    actor = ctx.require_user()
+    form = await ctx.form()
+    created = None
+    error = None
+    try:
+        days = str(form.get("expires_in_days") or "").strip()
+        cmd = TokenCreate(
+            name=str(form.get("name") or ""),
+            scopes=[str(s) for s in form.getlist("scopes")] or ["read"],
+            expires_in_days=int(days) if days.isdigit() else 90,
+        )
+        created = identity.create_token(ctx.uow, actor, cmd)
+    except ValidationError as exc:
+        error = first_error(ctx, exc)
+    except AppError as exc:
+        error = exc.message
+    response = render(
+        ctx,
+        "account/tokens.html",
+        status_code=201 if created else 422,
+        tokens=identity.list_tokens(ctx.uow, actor),
+        created=created,
+        form_error=error,
+    )
+    response.headers["Cache-Control"] = "no-store"  # the page shows the token's secret once
+    return response
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+async def revoke_token(token_id: str, ctx: Web) -> RedirectResponse:
+    actor = ctx.require_user()
+    await ctx.form()
+    identity.revoke_token(ctx.uow, actor, token_id)
+    return redirect(ctx, "/account/tokens")

@@ -1,0 +1,223 @@
+"""Catalog search with facets, library pages, access requests and the producers' inbox."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from qazai.catalog import exports
+from qazai.catalog import service as catalog
+from qazai.catalog.indexer import catalog_index
+from qazai.catalog.models import FacetName, SearchRequest
+from qazai.core.enums import AccessTier, OrgRole
+from qazai.core.errors import AppError, NotFound
+from qazai.libraries import access
+from qazai.libraries import service as libraries
+from qazai.libraries.models import GrantCreate, GrantDecision, GrantStatus, VersionRead, VersionStatus
+from qazai.web.charts import histogram_svg, top_values_svg
+from qazai.web.context import Web, WebContext
+from qazai.web.forms import first_error, optional, text
+from qazai.web.labels import N_
+from qazai.web.templating import NAV, redirect, render
+
+router = APIRouter()
+PAGE_SIZE = 20
+FACETS = (
+    (FacetName.producer, N_("Producer")),
+    (FacetName.theme, N_("Theme")),
+    (FacetName.tier, N_("Access")),
+    (FacetName.licence, N_("Licence")),
+    (FacetName.format, N_("Format")),
+    (FacetName.region, N_("Region")),
+    (FacetName.year, N_("Year")),
+)
+
+
+def is_producer(ctx: WebContext) -> bool:
+    return any(role in (OrgRole.producer, OrgRole.org_admin) for role in ctx.actor.memberships.values())
+
+
+NAV.append(("/catalog", N_("Catalog"), lambda ctx: True))
+NAV.append(("/access-requests", N_("Access requests"), lambda ctx: ctx.signed_in))
+
+
+@router.get("/catalog", response_class=HTMLResponse)
+def catalog_page(ctx: Web, q: str = "", page: int = 1) -> HTMLResponse:
+    filters: dict[FacetName, list[str]] = {}
+    for facet, _label in FACETS:
+        values = [v for v in ctx.request.query_params.getlist(facet.value) if v]
+        if values:
+            filters[facet] = values
+    page = max(1, min(page, 1000))
+    request = SearchRequest(
+        q=q[:500],
+        filters=filters,
+        rows=PAGE_SIZE,
+        start=(page - 1) * PAGE_SIZE,
+        facets=[f for f, _ in FACETS],
+        include_private=ctx.signed_in,
+    )
+    result = catalog.search_libraries(catalog_index(ctx.platform.db), ctx.actor, request)
+    return render(
+        ctx,
+        "libraries/catalog.html",
+        q=q,
+        page=page,
+        pages=max(1, -(-result.result.count // PAGE_SIZE)),
+        count=result.result.count,
+        docs=result.docs,
+        facets=[(f.value, label, result.result.facets.get(f.value, [])) for f, label in FACETS],
+        selected={f.value: v for f, v in filters.items()},
+    )
+
+
+def _profile_charts(ctx: WebContext, table: dict[str, Any]) -> dict[str, Any]:
+    charts: dict[str, Any] = {}
+    for column in (table.get("profile") or {}).get("columns", []):
+        name = str(column.get("name"))
+        if column.get("histogram"):
+            charts[name] = histogram_svg(
+                column["histogram"], ctx._("Distribution of %(column)s") % {"column": name}
+            )
+        elif column.get("top_values"):
+            charts[name] = top_values_svg(
+                column["top_values"], ctx._("Most frequent values of %(column)s") % {"column": name}
+            )
+    return charts
+
+
+def _samples(ctx: WebContext, slug: str, tables: list[dict[str, Any]]) -> dict[str, Any]:
+    """First rows of each table of an open library, through the catalogue's browse service."""
+    samples: dict[str, Any] = {}
+    index = catalog_index(ctx.platform.db)
+    for table in tables:
+        name = str(table.get("name"))
+        for sql_name in (f"{slug}/{name}", slug):
+            try:
+                samples[name] = catalog.browse(
+                    ctx.uow, index, ctx.platform.objects, ctx.actor, sql_name, {}, limit=10
+                )
+                break
+            except AppError:
+                continue
+    return samples
+
+
+@router.get("/libraries/{slug}", response_class=HTMLResponse)
+def library_page(slug: str, ctx: Web) -> HTMLResponse:
+    library = libraries.get_library(ctx.uow, ctx.actor, slug)
+    versions = libraries.list_versions(ctx.uow, ctx.actor, slug, limit=50).items
+    latest: VersionRead | None = next(
+        (v for v in versions if v.number == library.latest_version and v.status == VersionStatus.published),
+        None,
+    )
+    base = ctx.platform.settings.public_base_url
+    json_ld = None
+    try:
+        doc = catalog.get_library_doc(catalog_index(ctx.platform.db), ctx.actor, slug)
+        json_ld = exports.schema_org_dataset(base, doc)
+    except NotFound:
+        pass
+    tables = list((latest.manifest.get("tables") if latest else None) or [])
+    parts = list((latest.manifest.get("parts") if latest else None) or [])
+    grants = []
+    if ctx.signed_in:
+        grants = access.list_grants(ctx.uow, ctx.actor, library=slug, limit=20).items
+    is_owner = ctx.actor.has_org_role(library.organisation_id, OrgRole.producer)
+    return render(
+        ctx,
+        "libraries/library.html",
+        library=library,
+        versions=versions,
+        latest=latest,
+        tables=tables,
+        parts=parts,
+        charts={str(t.get("name")): _profile_charts(ctx, t) for t in tables},
+        samples=_samples(ctx, slug, tables) if latest and latest.tier == AccessTier.open else {},
+        json_ld=json_ld,
+        base=base,
+        grants=grants,
+        my_grants=[g for g in grants if g.user_id == ctx.actor.user_id],
+        is_owner=is_owner,
+        grant_error=None,
+    )
+
+
+@router.post("/libraries/{slug}/access", response_model=None)
+async def request_access(slug: str, ctx: Web) -> Response:
+    actor = ctx.require_user()
+    form = await ctx.form()
+    try:
+        if text(form, "action") == "accept_terms":
+            access.accept_terms(ctx.uow, actor, slug)
+        else:
+            access.request_grant(ctx.uow, actor, slug, GrantCreate(purpose=text(form, "purpose")))
+    except ValidationError as exc:
+        return _library_with_error(ctx, slug, first_error(ctx, exc))
+    except AppError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        return _library_with_error(ctx, slug, exc.message)
+    return redirect(ctx, f"/libraries/{slug}?requested=1#access")
+
+
+def _library_with_error(ctx: WebContext, slug: str, message: str) -> HTMLResponse:
+    library = libraries.get_library(ctx.uow, ctx.actor, slug)
+    return render(
+        ctx,
+        "libraries/access_error.html",
+        status_code=422,
+        library=library,
+        grant_error=message,
+    )
+
+
+@router.get("/access-requests", response_class=HTMLResponse)
+def access_inbox(ctx: Web) -> HTMLResponse:
+    actor = ctx.require_user()
+    grants = access.list_grants(ctx.uow, actor, limit=200).items
+    waiting = [g for g in grants if g.status == GrantStatus.pending and g.user_id != actor.user_id]
+    mine = [g for g in grants if g.user_id == actor.user_id]
+    decided = [g for g in grants if g.status != GrantStatus.pending and g.user_id != actor.user_id]
+    return render(ctx, "libraries/inbox.html", waiting=waiting, mine=mine, decided=decided, form_error=None)
+
+
+@router.post("/access-requests/{grant_id}", response_model=None)
+async def decide_access(grant_id: str, ctx: Web) -> Response:
+    actor = ctx.require_user()
+    form = await ctx.form()
+    approve = text(form, "decision") == "approve"
+    try:
+        expires = optional(form, "expires_on")
+        cmd = GrantDecision(
+            approve=approve,
+            expires_on=date.fromisoformat(expires) if expires else None,
+            note=optional(form, "note"),
+        )
+        access.decide_grant(ctx.uow, actor, grant_id, cmd)
+    except (ValidationError, ValueError) as exc:
+        message = first_error(ctx, exc) if isinstance(exc, ValidationError) else ctx._("Give a valid date.")
+        return _inbox_error(ctx, message)
+    except AppError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        return _inbox_error(ctx, exc.message)
+    return redirect(ctx, "/access-requests")
+
+
+def _inbox_error(ctx: WebContext, message: str) -> HTMLResponse:
+    actor = ctx.actor
+    grants = access.list_grants(ctx.uow, actor, limit=200).items
+    return render(
+        ctx,
+        "libraries/inbox.html",
+        status_code=422,
+        waiting=[g for g in grants if g.status == GrantStatus.pending and g.user_id != actor.user_id],
+        mine=[g for g in grants if g.user_id == actor.user_id],
+        decided=[g for g in grants if g.status != GrantStatus.pending and g.user_id != actor.user_id],
+        form_error=message,
+    )

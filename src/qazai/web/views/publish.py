@@ -1,0 +1,259 @@
+"""The publish wizard: library → upload (with progress) → columns and privacy → live job progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from qazai.core.enums import AccessTier, OrgRole
+from qazai.core.errors import AppError, InvalidInput, NotFound, PermissionDenied
+from qazai.identity import service as identity
+from qazai.identity.policy import can_read_job
+from qazai.libraries import service as libraries
+from qazai.libraries import uploads
+from qazai.libraries.models import Frequency, LegalBasis, LibraryCreate, PublishRequest, UploadCreate
+from qazai.privacy.policy import Action
+from qazai.storage.jobs import get_job
+from qazai.web.context import Web, WebContext
+from qazai.web.forms import first_error, localized, optional, text, words
+from qazai.web.labels import N_
+from qazai.web.templating import NAV, redirect, render
+
+router = APIRouter()
+COLUMN_TYPES = ("", "string", "int64", "float64", "bool", "date", "datetime")
+EMPTY_ROWS = 3
+
+
+def _producer_orgs(ctx: WebContext) -> list[Any]:
+    return [
+        identity.get_organisation(ctx.uow, ctx.actor, org_id)
+        for org_id, role in ctx.actor.memberships.items()
+        if role in (OrgRole.producer, OrgRole.org_admin)
+    ]
+
+
+def _require_producer(ctx: WebContext) -> list[Any]:
+    ctx.require_user()
+    orgs = _producer_orgs(ctx)
+    if not orgs:
+        raise PermissionDenied(ctx._("Only producers of an organisation can publish data."))
+    return orgs
+
+
+NAV.append(
+    (
+        "/publish",
+        N_("Publish data"),
+        lambda ctx: any(r in (OrgRole.producer, OrgRole.org_admin) for r in ctx.actor.memberships.values()),
+    )
+)
+
+
+def _start_page(ctx: WebContext, status_code: int = 200, form_error: str | None = None) -> HTMLResponse:
+    orgs = _require_producer(ctx)
+    mine = []
+    for org in orgs:
+        mine.extend(libraries.list_libraries(ctx.uow, ctx.actor, organisation=org.slug, limit=200).items)
+    return render(
+        ctx,
+        "publish/start.html",
+        status_code=status_code,
+        orgs=orgs,
+        libraries=mine,
+        tiers=list(AccessTier),
+        legal_bases=list(LegalBasis),
+        frequencies=list(Frequency),
+        form_error=form_error,
+        step=1,
+    )
+
+
+@router.get("/publish", response_class=HTMLResponse)
+def start(ctx: Web) -> HTMLResponse:
+    return _start_page(ctx)
+
+
+@router.post("/publish/libraries", response_model=None)
+async def create_library(ctx: Web) -> Response:
+    _require_producer(ctx)
+    form = await ctx.form()
+    try:
+        contact_email = optional(form, "contact_email")
+        cmd = LibraryCreate.model_validate(
+            {
+                "slug": text(form, "slug"),
+                "organisation": text(form, "organisation"),
+                "title": localized(form, "title"),
+                "description": localized(form, "description"),
+                "licence": optional(form, "licence"),
+                "tier": optional(form, "tier"),
+                "legal_basis": optional(form, "legal_basis"),
+                "frequency": optional(form, "frequency"),
+                "source_systems": words(form, "source_systems") or None,
+                "keywords": words(form, "keywords") or None,
+                "themes": words(form, "themes") or None,
+                "contact": {"email": contact_email} if contact_email else None,
+            }
+        )
+        created = libraries.create_library(ctx.uow, ctx.actor, cmd)
+    except ValidationError as exc:
+        return _start_page(ctx, 422, first_error(ctx, exc))
+    except AppError as exc:
+        if exc.status in (401, 403):
+            raise
+        return _start_page(ctx, exc.status, exc.message)
+    return redirect(ctx, f"/publish/{created.slug}")
+
+
+@router.get("/publish/{slug}", response_class=HTMLResponse)
+def upload_step(slug: str, ctx: Web) -> HTMLResponse:
+    _require_producer(ctx)
+    library = libraries.get_library(ctx.uow, ctx.actor, slug)
+    return render(ctx, "publish/upload.html", library=library, step=2, form_error=None)
+
+
+@router.post("/publish/upload/{slug}", response_model=None)
+async def receive_upload(slug: str, ctx: Web) -> Response:
+    """The file, as multipart form data: posted by the no-JS form or by the script (progress)."""
+    actor = ctx.require_user()
+    form = await ctx.request.form()
+    try:
+        await ctx.form()
+        file = form.get("file")
+        if not isinstance(file, UploadFile) or not file.filename or not file.size:
+            raise InvalidInput(ctx._("Choose a file to upload."), code="file_required")
+        settings = ctx.platform.settings
+        created = uploads.create_upload(
+            ctx.uow,
+            actor,
+            UploadCreate(library=slug, filename=file.filename, size=file.size),
+            max_bytes=settings.upload_max_bytes,
+            retention_days=settings.raw_retention_days,
+        )
+        done = await run_in_threadpool(
+            uploads.append_chunk, ctx.platform.db, ctx.platform.objects, actor, created.id, 0, file.file
+        )
+    finally:
+        await form.close()  # the spooled temporary file of the upload
+    next_url = f"/publish/{slug}/uploads/{done.id}"
+    if "application/json" in ctx.request.headers.get("accept", ""):
+        return JSONResponse({"ok": True, "next": next_url, "upload": done.model_dump(mode="json")})
+    return redirect(ctx, next_url)
+
+
+def _known_columns(ctx: WebContext, slug: str) -> list[dict[str, Any]]:
+    """Columns (detected name, type, privacy finding) of this library's newest version, published
+    or rejected, so a producer publishing again starts from what the pipeline found last time."""
+    versions = libraries.list_versions(ctx.uow, ctx.actor, slug, limit=1).items
+    if not versions:
+        return []
+    out: list[dict[str, Any]] = []
+    for table in versions[0].manifest.get("tables", []):
+        findings = {
+            str(c.get("name")): c
+            for c in ((table.get("privacy") or {}).get("scan") or {}).get("columns", [])
+            if isinstance(c, dict)
+        }
+        for column in table.get("columns_inferred", []):
+            found = findings.get(str(column.get("name")), {})
+            out.append(
+                {
+                    "table": table.get("name"),
+                    "source": column.get("source"),
+                    "name": column.get("name"),
+                    "type": column.get("type"),
+                    "kind": found.get("kind"),
+                    "action": found.get("action"),
+                }
+            )
+    return out
+
+
+def _options_page(
+    ctx: WebContext, slug: str, upload_id: str, status_code: int = 200, form_error: str | None = None
+) -> HTMLResponse:
+    _require_producer(ctx)
+    library = libraries.get_library(ctx.uow, ctx.actor, slug)
+    upload = uploads.get_upload(ctx.uow, ctx.actor, upload_id)
+    return render(
+        ctx,
+        "publish/options.html",
+        status_code=status_code,
+        library=library,
+        upload=upload,
+        columns=_known_columns(ctx, slug),
+        empty_rows=range(EMPTY_ROWS),
+        column_types=COLUMN_TYPES,
+        actions=list(Action),
+        step=3,
+        form_error=form_error,
+    )
+
+
+@router.get("/publish/{slug}/uploads/{upload_id}", response_class=HTMLResponse)
+def options_step(slug: str, upload_id: str, ctx: Web) -> HTMLResponse:
+    return _options_page(ctx, slug, upload_id)
+
+
+def _policy_and_overrides(
+    form: Any,
+) -> tuple[dict[str, Any] | None, dict[str, dict[str, dict[str, str]]] | None]:
+    rules: dict[str, Any] = {}
+    overrides: dict[str, dict[str, dict[str, str]]] = {}
+    for i in range(int(text(form, "rows") or 0)):
+        column = text(form, f"column_{i}")
+        if not column:
+            continue
+        action = text(form, f"action_{i}")
+        if action:
+            rules[column] = {"action": action}
+        rename = text(form, f"rename_{i}")
+        new_type = text(form, f"type_{i}")
+        if rename or new_type:
+            table = text(form, f"table_{i}") or "*"
+            change = {k: v for k, v in (("name", rename), ("type", new_type)) if v}
+            overrides.setdefault(table, {})[column] = change
+    return ({"columns": rules} if rules else None), (overrides or None)
+
+
+@router.post("/publish/{slug}/uploads/{upload_id}", response_model=None)
+async def publish(slug: str, upload_id: str, ctx: Web) -> Response:
+    _require_producer(ctx)
+    form = await ctx.form()
+    policy, overrides = _policy_and_overrides(form)
+    try:
+        accepted = libraries.request_publish(
+            ctx.uow,
+            ctx.actor,
+            slug,
+            PublishRequest(
+                upload_id=upload_id, policy=policy, overrides=overrides, sheet=optional(form, "sheet")
+            ),
+        )
+    except ValidationError as exc:
+        return _options_page(ctx, slug, upload_id, 422, first_error(ctx, exc))
+    except AppError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        return _options_page(ctx, slug, upload_id, exc.status, exc.message)
+    return redirect(ctx, f"/publish/jobs/{accepted.job_id}")
+
+
+@router.get("/publish/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(job_id: str, ctx: Web) -> HTMLResponse:
+    actor = ctx.require_user()
+    job = get_job(ctx.uow.session, job_id)
+    if not can_read_job(actor, job.payload.get("actor_id")):
+        raise NotFound(f"no job {job_id!r}")
+    slug = str((job.result or {}).get("library") or "")
+    library = None
+    library_id = job.payload.get("library_id")
+    if library_id:
+        library = libraries.get_library(ctx.uow, ctx.actor, str(library_id))
+        slug = library.slug
+    return render(ctx, "publish/job.html", job=job, slug=slug, library=library, step=4)

@@ -1,0 +1,119 @@
+"""The public AI register: browse and search, a system's page, complaints and review requests.
+
+No sign-in: the same ``registry.register``, ``registry.lineage``, ``registry.pilots`` and
+``registry.complaints`` functions as ``/api/v1/register``. Anonymous forms use the signed
+double-submit CSRF cookie (``qazai.web.context``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from qazai.core.errors import AppError, NotFound
+from qazai.registry import complaints, lineage, pilots, register
+from qazai.registry.models import ComplaintCreate, ComplaintKind
+from qazai.registry.register import RegisterEntry
+from qazai.web.context import Web, WebContext
+from qazai.web.forms import first_error, optional, text
+from qazai.web.labels import N_
+from qazai.web.templating import NAV, redirect
+from qazai.web.views.registry_common import app_error_shown_in_form, page
+
+router = APIRouter()
+PAGE_SIZE = 25
+# The register has no lookup by id (yet): the system page pages through it in large batches.
+_FIND_BATCH = 1000
+
+NAV.append(("/register", N_("AI register"), lambda ctx: True))
+
+
+@router.get("/register", response_class=HTMLResponse)
+def register_page(
+    ctx: Web, q: str = "", cursor: Annotated[str | None, Query(alias="next")] = None
+) -> HTMLResponse:
+    q = q.strip()[:200]
+    result = register.browse_register(
+        ctx.uow, ctx.actor, q=q or None, lang=ctx.lang, cursor=cursor, limit=PAGE_SIZE
+    )
+    return page(ctx, "registry/register.html", q=q, entries=result.items, next_cursor=result.next)
+
+
+def find_entry(ctx: WebContext, system_id: str) -> RegisterEntry:
+    """The register entry of ``system_id`` in the visitor's language; NotFound unless it is listed."""
+    cursor: str | None = None
+    while True:
+        batch = register.browse_register(ctx.uow, ctx.actor, lang=ctx.lang, cursor=cursor, limit=_FIND_BATCH)
+        for entry in batch.items:
+            if entry.id == system_id:
+                return entry
+        if batch.next is None:
+            raise NotFound(ctx._("This AI system is not on the public register."))
+        cursor = batch.next
+
+
+def _system_page(
+    ctx: WebContext,
+    system_id: str,
+    status_code: int = 200,
+    complaint_error: str | None = None,
+    values: dict[str, str] | None = None,
+) -> HTMLResponse:
+    entry = find_entry(ctx, system_id)
+    filed = ctx.request.query_params.get("filed")
+    due: date | None = None
+    if filed:
+        try:
+            due = date.fromisoformat(filed)
+        except ValueError:
+            due = None
+    return page(
+        ctx,
+        "registry/system.html",
+        status_code=status_code,
+        entry=entry,
+        lineage=lineage.list_lineage(ctx.uow, ctx.actor, system_id),
+        pilots=pilots.list_pilots(ctx.uow, ctx.actor, system_id),
+        kinds=list(ComplaintKind),
+        complaint_error=complaint_error,
+        values=values or {},
+        filed_due=due,
+    )
+
+
+@router.get("/register/{system_id}", response_class=HTMLResponse)
+def system_page(system_id: str, ctx: Web) -> HTMLResponse:
+    return _system_page(ctx, system_id)
+
+
+@router.post("/register/{system_id}/complaints", response_model=None)
+async def file_complaint(system_id: str, ctx: Web) -> Response:
+    """A complaint or a request for human review, anonymous or with a contact."""
+    form = await ctx.form()
+    values = {
+        name: text(form, name)
+        for name in ("kind", "text", "decision_reference", "contact_name", "contact_email", "contact_phone")
+    }
+    try:
+        cmd = ComplaintCreate.model_validate(
+            {
+                "kind": values["kind"] or ComplaintKind.complaint.value,
+                "text": values["text"],
+                "decision_reference": optional(form, "decision_reference"),
+                "contact_name": optional(form, "contact_name"),
+                "contact_email": optional(form, "contact_email"),
+                "contact_phone": optional(form, "contact_phone"),
+            }
+        )
+        receipt = complaints.file_complaint(ctx.uow, ctx.actor, system_id, cmd)
+    except ValidationError as exc:
+        return _system_page(ctx, system_id, 422, first_error(ctx, exc), values)
+    except AppError as exc:
+        if not app_error_shown_in_form(exc.status):
+            raise
+        return _system_page(ctx, system_id, exc.status, exc.message, values)
+    return redirect(ctx, f"/register/{system_id}?filed={receipt.due_on.isoformat()}#complaint")

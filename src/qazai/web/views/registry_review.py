@@ -1,0 +1,90 @@
+"""The regulator's review queue: systems submitted or in review, one system with everything the
+owner gave, the moves the workflow table allows the regulator (take into review, register, return,
+reject, suspend, ...) with a reason, and overdue complaints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from qazai.core.errors import AppError
+from qazai.core.text import LocalizedText
+from qazai.registry import classification, complaints, documents, lineage, service
+from qazai.registry.models import TransitionCreate
+from qazai.registry.workflow import SystemState, Who
+from qazai.web.context import Web, WebContext
+from qazai.web.forms import first_error, optional, text
+from qazai.web.labels import N_
+from qazai.web.templating import NAV, redirect
+from qazai.web.views.registry_common import app_error_shown_in_form, moves_for, page, require_regulator
+
+router = APIRouter()
+QUEUE_LIMIT = 500
+
+NAV.append(("/review", N_("Review queue"), lambda ctx: ctx.is_regulator))
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review_queue(ctx: Web) -> HTMLResponse:
+    actor = require_regulator(ctx)
+    submitted = service.list_systems(ctx.uow, actor, state=SystemState.submitted, limit=QUEUE_LIMIT).items
+    in_review = service.list_systems(ctx.uow, actor, state=SystemState.in_review, limit=QUEUE_LIMIT).items
+    overdue = complaints.list_complaints(ctx.uow, actor, overdue_only=True)
+    names: dict[str, LocalizedText] = {}
+    for c in overdue:
+        if c.system_id not in names:
+            names[c.system_id] = service.get_system(ctx.uow, actor, c.system_id).name
+    return page(
+        ctx,
+        "registry/review_queue.html",
+        submitted=submitted,
+        in_review=in_review,
+        overdue=overdue,
+        system_names=names,
+    )
+
+
+def _review_page(
+    ctx: WebContext, system_id: str, status_code: int = 200, form_error: str | None = None
+) -> HTMLResponse:
+    actor = require_regulator(ctx)
+    system = service.get_system(ctx.uow, actor, system_id)
+    return page(
+        ctx,
+        "registry/review_system.html",
+        status_code=status_code,
+        system=system,
+        history=service.list_transitions(ctx.uow, actor, system_id),
+        classifications=classification.list_classifications(ctx.uow, actor, system_id),
+        attestations=service.list_attestations(ctx.uow, actor, system_id),
+        status=documents.get_documentation(ctx.uow, actor, system_id),
+        lineage=lineage.list_lineage(ctx.uow, actor, system_id),
+        complaints=complaints.list_system_complaints(ctx.uow, actor, system_id),
+        moves=moves_for(system.state, Who.regulator),
+        form_error=form_error,
+    )
+
+
+@router.get("/review/{system_id}", response_class=HTMLResponse)
+def review_system(system_id: str, ctx: Web) -> HTMLResponse:
+    return _review_page(ctx, system_id)
+
+
+@router.post("/review/{system_id}", response_model=None)
+async def decide(system_id: str, ctx: Web) -> Response:
+    actor = require_regulator(ctx)
+    form = await ctx.form()
+    try:
+        cmd = TransitionCreate.model_validate({"to": text(form, "to"), "reason": optional(form, "reason")})
+        service.transition_system(ctx.uow, actor, system_id, cmd)
+    except ValidationError as exc:
+        return _review_page(ctx, system_id, 422, first_error(ctx, exc))
+    except AppError as exc:
+        if not app_error_shown_in_form(exc.status):
+            raise
+        message = exc.message
+        if exc.code == "reason_required":
+            message = ctx._("Give a reason: the owner will see it.")
+        return _review_page(ctx, system_id, exc.status, message)
+    return redirect(ctx, f"/review/{system_id}")

@@ -1,0 +1,158 @@
+"""Search, CKAN actions, exports and the query API through the real app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+def _ckan(client: Any, name: str, **params: Any) -> Any:
+    return client.get(f"/api/3/action/{name}", params=params)
+
+
+def test_search_finds_kazakh_latin_and_russian_word_forms(client: Any, catalog: Any) -> None:
+    for q in ("халық саны", "Halyq sany", "население", "population"):
+        body = client.get("/api/v1/catalog/search", params={"q": q}).json()
+        names = [r["name"] for r in body["results"]]
+        assert names[0] == "population-by-region", q
+        assert "water-basins" not in names, q
+
+
+def test_search_facets_count_only_visible_libraries(client: Any, catalog: Any, people: Any) -> None:
+    body = client.get("/api/v1/catalog/search").json()
+    assert body["count"] == 3
+    assert {c["value"]: c["count"] for c in body["facets"]["theme"]} == {"demography": 2, "environment": 1}
+    private = client.get(
+        "/api/v1/catalog/search", params={"include_private": "true"}, headers=people["producer"].headers
+    ).json()
+    assert private["count"] == 4
+    outsider = client.get(
+        "/api/v1/catalog/search", params={"include_private": "true"}, headers=people["outsider"].headers
+    ).json()
+    assert outsider["count"] == 3
+    assert "draft-census" not in {r["name"] for r in outsider["results"]}
+
+
+def test_ckan_envelope_show_and_errors(client: Any, catalog: Any) -> None:
+    shown = _ckan(client, "package_show", id="population-by-region").json()
+    assert shown["success"] is True and shown["help"].endswith("help_show?name=package_show")
+    assert shown["result"]["resources"][0]["url"].endswith(".parquet")
+    missing = _ckan(client, "package_show", id="draft-census")
+    assert missing.status_code == 404 and missing.json()["error"]["__type"] == "Not Found Error"
+    assert _ckan(client, "package_show").status_code == 409
+    assert _ckan(client, "nope").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"fq": "organization:(x"}, 400),
+        ({"fq": "metadata_modified:[yesterday TO *]"}, 400),
+        ({"fq": "x' OR 1=1 --"}, 400),
+        ({"sort": "id; DROP TABLE libraries"}, 400),
+        ({"start": "-1"}, 409),
+        ({"rows": "abc"}, 409),
+        ({"q": "' OR 1=1 --", "rows": "1000000"}, 200),
+    ],
+)
+def test_package_search_bad_input(client: Any, catalog: Any, params: dict[str, str], status: int) -> None:
+    response = _ckan(client, "package_search", **params)
+    assert response.status_code == status, response.text
+    assert client.get("/api/3/action/status_show").json()["success"] is True
+
+
+def test_package_search_paging_and_modified_filter(client: Any, catalog: Any) -> None:
+    first = _ckan(
+        client, "package_search", rows="2", sort="id asc", fq="metadata_modified:[2000-01-01T00:00:00Z TO *]"
+    )
+    second = _ckan(client, "package_search", rows="2", start="2", sort="id asc")
+    ids = [p["id"] for p in first.json()["result"]["results"] + second.json()["result"]["results"]]
+    assert len(ids) == 3 and ids == sorted(ids)
+    future = _ckan(client, "package_search", fq="metadata_modified:[2999-01-01T00:00:00Z TO *]").json()
+    assert future["result"]["count"] == 0
+
+
+def test_exports_list_every_part_with_sha256(client: Any, catalog: Any) -> None:
+    croissant = client.get("/libraries/population-by-region/v/1/croissant.json").json()
+    assert croissant["conformsTo"] == "http://mlcommons.org/croissant/1.1"
+    assert all(
+        d["encodingFormat"] == "application/x-parquet" and len(d["sha256"]) == 64
+        for d in croissant["distribution"]
+    )
+    assert croissant["rai:personalSensitiveInformation"]
+    package = client.get("/libraries/population-by-region/v/1/datapackage.json").json()
+    assert len(package["resources"][0]["sha256"]) == 64
+    assert client.get("/catalog.jsonld", params={"per_page": 2}).json()["hydra:totalItems"] == 3
+    assert len(client.get("/data.json").json()["dataset"]) == 3
+
+
+def test_query_runs_select_over_open_libraries(client: Any, catalog: Any) -> None:
+    body = client.get(
+        "/api/v1/query", params={"sql": 'SELECT sum(population) AS p FROM "population-by-region"'}
+    ).json()
+    assert body["rows"] == [[4750000]]
+    page = client.post(
+        "/api/v1/query", json={"sql": 'SELECT region FROM "population-by-region" ORDER BY region', "limit": 2}
+    ).json()
+    assert page["truncated"] is True and page["rows"] == [["Almaty"], ["Astana"]]
+    rest = client.post(
+        "/api/v1/query",
+        json={
+            "sql": 'SELECT region FROM "population-by-region" ORDER BY region',
+            "limit": 2,
+            "next": page["next"],
+        },
+    ).json()
+    assert rest["rows"] == [["Shymkent"]] and rest["truncated"] is False
+    csv = client.get("/api/v1/query", params={"sql": 'SELECT region FROM "water-basins"', "format": "csv"})
+    assert csv.text.splitlines()[0] == "basin" or "Binder" in csv.text or csv.status_code == 400
+
+
+def test_query_registered_library_needs_token(client: Any, catalog: Any, people: Any) -> None:
+    sql = 'SELECT count(*) FROM "registered-survey"'
+    assert client.get("/api/v1/query", params={"sql": sql}).status_code == 400
+    assert client.get("/api/v1/query", params={"sql": sql}, headers=people["member"].headers).json()[
+        "rows"
+    ] == [[3]]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "ATTACH '/tmp/x.db' AS x",
+        "INSTALL httpfs",
+        "PRAGMA version",
+        "COPY (SELECT 1) TO '/tmp/out.csv'",
+        "SELECT 1; SELECT 2",
+        "SELECT * FROM '/etc/passwd'",
+        "SELECT getenv('HOME')",
+        "DROP TABLE x",
+    ],
+)
+def test_query_refuses_files_network_and_writes(client: Any, catalog: Any, sql: str) -> None:
+    response = client.get("/api/v1/query", params={"sql": sql})
+    assert response.status_code == 400, response.text
+    assert response.json()["ok"] is False
+    assert client.get("/api/v1/health").status_code == 200
+
+
+def test_query_that_never_ends_is_stopped(client: Any, catalog: Any) -> None:
+    sql = (
+        'SELECT count(*) FROM "population-by-region" a, "population-by-region" b, "population-by-region" c, '
+        + ", ".join(f'"population-by-region" t{i}' for i in range(30))
+    )
+    response = client.post("/api/v1/query", json={"sql": sql, "timeout_ms": 300})
+    assert response.status_code == 408, response.text
+
+
+def test_browse_table_filters_and_keyset(client: Any, catalog: Any) -> None:
+    page = client.get("/api/v1/query/tables/population-by-region", params={"_limit": 2}).json()
+    assert len(page["rows"]) == 2 and page["next"]
+    rest = client.get(
+        "/api/v1/query/tables/population-by-region", params={"_limit": 2, "_next": page["next"]}
+    ).json()
+    assert len(rest["rows"]) == 1 and rest["next"] is None
+    filtered = client.get("/api/v1/query/tables/population-by-region", params={"region": "Astana"}).json()
+    assert filtered["rows"][0][0] == "Astana"

@@ -1,0 +1,107 @@
+"""Detectors: each entity found with exact offsets; near-misses not found."""
+
+from __future__ import annotations
+
+import pytest
+
+from qazai.privacy import Entity, scan_text
+
+
+def _found(text: str) -> list[tuple[str, str]]:
+    return [(f.entity.value, text[f.start : f.end]) for f in scan_text(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "entity", "value"),
+    [
+        ("ИИН 900315301237 указан", "IIN", "900315301237"),
+        ("ЖСН: 780712400909", "IIN", "780712400909"),
+        ("ИИН 900315 301237 с пробелом", "IIN", "900315 301237"),
+        ("БИН 040540001230", "BIN", "040540001230"),
+        ("счет KZ73 9990 0000 0001 2345 в банке", "IBAN_KZ", "KZ73 9990 0000 0001 2345"),
+        ("оплата картой 4400 4301 2345 6789", "CARD", "4400 4301 2345 6789"),
+        ("звоните +7 (701) 123-45-67", "PHONE_KZ", "+7 (701) 123-45-67"),
+        ("тел 8 701 123 45 67", "PHONE_KZ", "8 701 123 45 67"),
+        ("whatsapp 77011234567", "PHONE_KZ", "77011234567"),
+        ("пишите на aigerim.k@mail.kz", "EMAIL", "aigerim.k@mail.kz"),
+        ("host 10.12.0.254 down", "IP", "10.12.0.254"),
+        ("паспорт N12345678", "PASSPORT_KZ", "N12345678"),
+        ("удостоверение личности № 045678912", "ID_CARD_KZ", "045678912"),
+        ("авто 123 ABC 02 припарковано", "VEHICLE_PLATE_KZ", "123 ABC 02"),
+        ("проживает: ул. Абая, д. 50, кв. 12", "ADDRESS", "ул. Абая, д. 50, кв. 12"),
+        ("мекенжайы Абай көшесі, 50 үй", "ADDRESS", "Абай көшесі, 50 үй"),
+        ("адрес мкр. Самал-2, 15", "ADDRESS", "мкр. Самал-2, 15"),
+        ("lives at 12 Baker Street", "ADDRESS", "12 Baker Street"),
+        ("дата рождения 15.03.1990", "DATE_OF_BIRTH", "15.03.1990"),
+        ("1990 жылы 15 наурызда туған", "DATE_OF_BIRTH", "1990 жылы 15 наурызда"),
+        ("born on 15 March 1990", "DATE_OF_BIRTH", "15 March 1990"),
+    ],
+)
+def test_entity_is_found_with_exact_span(text: str, entity: str, value: str) -> None:
+    assert (entity, value) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "заказ №900315301237 оплачен",  # an order number after №
+        "сумма 900315301237 тг",  # an amount
+        "900315301238",  # wrong control digit
+        "123456789012",  # checksum-shaped but not valid
+        "кадастровый номер 21:320:036:1234",
+        "2023-05-12 14:33:00",  # a timestamp is not a birth date
+        "Абай көшесі бойында",  # a street without a number
+        "4400 4301 2345 6788",  # Luhn fails
+        "KZ749990000000012345",  # IBAN check fails
+        "+7 912 123 45 67",  # a Russian mobile
+        "version 1.2.3",
+    ],
+)
+def test_near_misses_are_not_found(text: str) -> None:
+    assert [e for e, _ in _found(text) if e != "PERSON"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Жұмабаев Нұрлан Серікұлы келді", "Жұмабаев Нұрлан Серікұлы"),
+        ("Документы передать Жұмабаевқа до пятницы", "Жұмабаевқа"),
+        ("письмо от Ивановой Марии Петровны", "Ивановой Марии Петровны"),
+        ("ZHUMABAYEV NURLAN", "ZHUMABAYEV NURLAN"),
+        ("Aigerim Jūmabaeva called", "Aigerim Jūmabaeva"),
+        ("подписал Петров И.И.", "Петров И.И."),
+    ],
+)
+def test_person_names_in_scripts_and_case_forms(text: str, value: str) -> None:
+    assert ("PERSON", value) in _found(text)
+
+
+def test_ordinary_words_and_streets_are_not_persons() -> None:
+    assert _found("Абай көшесі бойында жөндеу") == []
+    assert _found("Министерство юстиции Республики Казахстан") == []
+
+
+def test_offsets_are_character_offsets_in_cyrillic_text() -> None:
+    text = "Өтініш берушінің ЖСН-і 900315301237, тел. +77011234567"
+    found = scan_text(text)
+    assert {(f.entity, text[f.start : f.end]) for f in found} >= {
+        (Entity.IIN, "900315301237"),
+        (Entity.PHONE_KZ, "+77011234567"),
+    }
+
+
+def test_lines_are_rows_in_text() -> None:
+    found = scan_text("нет данных\nИИН 900315301237")
+    assert [(f.row, f.start, f.end) for f in found] == [(1, 4, 16)]
+
+
+def test_context_raises_score() -> None:
+    bare = scan_text("900315301237")[0].score
+    with_context = scan_text("ИИН 900315301237")[0].score
+    assert with_context > bare
+
+
+def test_nul_bytes_do_not_shift_offsets() -> None:
+    text = "a\x00b ИИН 900315301237"
+    (f,) = scan_text(text)
+    assert text[f.start : f.end] == "900315301237"
