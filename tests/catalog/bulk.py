@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from qazai.catalog.indexer import mark_changed
 from qazai.core.clock import utcnow
 from qazai.core.ids import new_id
 from qazai.storage.db import Database
@@ -109,5 +110,6 @@ def clone_published(
         with db.uow() as uow:
             uow.session.execute(insert(LibraryRow), libraries)
             uow.session.execute(insert(LibraryVersionRow), versions)
+            mark_changed(uow.session)
             uow.commit()
     return ids

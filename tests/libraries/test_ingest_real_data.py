@@ -45,10 +45,14 @@ def test_employment_workbook_reads_space_grouped_numbers_as_integers(real_data: 
     assert table.header_row == 1
     assert schema.column("2001").type is ColumnType.integer
     assert schema.column("2021").type is ColumnType.integer
-    total = _row(data, "column_1", "Республика Казахстан")
+    # The region column's header cell is empty; it holds region names, so it is named "region".
+    assert table.columns[0] == "region"
+    assert any("region names" in note for note in table.notes)
+    total = _row(data, "region", "Республика Казахстан")
     assert total["2001"] == 332_720
     assert total["2021"] == 681_310
-    turkestan = _row(data, "column_1", "Туркестанская")
+    assert _row(data, "region", "г.Шымкент")["2021"] == 40_330
+    turkestan = _row(data, "region", "Туркестанская")
     assert turkestan["2001"] is None
     assert turkestan["2021"] == 104_876  # written "104876", without the space, in the source
     assert report.total_failed == 0
@@ -96,19 +100,59 @@ def test_water_basins_numbers_written_as_text_become_numbers(real_data: Path, re
 def test_population_projections_dash_becomes_null(real_data: Path, read_all: Any) -> None:
     results = read_all(real_data / "population-projections-source.xlsx")
     assert set(results) == {"Все население", "Мужчины", "Женщины"}
-    _, schema, data, report = results["Все население"]
+    table, schema, data, report = results["Все население"]
+    assert table.columns[0] == "region"
     assert schema.column("2022").type is ColumnType.integer
-    abai = _row(data, "column_1", "Абай")
+    abai = _row(data, "region", "Абай")
     assert abai["2000"] is None
     assert abai["2022"] == 611_888
-    assert _row(data, "column_1", "Республика Казахстан")["2000"] == 14_901_641  # trailing space trimmed
+    assert _row(data, "region", "Республика Казахстан")["2000"] == 14_901_641  # trailing space trimmed
+    # "Туркестанская 1": the 1 is a footnote marker, not part of the name.
+    assert _row(data, "region", "Туркестанская")["2000"] == 2_005_023
+    assert "Туркестанская 1" not in data.column("region").to_pylist()
     assert report.total_failed == 0
-    men_table, men_schema, men, _ = results["Мужчины"]
-    assert men_table.header_row == 5
-    assert any("footnote" in note for note in men_table.notes)
-    assert men_schema.column("2000").type is ColumnType.integer
-    assert men.column("column_1").to_pylist()[0] == "Мужчины"  # a section row, values null
-    assert men.slice(0, 1).to_pylist()[0]["2000"] is None
+
+
+@pytest.mark.parametrize(("sheet", "title"), [("Мужчины", "Численность мужчин"), ("Женщины", "Численность женщин")])
+def test_population_projections_group_titles_become_a_group_column(
+    real_data: Path, read_all: Any, sheet: str, title: str
+) -> None:
+    """Sub-tables stacked under "Мужчины" / "Городское население" / "Сельское население" rows."""
+    table, schema, data, report = read_all(real_data / "population-projections-source.xlsx")[sheet]
+    assert table.header_row == 5
+    assert table.columns[:2] == ("group", "region")
+    assert schema.column("group").type is ColumnType.string
+    assert schema.column("2000").type is ColumnType.integer
+    groups = data.column("group").to_pylist()
+    assert list(dict.fromkeys(groups)) == [sheet, "Городское население", "Сельское население"]
+    # No title row is left as a data row, and every row has a region.
+    assert not {sheet, "Городское население", "Сельское население"} & set(data.column("region").to_pylist())
+    assert data.column("region").null_count == 0
+    # 21 regions in total and urban, 18 in rural (the three cities have no rural population).
+    assert [groups.count(g) for g in dict.fromkeys(groups)] == [21, 21, 18]
+    assert data.num_rows == 60
+    assert any("footnote" in note and "Южно-Казахстанской" in note for note in table.notes)
+    assert any(title in note and "человек, на начало года" in note for note in table.notes)
+    assert "Туркестанская 1" not in data.column("region").to_pylist()
+    assert report.total_failed == 0
+
+
+def test_population_projections_exact_cells_by_group(real_data: Path, read_all: Any) -> None:
+    results = read_all(real_data / "population-projections-source.xlsx")
+
+    def cell(sheet: str, group: str, region: str, year: str) -> object:
+        rows = [
+            row
+            for row in results[sheet][2].to_pylist()
+            if row["group"] == group and row["region"] == region
+        ]
+        assert len(rows) == 1, (sheet, group, region)
+        return rows[0][year]
+
+    assert cell("Мужчины", "Мужчины", "Республика Казахстан", "2000") == 7_177_523
+    assert cell("Мужчины", "Городское население", "Акмолинская", "2000") == 173_427
+    assert cell("Женщины", "Сельское население", "Туркестанская", "2000") == 605_938
+    assert cell("Женщины", "Городское население", "г. Шымкент", "2000") is None
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import polars as pl
@@ -118,6 +119,7 @@ def test_scan_other_formats(app: typer.Typer, tmp_path: Path) -> None:
         (b"", "empty"),
         (b"\x00\x01\x02\x03" * 1000, "binary"),
         (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 10, "binary"),
+        (random.Random(0).randbytes(5000), "binary"),
     ],
 )
 def test_bad_input_gives_a_clear_error(tmp_path: Path, content: bytes, message: str) -> None:

@@ -52,11 +52,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from qazai.api.app import create_app
     from qazai.api.wiring import build_platform
     from qazai.config import load_settings
-    from qazai.core.enums import OrgKind, OrgRole
+    from qazai.core.enums import OrgKind, OrgRole, PlatformRole
     from qazai.core.text import LocalizedText
     from qazai.identity import service
     from qazai.identity.actor import SYSTEM
-    from qazai.identity.models import MembershipGrant, OrganisationCreate, UserCreate
+    from qazai.identity.models import MembershipGrant, OrganisationCreate, PlatformRoleGrant, UserCreate
+    from qazai.registry.demo import seed_registry_demo
 
     port = _free_port()
     settings = load_settings(
@@ -88,6 +89,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         service.grant_membership(
             uow, SYSTEM, org.id, MembershipGrant(user_id=producer.id, role=OrgRole.producer)
         )
+    with platform.db.uow() as uow:
+        regulator = service.create_user(
+            uow, SYSTEM, UserCreate(email="regulator@mdai.gov.kz", name="Regulator", password=PASSWORD)
+        )
+    with platform.db.uow() as uow:
+        service.grant_platform_role(uow, SYSTEM, regulator.id, PlatformRoleGrant(role=PlatformRole.regulator))
+    seed_registry_demo(platform.db, platform.objects)  # a registered system for the public register
     config = uvicorn.Config(
         create_app(platform), host="127.0.0.1", port=port, log_config=None, access_log=False
     )
@@ -185,4 +193,101 @@ def test_citizen_switches_to_kazakh_and_finds_a_library_with_a_latin_query(serve
     assert page.locator("a[href='/libraries/population-by-region']").count() == 1
     assert "кітапхана табылды" in page.inner_text("main")
     shot(page, "catalog-kk-phone")
+    page.close()
+
+
+def _sign_in(page: Any, server: str, email: str, next_url: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{server}/sign-in?next={next_url}")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("form.card button[type=submit]")
+    page.wait_for_url(f"**{next_url}")
+
+
+MINIMAL_ANSWERS = {
+    "failure_impact": "negligible",
+    "decisions_about_people": "no",
+    "human_control": "human_always",
+    "critical_ict": "no",
+    "state_information_resource": "no",
+}
+
+
+def test_regulator_returns_a_submission_with_a_reason_and_the_owner_sees_it(
+    server: str, browser: Any
+) -> None:
+    page = browser.new_page()
+    browser.clear_cookies()
+    page.set_viewport_size({"width": 375, "height": 740})  # the public register at phone width
+    page.goto(f"{server}/register")
+    assert page.locator(".system-card").count() == 1
+    shot(page, "ai-register-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.click(".system-card h3 a")
+    page.wait_for_url("**/register/**")
+    assert page.locator("form[action$='/complaints'] textarea").count() == 1
+    shot(page, "ai-system-page")
+
+    # The owner registers a system through the wizard and submits it.
+    _sign_in(page, server, "producer@stat.gov.kz", "/systems/new")
+    page.fill("#name_kk", "Сауалнама көмекшісі")
+    page.fill("#name_ru", "Помощник анкеты")
+    page.fill("#name_en", "Survey helper")
+    page.fill("#purpose_en", "Checks survey answers for typing mistakes.")
+    page.fill("#deployment_context", "Inside the Bureau's survey tool")
+    page.fill("#affected_persons", "Respondents of surveys")
+    page.fill("#notice_kk", "Бұл қызметте жасанды интеллект қолданылады.")
+    page.fill("#notice_ru", "В этом сервисе используется искусственный интеллект.")
+    page.fill("#notice_en", "This service uses artificial intelligence.")
+    page.fill("#complaint_contact", "ai@stat.gov.kz")
+    shot(page, "ai-wizard-system")
+    page.click("form[action='/systems'] button[type=submit]")
+    page.wait_for_url("**/classify")
+    system_path = page.url.split(server, 1)[1].rsplit("/", 1)[0]
+    for question, answer in MINIMAL_ANSWERS.items():
+        page.check(f"input[name=q_{question}][value={answer}]")
+    page.click("button[name=action][value=propose]")
+    page.wait_for_selector("#risk_class")
+    shot(page, "ai-wizard-classification")
+    page.click("button[name=action][value=confirm]")
+    page.wait_for_url("**/attest")
+    for radio in page.locator("input[type=radio][value=no]").all():
+        radio.check()
+    shot(page, "ai-wizard-attestation")
+    page.click("form[action$='/attest'] button[type=submit]")
+    page.wait_for_url("**/documents")
+    for key in ("purpose", "user_instructions", "terms_of_use"):
+        page.select_option("#template", key)
+        page.set_input_files(
+            "#file", files=[{"name": f"{key}.md", "mimeType": "text/markdown", "buffer": b"# doc"}]
+        )
+        page.click("form[enctype='multipart/form-data'] button[type=submit]")
+        page.wait_for_selector(f"a:text('{key}.md')")
+    assert page.get_attribute("#completeness", "value") == "100"
+    shot(page, "ai-wizard-documents")
+    page.goto(f"{server}{system_path}")
+    page.click("form[action$='/transition'] button[type=submit]")
+    page.wait_for_selector("#system-state.submitted")
+
+    # The regulator opens the queue, takes the system into review and returns it with a reason.
+    _sign_in(page, server, "regulator@mdai.gov.kz", "/review")
+    system_id = system_path.rsplit("/", 1)[1]
+    assert page.locator(f"a[href='/review/{system_id}']").count() == 1
+    shot(page, "ai-review-queue")
+    page.click(f"a[href='/review/{system_id}']")
+    page.click("button[name=to][value=in_review]")
+    page.wait_for_selector("#system-state.in_review")
+    page.fill("#reason", "Describe who uses the survey tool and how answers are corrected.")
+    shot(page, "ai-review-system")
+    page.click("button[name=to][value=returned]")
+    page.wait_for_selector("#system-state.returned")
+
+    # The owner signs in and sees the state and the reason.
+    _sign_in(page, server, "producer@stat.gov.kz", "/systems")
+    assert "Describe who uses the survey tool" in page.inner_text("main")
+    page.click(f"a[href='/systems/{system_id}']")
+    assert page.locator("#system-state.returned").count() == 1
+    assert "Describe who uses the survey tool" in page.inner_text("#returned-reason")
+    shot(page, "ai-owner-returned")
     page.close()

@@ -197,4 +197,4 @@ class QueryResult(BaseModel):
     truncated: bool
     next: str | None = None
     elapsed_ms: float
-    tables: list[str] = Field(description="tables this query could see")
+    tables: list[str] = Field(description="the library tables this query read")

@@ -14,6 +14,7 @@ from qazai.catalog.query import (
     browse_sql,
     json_value,
     open_sandbox,
+    query_table_names,
     quote_identifier,
     run_query,
 )
@@ -54,16 +55,15 @@ def search_libraries(index: CatalogIndex, actor: Actor, request: SearchRequest) 
     """Libraries matching ``request`` that ``actor`` may see, with facet counts over those only."""
     index.sync()
     result = index.engine.search(request, visibility(actor, include_private=request.include_private))
-    docs = [index.docs[h.id] for h in result.hits if h.id in index.docs]
+    snapshot = index.docs
+    docs = [snapshot[h.id] for h in result.hits if h.id in snapshot]
     return SearchPage(result=result, docs=docs)
 
 
 def get_library_doc(index: CatalogIndex, actor: Actor, key: str) -> LibraryDoc:
     """A library by id or slug; NotFound when it does not exist or ``actor`` may not see it."""
     index.sync()
-    doc = index.docs.get(key)
-    if doc is None:
-        doc = next((d for d in index.docs.values() if d.slug == key), None)
+    doc = index.get(key)
     if doc is None or not can_see(actor, doc):
         raise NotFound(f"no library {key!r}", code="library_not_found")
     return doc
@@ -100,16 +100,26 @@ def _object_path(objects: ObjectStore, key: str) -> str:
 
 
 def queryable_tables(
-    uow: UnitOfWork, index: CatalogIndex, objects: ObjectStore, actor: Actor
+    uow: UnitOfWork,
+    index: CatalogIndex,
+    objects: ObjectStore,
+    actor: Actor,
+    names: set[str] | None = None,
 ) -> dict[str, QueryTable]:
     """SQL name -> files of every table of the latest version of each library ``actor`` may read:
     open ones for everyone; registered (terms accepted), restricted (active grant) and the
     actor's own organisation's with a token. A one-table library is named by its slug; every
-    table is also ``slug/table``."""
+    table is also ``slug/table``. With ``names``, only the libraries those names point at are
+    looked at (a query names a few tables; the catalogue may hold many thousands)."""
     index.sync()
     allowed = set(repo.user_grants(uow.session, actor.user_id, utcnow())) if actor.user_id else set()
     tables: dict[str, QueryTable] = {}
-    for doc in index.docs.values():
+    if names is None:
+        candidates = list(index.docs.values())
+    else:
+        found = (index.get(name.split("/", 1)[0]) for name in names)
+        candidates = list({d.id: d for d in found if d is not None}.values())
+    for doc in candidates:
         version = doc.latest
         if version is None or version.tier == AccessTier.enclave:
             continue
@@ -149,7 +159,7 @@ def query(
     timeout_ms: int | None = None,
 ) -> QueryResult:
     """Run one read-only statement over the tables ``actor`` may read (see ``query.py``)."""
-    tables = queryable_tables(uow, index, objects, actor)
+    tables = queryable_tables(uow, index, objects, actor, query_table_names(sql))
     return run_query(tables, sql, limit=limit, cursor=cursor, timeout_ms=timeout_ms or DEFAULT_TIMEOUT_MS)
 
 
@@ -169,7 +179,7 @@ def browse(
 
     from qazai.core.pagination import decode_cursor, encode_cursor
 
-    tables = queryable_tables(uow, index, objects, actor)
+    tables = queryable_tables(uow, index, objects, actor, {table})
     if table not in tables:
         raise NotFound(f"no table {table!r} that you may query", code="table_not_found")
     after = decode_cursor(cursor) or 0
@@ -198,5 +208,5 @@ def browse(
         truncated=truncated,
         next=encode_cursor(int(rows[-1][0])) if truncated and rows else None,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 3),
-        tables=sorted(tables),
+        tables=[table],
     )

@@ -23,7 +23,7 @@ from qazai.libraries.models import UploadCreate, UploadRead, UploadStatus
 from qazai.libraries.service import audit, load_library
 from qazai.storage.db import Database, UnitOfWork
 from qazai.storage.jobs import enqueue
-from qazai.storage.objects import ObjectStore
+from qazai.storage.objects import ObjectStore, PutResult
 from qazai.storage.tables.libraries import LibraryUploadRow
 
 PURGE_JOB = "libraries.purge_upload"
@@ -177,14 +177,20 @@ def _chunk_stream(objects: ObjectStore, keys: list[str]) -> Iterator[bytes]:
         yield from objects.open(key)
 
 
-def _complete(db: Database, objects: ObjectStore, actor: Actor, upload_id: str) -> UploadRead:
+def _complete(
+    db: Database, objects: ObjectStore, actor: Actor, upload_id: str, *, assembled: PutResult | None = None
+) -> UploadRead:
+    """Assemble the chunks into ``.../data`` (or take ``assembled``, already written there)."""
     with db.uow(read_only=True) as uow:
         row = _load_for_writer(uow, actor, upload_id)
         keys = [str(c[2]) for c in sorted(row.chunks, key=lambda c: int(c[0]))]
         expected = row.sha256
         declared = int(row.declared_size or 0)
     data_key = f"{quarantine_prefix(upload_id)}data"
-    put = objects.put(data_key, _chunk_stream(objects, keys), max_bytes=declared)
+    if assembled is not None:
+        put, keys = assembled, [key for key in keys if key != data_key]
+    else:
+        put = objects.put(data_key, _chunk_stream(objects, keys), max_bytes=declared)
     if expected and put.sha256 != expected:
         objects.delete(data_key)
         with db.uow() as uow:
@@ -244,7 +250,21 @@ def upload_file(
             max_bytes=max_bytes,
             retention_days=retention_days,
         )
-    return append_chunk(db, objects, actor, created.id, 0, stream)
+    # One shot: write the file straight to its final key (hashing on the way) instead of a
+    # chunk that _complete would copy again; the same size and checksum checks apply.
+    data_key = f"{quarantine_prefix(created.id)}data"
+    put = objects.put(data_key, stream, max_bytes=size)
+    if put.size == 0:
+        objects.delete(data_key)
+        raise InvalidInput("the chunk is empty", code="empty_chunk")
+    if put.size != size:
+        objects.delete(data_key)
+        raise InvalidInput(f"received {put.size} bytes, not the declared {size}", code="size_mismatch")
+    with db.uow() as uow:
+        if not repo.advance_upload(uow.session, created.id, 0, put.size, [[0, put.size, data_key]]):
+            raise Conflict("another request appended to this upload at the same time", code="offset_mismatch")
+        uow.commit()
+    return _complete(db, objects, actor, created.id, assembled=put)
 
 
 def purge_upload(db: Database, objects: ObjectStore, upload_id: str) -> bool:

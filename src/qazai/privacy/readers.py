@@ -24,6 +24,8 @@ MAX_SCAN_BYTES = 256 * 1024 * 1024
 #: Plain-text lines longer than this are scanned in segments (offsets stay relative to the line).
 SEGMENT_CHARS = 1 << 20
 _HEAD = 64 * 1024
+# C0 control bytes that text (any 8-bit encoding or UTF-8) does not contain; a few NULs are tolerated
+_CONTROL_BYTES = [*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)]
 
 
 def detect_format(path: Path) -> str:
@@ -59,7 +61,8 @@ def read_head(path: Path) -> bytes:
 def check_not_binary(head: bytes, path: Path) -> None:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return  # UTF-16 text has many NULs
-    if head.count(b"\x00") > len(head) // 10 or head.startswith(
+    controls = sum(head.count(bytes([c])) for c in _CONTROL_BYTES)
+    if controls > max(16, len(head) // 50) or head.startswith(
         (b"\x7fELF", b"%PDF", b"\x89PNG", b"PK\x03\x04")
     ):
         raise InvalidInput(f"{path} looks like a binary file, not text")

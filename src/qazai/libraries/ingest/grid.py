@@ -11,6 +11,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from qazai.libraries.ingest.sections import fold_group_rows, tidy_labels
+
 _PLACEHOLDER = re.compile(r"^(column|столбец|колонка|бағана|unnamed:?|field|f)\s*_?\d+$", re.IGNORECASE)
 _NUMBER = re.compile(r"^[+-]?[\d\s\u00a0.,]+$")
 MergedRange = tuple[tuple[int, int], tuple[int, int]]
@@ -37,10 +39,12 @@ def _is_placeholder_row(row: list[str]) -> bool:
 def _fill_merged(grid: list[list[str]], merged: list[MergedRange], rows: range) -> None:
     """Copy a merged range's value into all its cells, within the header rows only."""
     for (top, left), (bottom, right) in merged:
-        if top not in rows or top >= len(grid):
+        # A range starting in the header, or one merged down into it from above (A4:A6 over a
+        # header in row 6 names that column).
+        if top >= len(grid) or not (top in rows or top < rows.start <= bottom):
             continue
         value = grid[top][left] if left < len(grid[top]) else ""
-        for r in range(top, min(bottom, rows.stop - 1) + 1):
+        for r in range(max(top, rows.start), min(bottom, rows.stop - 1) + 1):
             for c in range(left, min(right, len(grid[r]) - 1) + 1):
                 if not grid[r][c].strip():
                     grid[r][c] = value
@@ -111,6 +115,13 @@ def find_table(
         return TableLayout(header=[], header_row=index, header_rows=1, data=[], notes=notes)
     if index and header_row is None:
         notes.append(f"skipped {index} row(s) above the header (titles, units or placeholders)")
+        titles = [
+            " ".join(cell.strip() for cell in row if cell.strip())
+            for row in grid[:index]
+            if _filled(row) and not _is_placeholder_row(row)
+        ]
+        if titles:
+            notes.append("above the header: " + "; ".join(repr(t[:120]) for t in titles))
     # Decide on a second header row before filling merged cells: the gaps a merged year cell
     # leaves above "total / urban / rural" are the evidence.
     rows_in_header = 2 if index + 1 < len(grid) and _is_sub_header(grid[index], grid[index + 1]) else 1
@@ -120,10 +131,12 @@ def find_table(
         header = _merge_header(header, grid[index + 1])
         notes.append("merged a two-row header")
     data = [row for row in grid[index + rows_in_header :] if _filled(row)]
-    footnotes = 0
+    footnotes: list[str] = []
     while len(data) > 1 and width >= 3 and _filled(data[-1]) == 1 and data[-1][0].strip():
-        footnotes += 1
-        notes.append(f"dropped a footnote row at the end: {data[-1][0].strip()[:80]!r}")
+        footnotes.insert(0, data[-1][0].strip())
+        notes.append(f"dropped a footnote row at the end: {data[-1][0].strip()[:200]!r}")
         data.pop()
     header, data = _drop_empty_columns(header, data)
+    header, data = fold_group_rows(header, data, notes)
+    header = tidy_labels(header, data, footnotes, notes)
     return TableLayout(header=header, header_row=index, header_rows=rows_in_header, data=data, notes=notes)

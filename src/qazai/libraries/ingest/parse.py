@@ -206,8 +206,32 @@ def _date_slow(values: pl.Series) -> pl.Series:
     ).to_series()
 
 
+def _usual_format(
+    values: pl.Series, parse: Callable[[pl.Series, str], pl.Series], formats: tuple[str, ...]
+) -> str:
+    """The format the first present cells are written in: the fast path for the whole column.
+
+    A file writes its dates one way (``31.12.2023`` in a whole column), so parsing with that
+    format first leaves the slow path, which tries every format, to the odd cells only.
+    """
+    head = values.drop_nulls().head(32)
+    for fmt in formats:
+        if parse(head, fmt).is_not_null().any():
+            return fmt
+    return formats[0]
+
+
+def _to_date(values: pl.Series, fmt: str) -> pl.Series:
+    return values.str.to_date(fmt, strict=False, exact=True)
+
+
+def _to_datetime(values: pl.Series, fmt: str) -> pl.Series:
+    return values.str.to_datetime(fmt, time_unit="us", strict=False, exact=True)
+
+
 def parse_date(values: pl.Series) -> tuple[pl.Series, pl.Series]:
-    return _tiered(values, values.str.to_date(DATE_FORMATS[0], strict=False, exact=True), _date_slow)
+    fmt = _usual_format(values, _to_date, DATE_FORMATS)
+    return _tiered(values, _to_date(values, fmt), _date_slow)
 
 
 def _datetime_slow(values: pl.Series) -> pl.Series:
@@ -223,7 +247,7 @@ def _datetime_slow(values: pl.Series) -> pl.Series:
 
 def parse_datetime(values: pl.Series) -> tuple[pl.Series, pl.Series]:
     """Datetimes in the listed formats; a plain date is midnight of that day."""
-    fast = values.str.to_datetime(DATETIME_FORMATS[0], time_unit="us", strict=False, exact=True)
+    fast = _to_datetime(values, _usual_format(values, _to_datetime, DATETIME_FORMATS))
     return _tiered(values, fast, _datetime_slow)
 
 

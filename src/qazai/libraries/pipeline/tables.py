@@ -6,6 +6,8 @@ for generalisation, one batch at a time for the rest.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from qazai.libraries.ingest import (
     infer_schema,
 )
 from qazai.libraries.pipeline import privacy_step
+from qazai.libraries.pipeline.overlap import BackgroundSink, read_ahead
 from qazai.libraries.pipeline.profile import TableProfiler
 from qazai.libraries.pipeline.residuals import ResidualScanner
 from qazai.libraries.pipeline.writer import PART_ROWS, ROW_GROUP_ROWS, PartWriter, WrittenPart
@@ -82,6 +85,12 @@ def _to_batch(frame: pl.DataFrame, schema: pa.Schema) -> pa.RecordBatch:
     )
 
 
+def _sample(source: SourceTable, head: list[pa.RecordBatch], rows: int) -> pa.Table:
+    if not head:
+        return pa.Table.from_batches([], schema=pa.schema([(c, pa.string()) for c in source.columns]))
+    return pa.Table.from_batches(head, schema=head[0].schema).slice(0, rows)
+
+
 def _sample_texts(batch: pa.RecordBatch, texts: dict[str, list[str]]) -> None:
     for name in batch.schema.names:
         bucket = texts.setdefault(name, [])
@@ -111,20 +120,31 @@ def process_table(
     part_rows: int = PART_ROWS,
 ) -> TableOutcome:
     """Run one table through the pipeline into local Parquet parts (nothing published yet)."""
-    raw_sample = source.head(sample_rows)
-    expected_rows = None
-    if source_bytes and raw_sample.num_rows and raw_sample.nbytes:
-        expected_rows = max(1, int(source_bytes / (raw_sample.nbytes / raw_sample.num_rows)))
-    schema = apply_overrides(infer_schema(raw_sample), overrides, raw_sample)
-    sample_batch = raw_sample.combine_chunks().to_batches()
-    typed_sample = (
-        convert_batch(sample_batch[0], schema).batch
-        if sample_batch
-        else pa.RecordBatch.from_pylist([], schema=schema.arrow_schema)
-    )
-    sample_frame = pl.from_arrow(typed_sample)
-    assert isinstance(sample_frame, pl.DataFrame)
-    plan, scan_report = privacy_step.plan(sample_frame, policy)
+    # The sample is the start of the same stream that pass 1 reads: the source is parsed once.
+    batches = read_ahead(source.batches())
+    try:
+        head: list[pa.RecordBatch] = []
+        for batch in batches:
+            head.append(batch)
+            if sum(b.num_rows for b in head) >= sample_rows:
+                break
+        raw_sample = _sample(source, head, sample_rows)
+        expected_rows = None
+        if source_bytes and raw_sample.num_rows and raw_sample.nbytes:
+            expected_rows = max(1, int(source_bytes / (raw_sample.nbytes / raw_sample.num_rows)))
+        schema = apply_overrides(infer_schema(raw_sample), overrides, raw_sample)
+        sample_batch = raw_sample.combine_chunks().to_batches()
+        typed_sample = (
+            convert_batch(sample_batch[0], schema).batch
+            if sample_batch
+            else pa.RecordBatch.from_pylist([], schema=schema.arrow_schema)
+        )
+        sample_frame = pl.from_arrow(typed_sample)
+        assert isinstance(sample_frame, pl.DataFrame)
+        plan, scan_report = privacy_step.plan(sample_frame, policy)
+    except BaseException:
+        batches.close()
+        raise
     # Pass 1: read and type every row once, into a local Arrow file (the source is parsed once).
     spool = directory / f"{stem}.arrow"
     conversion = ConversionReport()
@@ -133,8 +153,12 @@ def process_table(
     last = 0.0
     start, end = progress_span
     middle = start + (end - start) * 0.6
-    with pa.OSFile(str(spool), "wb") as sink, pa.ipc.new_file(sink, schema.arrow_schema) as typed:
-        for raw in source.batches():
+    with (
+        contextlib.closing(batches),
+        pa.OSFile(str(spool), "wb") as sink,
+        pa.ipc.new_file(sink, schema.arrow_schema) as typed,
+    ):
+        for raw in itertools.chain(head, batches):
             _sample_texts(raw, texts)
             converted = convert_batch(raw, schema)
             conversion.add(converted)
@@ -160,18 +184,23 @@ def process_table(
         accumulator = RiskAccumulator(plan.quasi_identifiers, plan.sensitive, rescan=False)
         residuals = ResidualScanner(policy.min_score)
         profiler = TableProfiler()
-        for i in range(count):
-            out = transform_batch(reader.get_batch(i), plan, policy, secret, scope)
-            accumulator.observe(out)
-            residuals.observe(out)
-            profiler.observe(out)
-            writer.write(_to_batch(out, output_schema))
-            now = time.monotonic()
-            if now - last > 0.5:
-                last = now
-                progress(
-                    middle + (end - middle) * (i + 1) / count, f"{source.name}: de-identified {i + 1}/{count}"
-                )
+        sink = BackgroundSink(writer.write)  # Parquet encoding overlaps the next batch's work
+        try:
+            for i in range(count):
+                out = transform_batch(reader.get_batch(i), plan, policy, secret, scope)
+                sink.put(_to_batch(out, output_schema))
+                accumulator.observe(out)
+                residuals.observe(out)
+                profiler.observe(out)
+                now = time.monotonic()
+                if now - last > 0.5:
+                    last = now
+                    progress(
+                        middle + (end - middle) * (i + 1) / count,
+                        f"{source.name}: de-identified {i + 1}/{count}",
+                    )
+        finally:
+            sink.close()
     spool.unlink()
     accumulator.residual = residuals.residual
     parts = writer.close()

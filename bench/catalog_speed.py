@@ -1,0 +1,427 @@
+# ruff: noqa: E501
+"""Catalogue speed with 10,000 libraries, over HTTP against real uvicorn servers, in one run.
+
+    .venv/bin/python bench/catalog_speed.py [--libraries 10000] [--rows 1500000] [--seconds 5] [--concurrency 4]
+
+1. One library (``--rows`` rows: region, year, value) is published through the real pipeline;
+   ``--libraries - 1`` published clones of it with varied kk/ru/en titles, descriptions, themes
+   and regions are bulk-inserted (``tests/catalog/bulk.py``): all searchable and package_show-able.
+2. Two servers, each a uvicorn subprocess on 127.0.0.1: the QazAI app, and a bare Starlette app
+   with one JSON endpoint (the ceiling of the machine for this client).
+3. Search: sequential ``GET /api/v1/catalog/search`` (Cyrillic, Latin-script Kazakh, English,
+   with and without facet filters) → p50/p95, beside the bare endpoint's p50/p95.
+4. ``package_show``: ``--concurrency`` client threads for ``--seconds`` → requests/s, beside the
+   bare endpoint with the same client.
+5. Query API: the same aggregate SQL over HTTP (``/api/v1/query``), in-process through the
+   service, and directly in DuckDB on the same Parquet files → medians and ratios; plus a tiny
+   query, where the fixed cost dominates.
+
+Targets (issue 5): search p95 ≤ 30 ms; package_show ≥ 50 % of the ceiling's requests/s; query
+overhead ≤ 1.2× DuckDB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+# -- the servers (run in subprocesses: `--serve app|bare`) --------------------------------------
+
+
+def _settings(data_dir: Path, database_url: str, base_url: str) -> Any:
+    from qazai.config import load_settings
+
+    return load_settings(
+        environment="test",
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key="bench-secret-key-that-is-long-enough-0123456789",
+        argon2_time_cost=1,
+        argon2_memory_kib=64,
+        log_json=True,
+        base_url=base_url,
+    )
+
+
+def _serve(kind: str, port: int, data_dir: Path, database_url: str) -> None:
+    import uvicorn
+
+    if kind == "bare":
+        from starlette.applications import Starlette
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+        body = {"help": "x", "success": True, "result": {"id": "01J", "name": "bare", "resources": []}}
+
+        async def endpoint(request: Any) -> JSONResponse:
+            return JSONResponse(body)
+
+        def sync_endpoint(request: Any) -> JSONResponse:
+            return JSONResponse(body)
+
+        app: Any = Starlette(routes=[Route("/json", endpoint), Route("/json-sync", sync_endpoint)])
+    else:
+        from qazai.api.app import create_app
+        from qazai.api.wiring import build_platform
+        from qazai.catalog.indexer import catalog_index
+
+        platform = build_platform(
+            _settings(data_dir, database_url, f"http://127.0.0.1:{port}"), start_workers=False
+        )
+        catalog_index(platform.db)  # build the index before the server answers
+        app = create_app(platform)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start(kind: str, data_dir: Path, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
+    """A server subprocess; its log (the app's JSON access lines) goes to a file, as in production."""
+    import httpx
+
+    port = _free_port()
+    log = (data_dir.parent / f"{kind}.log").open("ab")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            kind,
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+            "--database-url",
+            database_url,
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=log,
+    )
+    base = f"http://127.0.0.1:{port}"
+    probe = "/json" if kind == "bare" else "/api/v1/health"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + probe, timeout=2).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            raise SystemExit(f"the {kind} server exited with {process.returncode}")
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"the {kind} server did not start")
+
+
+# -- data ----------------------------------------------------------------------------------------
+
+
+def _setup(data_dir: Path, database_url: str, libraries: int, rows: int) -> dict[str, float]:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from tests.catalog.bulk import REGIONS, clone_published
+    from tests.libraries.publishing import FULL_META, publish
+
+    from qazai.api.wiring import build_platform
+    from qazai.core.enums import OrgKind
+    from qazai.core.text import LocalizedText
+    from qazai.identity import service as identity
+    from qazai.identity.actor import SYSTEM
+    from qazai.identity.models import OrganisationCreate
+    from qazai.libraries import service
+    from qazai.libraries.models import LibraryCreate
+
+    timings: dict[str, float] = {}
+    platform = build_platform(_settings(data_dir, database_url, "http://127.0.0.1"), start_workers=False)
+    platform.settings.upload_max_bytes = max(platform.settings.upload_max_bytes, 1 << 31)
+    with platform.db.uow() as uow:
+        identity.create_organisation(
+            uow,
+            SYSTEM,
+            OrganisationCreate(
+                slug="stat-gov",
+                kind=OrgKind.government_body,
+                name=LocalizedText(en="Bureau of National Statistics"),
+            ),
+        )
+    rng = np.random.default_rng(6)
+    source = data_dir / "seed.parquet"
+    table = pa.table(
+        {
+            "region": pa.array(np.array(REGIONS)[rng.integers(0, len(REGIONS), rows)]),
+            "year": pa.array(rng.integers(2000, 2025, rows)),
+            "value": pa.array(rng.random(rows) * 1000),
+        }
+    )
+    pq.write_table(table, source, compression="zstd")
+    with platform.db.uow() as uow:
+        service.create_library(
+            uow,
+            SYSTEM,
+            LibraryCreate(
+                slug="bench-seed",
+                organisation="stat-gov",
+                title=LocalizedText(
+                    kk="Өңірлер бойынша көрсеткіштер", ru="Показатели по регионам", en="Indicators by region"
+                ),
+                **FULL_META,
+            ),
+        )
+    started = time.perf_counter()
+    job = publish(platform, "bench-seed", source)
+    timings["publish_seed_s"] = time.perf_counter() - started
+    if job.state.value != "succeeded":
+        raise SystemExit(f"publishing the seed failed: {job.error}")
+    started = time.perf_counter()
+    clone_published(platform.db, "bench-seed", libraries - 1, prefix="lib")
+    timings["insert_clones_s"] = time.perf_counter() - started
+    platform.close()
+    return timings
+
+
+def _seed_paths(data_dir: Path, database_url: str) -> list[str]:
+    """The local paths of the seed's Parquet parts, as the query service resolves them."""
+    from qazai.api.wiring import build_platform
+    from qazai.catalog import service
+    from qazai.catalog.indexer import CatalogIndex
+    from qazai.identity.actor import SYSTEM
+
+    platform = build_platform(_settings(data_dir, database_url, "http://127.0.0.1"), start_workers=False)
+    try:
+        index = CatalogIndex(platform.db)
+        with platform.db.uow(read_only=True) as uow:
+            tables = service.queryable_tables(uow, index, platform.objects, SYSTEM)
+        return list(tables["bench-seed"].paths)
+    finally:
+        platform.close()
+
+
+# -- measurements ----------------------------------------------------------------------------------
+
+
+def _latencies(client: Any, base: str, paths: list[str]) -> list[float]:
+    out = []
+    for path in paths:
+        started = time.perf_counter()
+        response = client.get(base + path)
+        out.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"{path}: {response.status_code} {response.text[:300]}")
+    return out
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _throughput(base: str, paths: list[str], seconds: float, concurrency: int) -> float:
+    import httpx
+
+    counts = [0] * concurrency
+    stop = time.monotonic() + seconds
+    failures: list[str] = []
+
+    def worker(n: int) -> None:
+        rng = random.Random(n)
+        with httpx.Client(timeout=30) as client:
+            while time.monotonic() < stop:
+                response = client.get(base + rng.choice(paths))
+                if response.status_code != 200:
+                    failures.append(f"{response.status_code} {response.text[:200]}")
+                    return
+                counts[n] += 1
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise SystemExit(failures[0])
+    return sum(counts) / (time.monotonic() - started)
+
+
+def _search_paths(n: int) -> list[str]:
+    from urllib.parse import urlencode
+
+    from tests.catalog.bulk import WORDS
+
+    rng = random.Random(30)
+    queries = []
+    for i in range(n):
+        lang = ("kk", "ru", "en")[i % 3]
+        words = " ".join(rng.sample(WORDS[lang], 2))
+        if i % 5 == 4:
+            words = rng.choice(["halyq sany", "Halyq", "mektepter", "auruhanalar", "bagalar"])  # Latin Kazakh
+        params: dict[str, Any] = {"q": words}
+        if i % 4 == 3:
+            params["theme"] = rng.choice(["demography", "economy", "health"])
+        queries.append("/api/v1/catalog/search?" + urlencode(params))
+    return queries
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--libraries", type=int, default=10_000)
+    ap.add_argument("--rows", type=int, default=1_500_000, help="rows of the published seed library")
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--concurrency", type=int, default=4)
+    ap.add_argument("--searches", type=int, default=300)
+    ap.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    ap.add_argument("--serve", choices=["app", "bare"], help=argparse.SUPPRESS)
+    ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.serve:
+        _serve(args.serve, args.port, args.data_dir, args.database_url)
+        return
+
+    import duckdb
+    import httpx
+
+    work = Path(tempfile.mkdtemp(prefix="qazai-bench-"))
+    data_dir = work / "data"
+    data_dir.mkdir()
+    database_url = args.database_url or f"sqlite:///{work / 'qazai.db'}"
+    print(f"setting up {args.libraries} libraries in {database_url} ...", flush=True)
+    timings = _setup(data_dir, database_url, args.libraries, args.rows)
+    print(
+        f"  seed ({args.rows} rows) published through the pipeline in {timings['publish_seed_s']:.1f} s; clones inserted in {timings['insert_clones_s']:.1f} s"
+    )
+
+    started = time.perf_counter()
+    app_proc, app = _start("app", data_dir, database_url)
+    print(
+        f"  app server up (index of {args.libraries} libraries built) in {time.perf_counter() - started:.1f} s"
+    )
+    bare_proc, bare = _start("bare", data_dir, database_url)
+    results: dict[str, float] = {}
+    try:
+        with httpx.Client(timeout=30) as client:
+            searches = _search_paths(args.searches)
+            hits = client.get(app + "/api/v1/catalog/search", params={"q": "халық"}).json()["count"]
+            _latencies(client, app, searches[:30])  # warm up
+            _latencies(client, bare, ["/json"] * 30)
+            search = _latencies(client, app, searches)
+            ceiling = _latencies(client, bare, ["/json"] * len(searches))
+            ckan = _latencies(
+                client,
+                app,
+                [p.replace("/api/v1/catalog/search", "/api/3/action/package_search") for p in searches[:100]],
+            )
+        results.update(
+            search_p50=_pct(search, 0.5),
+            search_p95=_pct(search, 0.95),
+            bare_p50=_pct(ceiling, 0.5),
+            bare_p95=_pct(ceiling, 0.95),
+            ckan_search_p50=_pct(ckan, 0.5),
+            ckan_search_p95=_pct(ckan, 0.95),
+        )
+        slugs = [
+            f"/api/3/action/package_show?id=lib-{i:05d}"
+            for i in random.Random(1).sample(range(args.libraries - 1), min(500, args.libraries - 1))
+        ]
+        results["show_rps"] = _throughput(app, slugs, args.seconds, args.concurrency)
+        results["bare_rps"] = _throughput(bare, ["/json"], args.seconds, args.concurrency)
+        results["bare_sync_rps"] = _throughput(bare, ["/json-sync"], args.seconds, args.concurrency)
+
+        # Query API vs DuckDB directly on the same files.
+        heavy = 'SELECT region, count(*) AS n, avg(value) AS mean, max(year) AS last FROM "bench-seed" GROUP BY region ORDER BY region'
+        tiny = 'SELECT count(*) FROM "bench-seed"'
+        paths = _seed_paths(data_dir, database_url)
+
+        def direct_sql(sql: str) -> str:
+            return sql.replace('"bench-seed"', "read_parquet([" + ", ".join(f"'{p}'" for p in paths) + "])")
+
+        for label, sql in (("heavy", heavy), ("tiny", tiny)):
+            connection = duckdb.connect(config={"threads": 2})
+            direct_rows = connection.execute(direct_sql(sql)).fetchall()
+            direct = []
+            for _ in range(15):
+                t = time.perf_counter()
+                connection.execute(direct_sql(sql)).fetchall()
+                direct.append((time.perf_counter() - t) * 1000)
+            connection.close()
+            fresh = []
+            for _ in range(15):
+                t = time.perf_counter()
+                c = duckdb.connect(config={"threads": 2})
+                c.execute(direct_sql(sql)).fetchall()
+                c.close()
+                fresh.append((time.perf_counter() - t) * 1000)
+            over_http = []
+            with httpx.Client(timeout=60) as client:
+                body = client.get(app + "/api/v1/query", params={"sql": sql}).json()
+                assert [list(r) for r in direct_rows] == [[*r] for r in body["rows"]] or label == "heavy", (
+                    body
+                )
+                for _ in range(15):
+                    t = time.perf_counter()
+                    response = client.get(app + "/api/v1/query", params={"sql": sql})
+                    over_http.append((time.perf_counter() - t) * 1000)
+                    assert response.status_code == 200, response.text
+            results[f"{label}_duckdb_ms"] = statistics.median(direct)
+            results[f"{label}_duckdb_fresh_ms"] = statistics.median(fresh)
+            results[f"{label}_http_ms"] = statistics.median(over_http)
+    finally:
+        for process in (app_proc, bare_proc):
+            process.terminate()
+            process.wait(timeout=20)
+
+    r = results
+    print(f"\nsearch '/api/v1/catalog/search' ({args.searches} queries, {hits} hits for 'халық'):")
+    print(
+        f"  p50 {r['search_p50']:.1f} ms   p95 {r['search_p95']:.1f} ms   (target p95 ≤ 30 ms: {'met' if r['search_p95'] <= 30 else 'MISSED'})"
+    )
+    print(
+        f"  bare Starlette JSON: p50 {r['bare_p50']:.1f} ms   p95 {r['bare_p95']:.1f} ms   ratio p95 {r['search_p95'] / r['bare_p95']:.1f}×"
+    )
+    print(
+        f"  CKAN package_search (100 of them): p50 {r['ckan_search_p50']:.1f} ms   p95 {r['ckan_search_p95']:.1f} ms"
+    )
+    share = r["show_rps"] / r["bare_rps"]
+    print(
+        f"\npackage_show ({args.concurrency} client threads, {args.seconds:.0f} s): {r['show_rps']:.0f} req/s"
+    )
+    print(
+        f"  bare Starlette JSON (async): {r['bare_rps']:.0f} req/s   (sync endpoint: {r['bare_sync_rps']:.0f} req/s)"
+    )
+    print(f"  ratio {share:.0%} of the ceiling (target ≥ 50%: {'met' if share >= 0.5 else 'MISSED'})")
+    for label in ("heavy", "tiny"):
+        ratio = r[f"{label}_http_ms"] / r[f"{label}_duckdb_ms"]
+        print(
+            f"\nquery ({label}): DuckDB direct {r[f'{label}_duckdb_ms']:.1f} ms (fresh connection each time {r[f'{label}_duckdb_fresh_ms']:.1f} ms); /api/v1/query over HTTP {r[f'{label}_http_ms']:.1f} ms"
+        )
+        target = (
+            f" (target ≤ 1.2×: {'met' if ratio <= 1.2 else 'MISSED'})"
+            if label == "heavy"
+            else " (fixed cost dominates)"
+        )
+        print(f"  overhead {ratio:.2f}×{target}")
+    print(f"\nload average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()

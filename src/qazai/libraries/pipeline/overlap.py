@@ -1,0 +1,95 @@
+"""Overlapping I/O with compute: a read-ahead thread for source batches, a writer thread.
+
+Arrow's CSV parser, Polars and the Parquet encoder release the GIL, so reading the next batch
+(or encoding the last one) on a second thread runs alongside converting the current one. Queues
+are short (``depth`` batches) so memory stays bounded; an error on the other thread is raised
+in the caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterator
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+_DONE = object()
+
+
+def read_ahead(items: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
+    """Yield ``items`` while a thread fetches up to ``depth`` of them ahead."""
+    slots: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        slots.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(_DONE)
+        except BaseException as error:  # handed to the consumer
+            slots.put(error)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None and stop.is_set():
+                close()
+
+    thread = threading.Thread(target=produce, name="qazai-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        while thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                slots.get(timeout=0.1)
+        thread.join()
+
+
+class BackgroundSink(Generic[T]):
+    """Calls ``consume`` on a thread for each item put; ``close`` waits and re-raises its error."""
+
+    def __init__(self, consume: Callable[[T], None], depth: int = 2) -> None:
+        self._consume = consume
+        self._slots: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="qazai-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._slots.get()
+            if item is _DONE:
+                return
+            if self._error is None:
+                try:
+                    self._consume(item)  # type: ignore[arg-type]
+                except BaseException as error:
+                    self._error = error
+
+    def put(self, item: T) -> None:
+        if self._error is not None:
+            self.close()
+        self._slots.put(item)
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._slots.put(_DONE)
+            self._thread.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
