@@ -113,7 +113,9 @@ def test_population_projections_dash_becomes_null(real_data: Path, read_all: Any
     assert report.total_failed == 0
 
 
-@pytest.mark.parametrize(("sheet", "title"), [("Мужчины", "Численность мужчин"), ("Женщины", "Численность женщин")])
+@pytest.mark.parametrize(
+    ("sheet", "title"), [("Мужчины", "Численность мужчин"), ("Женщины", "Численность женщин")]
+)
 def test_population_projections_group_titles_become_a_group_column(
     real_data: Path, read_all: Any, sheet: str, title: str
 ) -> None:
@@ -142,9 +144,7 @@ def test_population_projections_exact_cells_by_group(real_data: Path, read_all: 
 
     def cell(sheet: str, group: str, region: str, year: str) -> object:
         rows = [
-            row
-            for row in results[sheet][2].to_pylist()
-            if row["group"] == group and row["region"] == region
+            row for row in results[sheet][2].to_pylist() if row["group"] == group and row["region"] == region
         ]
         assert len(rows) == 1, (sheet, group, region)
         return rows[0][year]
