@@ -84,6 +84,43 @@ _FIRST_KK = [
     "Ләззат",
     "Назым",
     "Шынгыс",
+    # second pool (added for the harder corpus): rarer names, written by hand, filtered below
+    "Ақжол",
+    "Әлнұр",
+    "Бақдәулет",
+    "Дәурен",
+    "Ерсұлтан",
+    "Жарқын",
+    "Зейнолла",
+    "Іңкәр",
+    "Қарақат",
+    "Ләйлім",
+    "Мағжан",
+    "Нұрислам",
+    "Өркен",
+    "Сырым",
+    "Тұмар",
+    "Ұлпан",
+    "Шаттық",
+    "Ырысбек",
+    "Әйгерім",
+    "Бағлан",
+    "Гүлназ",
+    "Еркеназ",
+    "Жұлдызай",
+    "Кәусар",
+    "Нұрсезім",
+    "Сезім",
+    "Толғанай",
+    "Шырын",
+    "Аңсар",
+    "Бекнұр",
+    "Дастан",
+    "Елнұр",
+    "Ибраһим",
+    "Нұрғиса",
+    "Райымбек",
+    "Тамерлан",
 ]
 _FIRST_RU = [
     "Всеволод",
@@ -115,6 +152,25 @@ _FIRST_RU = [
     "Лука",
     "Трофим",
     "Ксения",
+    "Ермолай",
+    "Евстафий",
+    "Аристарх",
+    "Феофан",
+    "Любомир",
+    "Велимир",
+    "Изабелла",
+    "Евдокия",
+    "Агния",
+    "Пелагея",
+    "Ефросинья",
+    "Аглая",
+    "Доминика",
+    "Ульян",
+    "Мирон",
+    "Платон",
+    "Демид",
+    "Родион",
+    "Всемила",
 ]
 _SURNAME_STEMS = [
     "Жақсылық",
@@ -151,7 +207,31 @@ _SURNAME_STEMS = [
     "Лебед",
     "Соколовск",
     "Черемухин",
+    "Тлеуберді",
+    "Шалабай",
+    "Есенжол",
+    "Қалдыбай",
+    "Мұқаш",
+    "Рысқұл",
+    "Жолдасбек",
+    "Әуелбек",
+    "Бесбай",
+    "Түгелбай",
+    "Сапарғали",
+    "Жантөре",
+    "Оспанқұл",
+    "Тайманқұл",
+    "Снегир",
+    "Перепелк",
+    "Дроздк",
+    "Овсянник",
+    "Клюкв",
+    "Брусничк",
 ]
+# Surnames that no ending gives away; disjoint from the detector's shipped list (surnames_kz.txt)
+_PLAIN_SURNAMES = ["Лигай", "Мегай", "Тягай", "Сегай", "Пегай", "Хе", "Лян", "Дю", "Шек", "Ро",
+                   "Габдуллин", "Гейдт", "Лемке", "Дитрих", "Штрек", "Юсупжан", "Хамраев", "Нуриддин"]  # fmt: skip
+_TITLES = ["азамат", "гражданин", "гражданка", "мырза", "ханым", "Mr.", "Ms.", "г-н", "г-жа"]
 _PATRON_KK = ["Серікұлы", "Болатқызы", "Маратұлы", "Ерланқызы", "Асқарұлы"]
 _PATRON_RU = ["Всеволодович", "Ростиславовна", "Тимофеевич", "Савельевна", "Прохорович"]
 
@@ -175,7 +255,13 @@ def latin(word: str, official: bool = False) -> str:
 def held_out_names() -> tuple[list[str], list[str]]:
     """First names and surname stems whose folded keys the detector does not know."""
     lex = load_lexicon()
-    known = lex.given | lex.ordinary | lex.not_names
+    extra = ("geo", "geo_person", "surnames", "short_surnames")  # absent from older lexicons
+    known = (
+        lex.given
+        | lex.ordinary
+        | lex.not_names
+        | frozenset().union(*(getattr(lex, a, frozenset()) for a in extra))
+    )
     first = [
         n
         for n, k in zip(_FIRST_KK + _FIRST_RU, skeleton(_FIRST_KK + _FIRST_RU), strict=True)
@@ -183,6 +269,14 @@ def held_out_names() -> tuple[list[str], list[str]]:
     ]
     stems = [s for s, k in zip(_SURNAME_STEMS, skeleton(_SURNAME_STEMS), strict=True) if k not in known]
     return first, stems
+
+
+def plain_surnames() -> list[str]:
+    """Surnames without a surname ending that the detector's lists do not hold."""
+    lex = load_lexicon()
+    extra = ("geo", "geo_person", "surnames", "short_surnames")
+    known = lex.given | lex.not_names | frozenset().union(*(getattr(lex, a, frozenset()) for a in extra))
+    return [s for s, k in zip(_PLAIN_SURNAMES, skeleton(_PLAIN_SURNAMES), strict=True) if k not in known]
 
 
 @dataclass
@@ -195,6 +289,7 @@ class Gen:
     def __init__(self, seed: int = 0) -> None:
         self.r = random.Random(seed)
         self.first, self.stems = held_out_names()
+        self.plain = plain_surnames()
 
     # -- values ---------------------------------------------------------------------------------
     def iin(self) -> str:

@@ -17,7 +17,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from privacy_corpus import Cell, Gen
+from privacy_corpus import _TITLES, Cell, Gen
 from qazai.privacy import ColumnKind, scan_table
 
 AIRLOCK_MAP = {"IIN": "IIN", "BIN": "BIN", "KZ_IBAN": "IBAN_KZ", "CARD": "CARD", "PHONE": "PHONE_KZ",
@@ -147,11 +147,43 @@ TEMPLATES: list[list[object]] = [
     ["привет, это ", ("PERSON", lambda g: g.person().lower()), ", перезвоните"],
     [
         "Менеджер ",
-        ("PERSON", lambda g: g.r.choice(["Ким", "Пак", "Ли", "Цой", "Тен"]) + " " + g.r.choice(g.first)),
+        ("PERSON", lambda g: g.r.choice(g.plain) + " " + g.r.choice(g.first)),
         " на связи.",
     ],
     ["Қазақстан Республикасы Әділет министрлігі Алматы қаласында хабарлайды."],
     ["ИИН в виде ", ("IIN", lambda g: _split_iin(g.iin())), " указан с пробелом."],
+    # added with the larger name pools: titles, initials, case endings, verbs, lower case
+    [
+        ("", lambda g: g.r.choice(_TITLES) + " "),
+        ("PERSON", lambda g: g.r.choice(g.first)),
+        " обратился в ЦОН.",
+    ],
+    [
+        "Справку выдал ",
+        (
+            "PERSON",
+            lambda g: (
+                g.person().split()[0] + " " + g.r.choice("АБЕЖКМНСТ") + "." + g.r.choice("АБЕЖКМНСТ") + "."
+            ),
+        ),
+        ", печать есть.",
+    ],
+    ["Өтінішті ", ("PERSON", lambda g: g.r.choice(g.first)), " жүгінді, жауап жіберілді."],
+    ["Письмо направлено ", ("PERSON", lambda g: g.person()), " 12 марта."],
+    ["азамат ", ("PERSON", lambda g: g.person().lower()), " жүгінді"],
+    [
+        "Менеджер: ",
+        ("PERSON", lambda g: g.r.choice(g.plain) + " " + g.r.choice(g.first)),
+        ", тел. ",
+        ("PHONE_KZ", Gen.phone),
+    ],
+    [
+        "Ответственный ",
+        ("PERSON", lambda g: g.r.choice(g.first) + " " + g.r.choice(g.plain)),
+        " подтвердил получение.",
+    ],
+    ["Поздравляем с Новым годом! Акимат Абай облысы, Шарын өзені бойынша есеп."],
+    ["Встреча на озере Алаколь, затем в Конаеве; Караганда — Балхаш."],
 ]
 
 

@@ -205,7 +205,9 @@ def scan_table(
         if series.dtype.is_numeric() and not series.dtype.is_integer():
             found = detect_column(pl.Series([], dtype=pl.String), min_score=min_score)
         else:
-            found = detect_column(series, header_hints=hint.entities, min_score=min_score)
+            found = detect_column(
+                series, header_hints=hint.entities, min_score=min_score, place_column=hint.place
+            )
         columns.append(classify_column(name, series, found, hint))
         if found.height:
             parts.append(

@@ -183,12 +183,14 @@ def detect_column(
     header_hints: Iterable[Entity] = (),
     entities: Iterable[Entity] | None = None,
     min_score: float = MIN_SCORE,
+    place_column: bool = False,
 ) -> pl.DataFrame:
     """Findings in one column: a frame ``row, start, end, entity, score`` sorted by row/start.
 
     ``values`` is cast to string; nulls are skipped. ``header_hints`` are the entities the
     column header suggests (they raise scores and enable context-only detectors); ``entities``
-    limits which detectors run.
+    limits which detectors run. ``place_column`` says the header names places (region, river,
+    lake): PERSON evidence is discounted there.
     """
     hints = frozenset(header_hints)
     wanted = frozenset(entities) if entities is not None else frozenset(Entity)
@@ -218,6 +220,8 @@ def detect_column(
             parts.append(valid)
     found = _score(pl.concat(parts), hints).select(list(FINDING_SCHEMA)) if parts else empty_findings()
     if Entity.PERSON in wanted:
-        found = pl.concat([found, detect_persons(frame, header_is_name=Entity.PERSON in hints)])
+        found = pl.concat(
+            [found, detect_persons(frame, header_is_name=Entity.PERSON in hints, place_column=place_column)]
+        )
     found = found.filter(pl.col("entity").is_in([e.value for e in wanted]) & (pl.col("score") >= min_score))
     return resolve_overlaps(found).sort("row", "start").cast(FINDING_SCHEMA)  # type: ignore[arg-type]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from qazai.privacy.entities import ColumnKind, Entity
 
@@ -45,6 +45,14 @@ _SENSITIVE = (
     r"\bвич\b|hiv|беремен|pregnan|заболеван|treatment|лечени|емдеу|debt|долг|қарыз|welfare"
 )
 
+# headers of columns that name places: a PERSON finding there needs far more evidence
+_PLACE = (
+    r"регион|region|облыс|област|oblast|район|аудан|district|өзен|река|\bрек|river|\bкөл(?:і|дер)?\b|"
+    r"озер|lake|basin|бассейн|водохран|reservoir|\bқала|город|\bcity|settlement|населенн|елді мекен|"
+    r"\bауыл|\bсело|village|\btown|\bкато\b|\bkato\b|place|location|местност|жер атау|топоним|"
+    r"mountain|\bгор[аы]\b|\bтау\b|country|страна|ел\b"
+)
+
 _NON_PERSONAL = r"^(id|row|№|n|no|номер|index|нөмір)$|количество|count|сумма|amount|total|итого"
 
 
@@ -56,6 +64,8 @@ class HeaderHint:
     kind: ColumnKind | None = None
     qi_type: str | None = None
     reasons: tuple[str, ...] = ()
+    #: the header names places (region, river, lake...): names of people are not expected there
+    place: bool = False
 
 
 def fold_header(header: str) -> str:
@@ -65,6 +75,18 @@ def fold_header(header: str) -> str:
 def read_header(header: str) -> HeaderHint:
     """Interpret one column header (case- and script-insensitive)."""
     h = fold_header(header)
+    hint = _read_folded(header, h)
+    if re.search(_PLACE, h) and not (
+        hint.entities - {Entity.PERSON} or re.search(r"фио|тегі|surname|full.?name", h)
+    ):
+        # "Lakename", "Region": a place, not a person (an explicit person header still wins)
+        entities = hint.entities - {Entity.PERSON}
+        reasons = (*(hint.reasons if entities == hint.entities else ()), f"header '{header}' names places")
+        return replace(hint, entities=entities, reasons=reasons, place=True)
+    return hint
+
+
+def _read_folded(header: str, h: str) -> HeaderHint:
     if re.search(_SENSITIVE, h):
         return HeaderHint(
             kind=ColumnKind.sensitive, reasons=(f"header '{header}' names a sensitive attribute",)

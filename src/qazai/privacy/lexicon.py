@@ -7,6 +7,7 @@ licences). Nothing is downloaded at run time.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -78,15 +79,39 @@ def _read_sections(name: str) -> dict[str, list[str]]:
 @dataclass(frozen=True)
 class Lexicon:
     """Skeleton keys of given names, of given names that are also ordinary words, of words that
-    are never part of a name, and of places."""
+    are never part of a name, of places, of the gazetteer's places that are never a person
+    (``geo``) and of those that may be one (``geo_person``: Абай, Жамбыл, Қонаев), and of common
+    surnames that no ending gives away (``surnames``: Ким, Пак, Ли)."""
 
     given: frozenset[str]
     ordinary: frozenset[str]
     not_names: frozenset[str]
     places: frozenset[str]
+    geo: frozenset[str] = frozenset()
+    geo_person: frozenset[str] = frozenset()
+    surnames: frozenset[str] = frozenset()
+    short_surnames: frozenset[str] = frozenset()
 
     def given_series(self) -> pl.Series:
         return pl.Series("k", sorted(self.given - self.ordinary), dtype=pl.String)
+
+
+# words of a gazetteer entry that only say what kind of place it is
+_GEO_GENERIC = frozenset(
+    skeleton(["облысы", "ауданы", "район", "море", "region", "sea", "озеро", "көлі", "өзені", "река"])
+)
+_SURNAME_LIKE = re.compile(r"(?:ov|ev|in|ova|eva|ina|enko)$")
+
+
+def _gazetteer(given: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """(places that are never a person, places that may be one). A place is ambiguous when it is
+    listed under ``[person-too]``, is a known given name, or ends like a surname (Сатпаев)."""
+    sections = _read_sections("gazetteer_kz.txt")
+    person_too = {k for w in sections.pop("person-too", []) for k in skeleton(w.split())}
+    words = sorted({part for entries in sections.values() for w in entries for part in w.split()})
+    keys = set(skeleton(words)) - _GEO_GENERIC
+    ambiguous = {k for k in keys if k in given or k in person_too or _SURNAME_LIKE.search(k)}
+    return frozenset(keys - ambiguous), frozenset(ambiguous | person_too)
 
 
 @cache
@@ -103,9 +128,20 @@ def load_lexicon() -> Lexicon:
     # towns that end like a surname (Иваново, Ростов) are surnames next to a given name: not listed
     places = [w for k, ws in _read_sections("places.txt").items() if k != "like-a-surname" for w in ws]
     ordinary_keys = frozenset(skeleton(ordinary))
+    given_keys = frozenset(skeleton(given))
+    geo, geo_person = _gazetteer(given_keys)
+    surname_sections = _read_sections("surnames_kz.txt")
+    short = frozenset(skeleton(surname_sections.pop("short", [])))
+    surnames = frozenset(skeleton([w for ws in surname_sections.values() for w in ws])) - short
+    geo_person |= geo & surnames
+    geo -= surnames
     return Lexicon(
-        given=frozenset(skeleton(given)),
+        given=given_keys,
         ordinary=ordinary_keys,
-        not_names=frozenset(skeleton(not_names)) - frozenset(skeleton(given)),
+        not_names=frozenset(skeleton(not_names)) - given_keys,
         places=frozenset(skeleton(places)),
+        geo=geo,
+        geo_person=geo_person,
+        surnames=surnames,
+        short_surnames=short,
     )

@@ -33,17 +33,36 @@ _ENDINGS = [
     "tin", "di", "ti", "ni", "da", "de", "ta", "te", "dan", "den", "tan", "ten", "nan", "nen",
     "men", "ben", "pen", "in", "ia", "iu", "im", "ov", "ev", "ih", "ga", "mn", "ia",
 ]  # fmt: skip
-_ADDRESS_PREV = r"(?:^|[\s,(])(?:к|м|ул|пр|д|г|обл|қ|а|р-н|мкр|көш)\.?\s*$"
+_ADDRESS_PREV = (
+    r"(?:^|[\s,(])(?:(?:к|м|ул|пр|д|г|обл|қ|а|р-н|мкр|көш|город\w*|сел[оа]|посёлок|поселок|река|реки|рекой|"
+    r"озер\w*|lake|river|town|city|village|өзен\w*|көлі\w*|водохранилищ\w*)\.?|(?:с|п|пос|р|оз|вдхр)\.)\s*$"
+)
 _SINGLE_CONTEXT = (
     r"(?:^|[\s(:«\"])(?:от|к|у|с|для|гр\.?|гражданин\w*|гражданк\w*|г-н\w*|г-жа|господин\w*|"
     r"госпож\w*|мырза|ханым|mr\.?|ms\.?|mrs\.?|dr\.?|тов\.?|уважаем\w*|құрметті|сотрудник\w*|"
     r"клиент\w*|пациент\w*|заявител\w*|ответчик\w*|истц\w*|истец|директор\w*|врач\w*|"
-    r"менеджер\w*|dear|contact|client|patient|with|from|to|by|фио|аты-жөні|аты|name)\s*:?\s*$"
+    r"менеджер\w*|dear|contact|client|patient|with|from|to|by|фио|аты-жөні|аты|name|азамат\w*|звонил\w*|"
+    r"позвонил\w*|обратил\w*|жүгінді|хабарласты|написал\w*|просил\w*|это|зовут|есімі|ответственн\w*|"
+    r"получател\w*|исполнител\w*|жауапты)\s*:?\s*$"
+)
+# words after which a capitalised unknown word (or a lower-case one) is a name by position
+_NAME_POSITION = (
+    r"(?:^|[\s(:«\"])(?:гр\.?|гражданин\w*|гражданк\w*|г-н\w*|г-жа|господин\w*|госпож\w*|мырза|ханым|"
+    r"азамат\w*|mr\.?|ms\.?|mrs\.?|dr\.?|тов\.?|уважаем\w*|құрметті|звонил\w*|позвонил\w*|обратил\w*|"
+    r"жүгінді|хабарласты|написал\w*|сказал\w*|пришл?\w*|приходил\w*|просил\w*|это|бұл|зовут|есімі|"
+    r"менеджер\w*|сотрудник\w*|пациент\w*|клиент\w*|заявител\w*|ответственн\w*|получател\w*|"
+    r"исполнител\w*|ответчик\w*|истц\w*|истец|жауапты|өтініш беруші|қызметкер\w*)\s*:?\s*$"
+)
+_VERB_AFTER = (
+    r"^[,:]?\s*(?:жүгінді|обратил\w*|звонил\w*|позвонил\w*|сообщил\w*|подтвердил\w*|подписал\w*|просит|"
+    r"просил\w*|пришл?\w*|хабарласты|келді|жазды|растайды|called|wrote|signed|confirmed)"
 )
 _STREET_AFTER = (
     r"^\s*(?:көшесі|көш\.|к-сі|даңғылы|даң\.|шағын|ауданы|қаласы|ауылы|облысы|атындағы|алаңы|"
     r"street|st\.|avenue|ave\.?|str\.|kóshesi|koshesi|kõşesi|dańğyly|dangyly|ulitsa|city|region|"
-    r"university|school|district|мектеб|университет|район|облас|город|көшес)"
+    r"university|school|district|мектеб|университет|район|облас|город|көшес|өзен|көлі|көлд|көлін|"
+    r"су қойма|бассейн|"
+    r"река|реки|озер|водохранилищ|lake|river|basin|reservoir|oblast|ауыл|селос|сельск|обл\b|обл\.)"
 )
 _SENTENCE_START = r"(?:^\s*|[.!?…]\s*|\n\s*)$"
 
@@ -67,6 +86,7 @@ def _stem_in(key: pl.Expr, names_series: pl.Series) -> pl.Expr:
     return hit
 
 
+_SEPARATE_PATRONYMIC = r"ұлы|қызы|улы|кызы|uly|kyzy|qyzy|ulı|qızı"
 _PUNCT = "\"'«»“”„()[]{}<>,;:!?…/\\|*•–—"
 _WORD_PATTERN = (
     r"^(?:\p{Lu}[\p{L}\p{M}]+(?:[-'’]\p{L}[\p{L}\p{M}]*)*|(?:\p{Lu}\.){1,3}"
@@ -116,77 +136,144 @@ def word_tokens(frame: pl.DataFrame) -> pl.DataFrame:
         .then(pl.col("trail") + " " + pl.col("w").shift(-1))
         .otherwise(pl.col("trail"))
     )
+    prev = pl.when(~same_row_prev.fill_null(False)).then(pl.col("lead_s")).otherwise(prev_word)
     return (
-        words.with_columns(before.alias("before"), after.alias("after"))
+        words.with_columns(before.alias("before"), after.alias("after"), prev.alias("prev"))
         .filter(pl.col("is_token"))
-        .select("row", "start", "end", "match", "before", "after")
+        .select("row", "start", "end", "match", "before", "after", "prev")
     )
 
 
-def detect_persons(frame: pl.DataFrame, *, header_is_name: bool = False) -> pl.DataFrame:
-    """PERSON findings in ``frame`` (columns ``row``, ``text``): ``row, start, end, entity, score``."""
+def _token_features(tokens: pl.DataFrame) -> pl.DataFrame:
+    """Features of each distinct token text (names repeat a lot: computed once, joined back)."""
     lex = load_lexicon()
+    tok, key = pl.col("match"), pl.col("key")
+    given = lex.given_series()
+
+    def series(keys: frozenset[str]) -> pl.Series:
+        return pl.Series(sorted(keys), dtype=pl.String)
+
+    words = tokens.select("match").unique().with_columns(skeleton_expr(tok).alias("key"))
+    words = words.with_columns(
+        tok.str.contains(r"^(?:\p{Lu}\.){1,3}$").alias("initial"),
+        tok.str.contains(r"^(?:\p{Lu}\.){2,3}$").alias("initials"),
+        _stem_in(key, given).alias("given"),
+        _stem_in(key, series(lex.ordinary)).alias("ordinary"),
+        key.str.contains(_PATRONYMIC).alias("patronymic"),
+        key.str.contains(_SURNAME).alias("surname"),
+        key.str.contains(_SURNAME_WEAK).alias("surname_weak"),
+        _stem_in(key, series(lex.not_names | lex.places | lex.geo)).alias("not_name"),
+        _stem_in(key, series(lex.geo_person)).alias("place_person"),
+        _stem_in(key, series(lex.geo)).alias("place"),
+        # short surnames (Ким, Пак) only as written: "Кімге", "Цена" are no case forms of them
+        (
+            (key.is_in(series(lex.surnames).implode()) & ~tok.str.contains(r"^\p{Lu}{2,4}$"))
+            | _stem_in(key, series(frozenset(k for k in lex.surnames if len(k) >= 4)))
+        ).alias("known_surname"),
+        key.is_in(series(lex.short_surnames).implode()).alias("short_surname"),
+        tok.str.contains(r"^\p{Ll}").alias("lower"),
+        tok.str.contains(r"^\p{Lu}").alias("upper_start"),
+    )
+    return words.with_columns(
+        (pl.col("not_name") & ~pl.col("known_surname") & ~pl.col("given")).alias("not_name"),
+    )
+
+
+def _is_place_column(t: pl.DataFrame, frame: pl.DataFrame) -> bool:
+    """Values rather than a header say "places": most short cells name a gazetteer place."""
+    rows = t["row"].n_unique()
+    if rows < 2:
+        return False
+    placed = t.filter(pl.col("place") | pl.col("place_person") | pl.col("street_after"))["row"].n_unique()
+    median = frame.select(pl.col("text").str.len_chars().median()).item()
+    return placed / rows >= 0.5 and (median or 0) <= 60
+
+
+def detect_persons(
+    frame: pl.DataFrame, *, header_is_name: bool = False, place_column: bool = False
+) -> pl.DataFrame:
+    """PERSON findings in ``frame`` (columns ``row``, ``text``): ``row, start, end, entity, score``.
+
+    ``place_column``: the header names places (region, river, lake...); PERSON evidence is then
+    discounted, as it is when most cells name a gazetteer place."""
     # only cells that can hold a name token at all (an upper-case letter or a separate ұлы/қызы)
-    frame = frame.filter(pl.col("text").str.contains(r"\p{Lu}|ұлы|қызы|улы|кызы|uly|kyzy|qyzy|ulı|qızı"))
+    has_upper = pl.col("text").str.contains(r"\p{Lu}")
+    # a cell with no capital at all ("привет, это бекзат жақсылықов"): its title-cased copy is
+    # scanned (same offsets), and a name there needs stronger evidence
+    can_lower = ~has_upper & pl.col("text").str.contains(r"\p{Ll}{2}")
+    can_lower = can_lower & (
+        pl.col("text").str.len_chars() == pl.col("text").str.to_titlecase().str.len_chars()
+    )
+    frame = frame.with_columns(can_lower.alias("_low"))
+    lowered = frame.filter(pl.col("_low")).drop("_low")
+    frame = pl.concat(
+        [
+            frame.filter(
+                ~pl.col("_low") & (has_upper | pl.col("text").str.contains(_SEPARATE_PATRONYMIC))
+            ).drop("_low"),
+            lowered.with_columns(pl.col("text").str.to_titlecase()),
+        ]
+    )
+    lowered_rows = lowered["row"]
     if frame.height == 0:
         return pl.DataFrame(schema=PERSON_SCHEMA)
     tokens = word_tokens(frame)
     if tokens.height == 0:
         return pl.DataFrame(schema=PERSON_SCHEMA)
-    given = lex.given_series()
-    ordinary = pl.Series(sorted(lex.ordinary), dtype=pl.String)
-    not_names = pl.Series(sorted(lex.not_names | lex.places), dtype=pl.String)
-    tok = pl.col("match")
-    key = pl.col("key")
     before = pl.col("before").fill_null("")
-    # Token features depend only on the token's text, context features only on the gap before
-    # it: both are computed once per distinct value (names repeat a lot) and joined back.
-    words = tokens.select("match").unique().with_columns(skeleton_expr(tok).alias("key"))
-    words = words.with_columns(
-        tok.str.contains(r"^\p{Lu}\.$").alias("initial"),
-        _stem_in(key, given).alias("given"),
-        _stem_in(key, ordinary).alias("ordinary"),
-        key.str.contains(_PATRONYMIC).alias("patronymic"),
-        key.str.contains(_SURNAME).alias("surname"),
-        key.str.contains(_SURNAME_WEAK).alias("surname_weak"),
-        (key.is_in(not_names.implode()) | _stem_in(key, not_names)).alias("not_name"),
-        tok.str.contains(r"^\p{Ll}").alias("lower"),
-        tok.str.contains(r"^\p{Lu}").alias("upper_start"),
-    )
+    words = _token_features(tokens)
     gaps = tokens.select(pl.col("before").fill_null("")).unique()
     gaps = gaps.with_columns(
         before.str.contains(_SENTENCE_START).alias("sentence_start"),
-        before.str.to_lowercase().str.contains(_SINGLE_CONTEXT).alias("context"),
         before.str.to_lowercase().str.contains(_ADDRESS_PREV).alias("address_prev"),
         before.str.contains(r"^[ \t]{0,2}$|^\s?-\s?$").alias("adjacent"),
+    )
+    prev = pl.col("prev").fill_null("").str.to_lowercase()
+    prevs = tokens.select(pl.col("prev").fill_null("")).unique()
+    prevs = prevs.with_columns(
+        prev.str.contains(_SINGLE_CONTEXT).alias("context"),
+        (prev.str.contains(_NAME_POSITION) & ~pl.col("prev").str.contains(_SENTENCE_START)).alias("position"),
+        prev.str.contains(r"(?:^|\s)(?:в|во|из|до|через|под|in|at|near)\s*$").alias("locative"),
     )
     afters = tokens.select(pl.col("after").fill_null("")).unique()
     afters = afters.with_columns(
         pl.col("after").str.contains(r"^\p{L}").alias("after_letter"),
         pl.col("after").str.to_lowercase().str.contains(_STREET_AFTER).alias("street_after"),
+        pl.col("after").str.to_lowercase().str.contains(_VERB_AFTER).alias("verb_after"),
     )
     t = (
-        tokens.with_columns(pl.col("before").fill_null(""), pl.col("after").fill_null(""))
+        tokens.with_columns(
+            pl.col("before").fill_null(""), pl.col("after").fill_null(""), pl.col("prev").fill_null("")
+        )
         .join(words, on="match", how="left")
         .join(gaps, on="before", how="left")
+        .join(prevs, on="prev", how="left")
         .join(afters, on="after", how="left")
         .sort("row", "start")
         .with_columns((pl.col("lower") & pl.col("after_letter")).alias("glued"))
     )
+    places = place_column or (not header_is_name and _is_place_column(t, frame))
+    t = t.with_columns(pl.col("row").is_in(lowered_rows.implode()).alias("lowered"))
     t = t.with_columns(
         (
             (pl.col("given") & ~pl.col("ordinary"))
             | pl.col("patronymic")
             | (pl.col("surname") & ~pl.col("not_name"))
+            | pl.col("known_surname")
         ).alias("strong"),
         (
             ~pl.col("not_name")
             & ~pl.col("glued")
             & ~pl.col("address_prev")
             & ~pl.col("street_after")
+            & ~((pl.lit(places) | pl.col("locative")) & pl.col("place_person"))
             & (pl.col("upper_start") | pl.col("patronymic"))
         ).alias("namey"),
     )
+    return _score_runs(t, header_is_name=header_is_name, places=places)
+
+
+def _score_runs(t: pl.DataFrame, *, header_is_name: bool, places: bool) -> pl.DataFrame:
     adjacent = pl.col("adjacent")
     t = t.with_columns(
         (
@@ -205,13 +292,20 @@ def detect_persons(frame: pl.DataFrame, *, header_is_name: bool = False) -> pl.D
         pl.col("end").max(),
         pl.len().alias("n"),
         pl.col("strong").sum().alias("n_strong"),
-        (pl.col("given") | pl.col("surname_weak") | pl.col("initial")).sum().alias("n_weak"),
+        (pl.col("given") | pl.col("surname_weak") | pl.col("initial") | pl.col("short_surname"))
+        .sum()
+        .alias("n_weak"),
         pl.col("initial").sum().alias("n_initial"),
         pl.col("surname").first().alias("first_surname"),
         pl.col("given").first().alias("first_given"),
         pl.col("ordinary").first().alias("first_ordinary"),
+        pl.col("place_person").first().alias("first_place"),
         pl.col("sentence_start").first().alias("at_start"),
         pl.col("context").first().alias("context"),
+        (pl.col("position").first() | pl.col("verb_after").last()).alias("position"),
+        pl.col("initials").any().alias("has_initials"),
+        pl.col("not_name").first().alias("first_not_name"),
+        pl.col("lowered").first().alias("lowered"),
     )
     n = pl.col("n")
     strong = pl.col("n_strong")
@@ -224,6 +318,8 @@ def detect_persons(frame: pl.DataFrame, *, header_is_name: bool = False) -> pl.D
         .then(pl.lit(0.85))
         .when((n >= 2) & (pl.col("n_weak") >= 2) & (pl.col("n_initial") >= 1))
         .then(pl.lit(0.8))
+        .when((n == 2) & pl.col("has_initials"))
+        .then(pl.lit(0.75))  # "Жақсылық А.Б.": an unknown word with two initials
         .when((n >= 2) & (pl.col("n_weak") >= 1) & pl.col("context"))
         .then(pl.lit(0.75))
         .when((n == 1) & (strong == 1) & pl.col("context"))
@@ -236,8 +332,19 @@ def detect_persons(frame: pl.DataFrame, *, header_is_name: bool = False) -> pl.D
         .then(pl.lit(0.55))
         .when((n == 1) & pl.col("first_given") & pl.col("context"))
         .then(pl.lit(0.7))
+        .when((n <= 3) & pl.col("position"))
+        .then(pl.lit(0.65))  # a capitalised unknown word in a name position: "звонила Бекзат"
         .otherwise(pl.lit(0.0))
     )
+    # a title-cased lower-case cell: only runs with lexical evidence, or in a name position
+    lowered_ok = ((n >= 2) & (strong >= 1)) | ((strong >= 1) & pl.col("context")) | pl.col("position")
+    score = pl.when(pl.col("lowered") & ~lowered_ok).then(0.0).otherwise(score)
+    # a place that is also a given name (Абай, Жамбыл) alone, with nothing that says "person"; a
+    # surname-like place (Сатпаев) alone stays a surname, as "[like-a-surname]" towns do
+    alone_place = (n == 1) & pl.col("first_place") & ~pl.col("first_surname") & ~pl.col("context")
+    score = pl.when(alone_place).then(score - 0.25).otherwise(score)
+    if places:
+        score = score - 0.3
     return (
         runs.with_columns(score.alias("score"), pl.lit("PERSON").alias("entity"))
         .filter(pl.col("score") > 0)
