@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
 
 from qazai.core.enums import AccessTier
 from qazai.core.errors import NotFound
@@ -22,9 +21,6 @@ from qazai.storage.db import Database
 from qazai.storage.jobs import JobState, list_jobs
 from qazai.storage.objects import ObjectStore
 
-# Region and river names trip the name detector in these aggregate tables (reviewed by the producer).
-STATISTICS_POLICY: dict[str, Any] = {"min_score": 0.75, "quasi_identifiers": []}
-
 
 @dataclass(frozen=True)
 class DemoLibrary:
@@ -35,7 +31,6 @@ class DemoLibrary:
     description: LocalizedText
     legal_basis: LegalBasis = LegalBasis.none
     tier: AccessTier = AccessTier.open
-    policy: dict[str, Any] | None = None
     themes: list[str] = field(default_factory=lambda: ["population"])
 
 
@@ -60,7 +55,6 @@ DEMO_LIBRARIES = (
         LocalizedText(
             ru="Население, мужчины и женщины по регионам", en="Population, men and women by region"
         ),
-        policy=STATISTICS_POLICY,
     ),
     DemoLibrary(
         "employment-applicants",
@@ -76,7 +70,6 @@ DEMO_LIBRARIES = (
         "water-basins.xlsx",
         LocalizedText(ru="Водные бассейны Казахстана", en="Water basins of Kazakhstan"),
         LocalizedText(en="Basins, lakes and water consumption"),
-        policy=STATISTICS_POLICY,
         themes=["environment"],
     ),
     DemoLibrary(
@@ -169,8 +162,6 @@ def seed_demo_libraries(
             retention_days=retention_days,
         )
         with db.uow() as uow:
-            service.request_publish(
-                uow, actor, demo.slug, PublishRequest(upload_id=upload.id, policy=demo.policy)
-            )
+            service.request_publish(uow, actor, demo.slug, PublishRequest(upload_id=upload.id))
         queued += 1
     return queued
