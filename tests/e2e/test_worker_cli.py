@@ -19,7 +19,8 @@ from qazai.storage.jobs import JobState, get_job
 DEMO_DATA = Path(__file__).resolve().parents[2] / "src" / "qazai" / "libraries" / "demo_data"
 
 
-def test_standalone_worker_runs_a_queued_publish_job(platform: Any, tmp_path: Path) -> None:
+def test_standalone_worker_runs_a_queued_publish_job(platform: Any, people: Any, tmp_path: Path) -> None:
+    """``people`` brings the organisation `stat-gov` that owns the library."""
     make_library(platform, "employment")
     upload_id = upload(platform, "employment", DEMO_DATA / "employment-authorities-applicants.xlsx")
     from qazai.identity.actor import SYSTEM
