@@ -155,6 +155,12 @@ class CatalogIndex:
             self._generation = generation
         return len(self.docs)
 
+    @property
+    def fresh(self) -> bool:
+        """True when ``sync()`` would not wait for the database (it may still start a
+        background re-check): answering from memory is then safe on an event loop."""
+        return self._seen is not None and self.min_interval > 0 and _local_generation == self._generation
+
     def get(self, key: str) -> LibraryDoc | None:
         """A document by library id or slug."""
         docs = self.docs
@@ -178,3 +184,9 @@ def catalog_index(db: Database) -> CatalogIndex:
             _INDEXES[db] = index
     index.sync()
     return index
+
+
+def existing_index(db: Database) -> CatalogIndex | None:
+    """The process's index for ``db`` if one was built (no sync, never blocks)."""
+    with _INDEXES_LOCK:
+        return _INDEXES.get(db)
