@@ -16,6 +16,7 @@ gets a fresh in-memory DuckDB connection on which, in order:
 
 from __future__ import annotations
 
+import atexit
 import base64
 import hashlib
 import json
@@ -155,7 +156,11 @@ class _FreshConnections:
         self.size = size
         self._ready: list[duckdb.DuckDBPyConnection] = []
         self._lock = threading.Lock()
-        self._filling = False
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        # A DuckDB connection still being opened by a daemon thread when the interpreter exits
+        # aborts the process ("terminate called without an active exception"): stop first.
+        atexit.register(self.close)
 
     @staticmethod
     def _open() -> duckdb.DuckDBPyConnection:
@@ -164,22 +169,34 @@ class _FreshConnections:
     def take(self) -> duckdb.DuckDBPyConnection:
         with self._lock:
             connection = self._ready.pop() if self._ready else None
-            start = not self._filling
-            self._filling = True
-        if start:
-            threading.Thread(target=self._fill, name="duckdb-prepare", daemon=True).start()
+            if not self._closed and (self._thread is None or not self._thread.is_alive()):
+                self._thread = threading.Thread(target=self._fill, name="duckdb-prepare", daemon=True)
+                self._thread.start()
         return connection or self._open()
 
     def _fill(self) -> None:
-        try:
-            while True:
-                with self._lock:
-                    if len(self._ready) >= self.size:
-                        return
-                self._ready.append(self._open())
-        finally:
+        while True:
             with self._lock:
-                self._filling = False
+                if self._closed or len(self._ready) >= self.size:
+                    return
+            connection = self._open()
+            with self._lock:
+                if self._closed:
+                    connection.close()
+                    return
+                self._ready.append(connection)
+
+    def close(self) -> None:
+        """Stop preparing connections and close the unused ones (at exit)."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=10)
+        with self._lock:
+            for connection in self._ready:
+                connection.close()
+            self._ready.clear()
 
 
 _FRESH = _FreshConnections()
