@@ -13,10 +13,10 @@ from qazai.catalog.query import (
     QueryTable,
     browse_sql,
     json_value,
-    open_sandbox,
     query_table_names,
     quote_identifier,
     run_query,
+    sandbox,
 )
 from qazai.catalog.search import PUBLIC, STAFF, org_key
 from qazai.core.clock import utcnow
@@ -186,8 +186,8 @@ def browse(
     if not isinstance(after, int) or after < 0:
         raise InvalidInput("the `next` cursor is malformed", code="invalid_cursor")
     started = time.perf_counter()
-    connection = open_sandbox(tables, {table}, threads=1)
-    try:
+    with sandbox(tables, {table}, threads=1) as lease:
+        connection = lease.connection
         columns = [
             d[0]
             for d in connection.execute(f"SELECT * FROM {quote_identifier(table)} LIMIT 0").description or []
@@ -197,8 +197,6 @@ def browse(
         rows = result.fetchall()
         names = [d[0] for d in result.description or []]
         types = [str(d[1]) for d in result.description or []]
-    finally:
-        connection.close()
     truncated = len(rows) > limit
     rows = rows[:limit]
     return QueryResult(

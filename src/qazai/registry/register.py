@@ -1,8 +1,12 @@
 """The public register: registered and suspended systems (never drafts or reviews), for anyone.
 
-Search ``q`` matches, case-insensitively, the name and purpose in every language, the owner's
-and holder's names and slugs, and the sector's key and names. Suspended systems stay listed with
-their state, so the public can see that a system was stopped.
+Search ``q`` matches the name and purpose in every language, the owner's and holder's names and
+slugs, and the sector's key and names. Every whitespace-separated query term must match, either
+as a case-insensitive substring (as before), or through the catalogue's search keys
+(``qazai.catalog.text``): Cyrillic and every Latin spelling of Kazakh fold to the same loose Latin
+and word forms share a stem, so ``sanaq`` finds ``Санақ сауалнамасының көмекшісі`` and
+``көмекші`` finds ``Kómekshi``. Suspended systems stay listed with their state, so the public can
+see that a system was stopped. Paging is by system id, whatever ``q`` is.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from qazai.catalog.text import fold, text_keys, word_keys, words
 from qazai.core.clock import as_utc
 from qazai.core.enums import Language
 from qazai.core.pagination import Page, check_limit, decode_cursor, encode_cursor
@@ -28,6 +34,29 @@ from qazai.storage.tables.identity import OrganisationRow
 from qazai.storage.tables.registry import AiSystemRow
 
 _BATCH = 200
+
+
+@dataclass(frozen=True)
+class _Haystack:
+    """An entry's searchable text: case-folded, script-folded, and its search keys."""
+
+    lowered: str
+    folded: str
+    keys: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> _Haystack:
+        return cls(lowered=text.casefold(), folded=fold(text), keys=frozenset(text_keys(text)))
+
+    def matches(self, term: str) -> bool:
+        """One query term (no whitespace): a substring, or each of its words by key or folded text."""
+        lowered = term.casefold()
+        if lowered in self.lowered:
+            return True
+        parts = words(term)
+        return bool(parts) and all(
+            fold(part) in self.folded or any(key in self.keys for key in word_keys(part)) for part in parts
+        )
 
 
 class OrganisationRef(BaseModel):
@@ -85,7 +114,7 @@ def _org(
 
 def _entries(
     session: Session, rows: Sequence[AiSystemRow], lang: Language, orgs: dict[str, OrganisationRef]
-) -> list[tuple[RegisterEntry, str]]:
+) -> list[tuple[RegisterEntry, _Haystack]]:
     ids = [r.id for r in rows]
     flags = lineage.flags_by_system(session, ids)
     pilot_rows = repo.pilots_of(session, ids)
@@ -148,8 +177,8 @@ def _entries(
                 row.sector,
                 *((sector.name.kk or "", sector.name.ru or "", sector.name.en or "") if sector else ()),
             ]
-        ).casefold()
-        out.append((entry, haystack))
+        )
+        out.append((entry, _Haystack.of(haystack)))
     return out
 
 
@@ -164,14 +193,14 @@ def _raw_orgs(session: Session, row: AiSystemRow) -> list[OrganisationRow]:
 
 
 def _scan(session: Session, q: str | None, lang: Language, after: str | None) -> Iterator[RegisterEntry]:
-    terms = (q or "").casefold().split()
+    terms = (q or "").split()
     orgs: dict[str, OrganisationRef] = {}
     while True:
         rows = repo.list_systems(
             session, organisation_ids=None, states=[s.value for s in PUBLIC_STATES], after=after, limit=_BATCH
         )
         for entry, haystack in _entries(session, rows, lang, orgs):
-            if all(term in haystack for term in terms):
+            if all(haystack.matches(term) for term in terms):
                 yield entry
         if len(rows) < _BATCH:
             return
