@@ -163,7 +163,13 @@ def test_producer_publishes_a_file_through_the_wizard_and_finds_it(server: str, 
     page.set_input_files("#file", str(_data_file()))
     page.click("form[data-upload] button")
     page.wait_for_url("**/uploads/**")
+    # the preview step: detected header and types, privacy findings, a de-identified sample
+    assert page.locator("#preview-heading").count() == 1
+    assert page.locator("table.sample").count() >= 1
+    assert page.locator("input[name=column_0]").get_attribute("value") == "Regions_KZ"
+    assert page.locator("input[name=table_0]").get_attribute("value") == "Population_KZ"
     shot(page, "publish-columns")
+    page.fill("#rename_0", "oblys_region")
     page.click("form.wide button[type=submit]")
     page.wait_for_url("**/publish/jobs/**")
     page.wait_for_selector("a[href='/libraries/population-by-region']", timeout=60_000)
@@ -173,6 +179,7 @@ def test_producer_publishes_a_file_through_the_wizard_and_finds_it(server: str, 
     shot(page, "catalog")
     page.click("a[href='/libraries/population-by-region']")
     assert page.locator("svg.chart").count() >= 1
+    assert page.get_by_text("oblys_region", exact=True).count() >= 1  # the rename made in the preview
     shot(page, "library")
     page.close()
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from qazai.libraries.synthetic import citizen_register_csv
 from tests.web.helpers import csrf_of, sign_in
 
 CSV = "region,year,population\nАстана,2024,1350228\nАлматы,2024,2228675\nШымкент,2024,1222129\n".encode()
@@ -30,7 +32,16 @@ def worker_client(platform: Any, app: Any) -> Any:
         stop_workers(stop, threads)
 
 
-def publish_through_wizard(client: Any, slug: str, tier: str = "open") -> str:
+def publish_through_wizard(
+    client: Any,
+    slug: str,
+    tier: str = "open",
+    *,
+    data: bytes = CSV,
+    filename: str = "population.csv",
+    changes: dict[str, str] | None = None,
+    legal_basis: str = "none",
+) -> str:
     start = client.get("/publish")
     assert start.status_code == 200
     token = csrf_of(start.text)
@@ -45,7 +56,7 @@ def publish_through_wizard(client: Any, slug: str, tier: str = "open") -> str:
             "description_en": "Population of the regions of Kazakhstan.",
             "licence": "CC-BY-4.0",
             "tier": tier,
-            "legal_basis": "none",
+            "legal_basis": legal_basis,
             "source_systems": "census",
             "contact_email": "data@stat.gov.kz",
         },
@@ -54,13 +65,14 @@ def publish_through_wizard(client: Any, slug: str, tier: str = "open") -> str:
     uploaded = client.post(
         f"/publish/upload/{slug}",
         data={"csrf_token": token},
-        files={"file": ("population.csv", CSV, "text/csv")},
+        files={"file": (filename, data, "text/csv")},
         headers={"Accept": "application/json"},
     )
     assert uploaded.status_code == 200, uploaded.text
     options = client.get(uploaded.json()["next"])
-    assert options.status_code == 200 and "population.csv" in options.text
-    job = client.post(uploaded.json()["next"], data={"csrf_token": token, "rows": "0"})
+    assert options.status_code == 200 and filename in options.text
+    form = {"rows": "0"} if changes is None else _form_rows(options.text, changes)
+    job = client.post(uploaded.json()["next"], data={"csrf_token": token, **form})
     assert "/publish/jobs/" in str(job.url)
     for _ in range(100):
         page = client.get(str(job.url))
@@ -68,6 +80,96 @@ def publish_through_wizard(client: Any, slug: str, tier: str = "open") -> str:
             return page.text
         time.sleep(0.1)
     raise AssertionError(f"the job did not finish: {page.text}")
+
+
+def _form_rows(html: str, changes: dict[str, str]) -> dict[str, str]:
+    """The preview step's form as a browser would post it, with ``changes`` (field → value) by
+    column: ``{"population": "rename=people"}``."""
+    form = {"rows": re.findall(r'name="rows" value="(\d+)"', html)[0]}
+    for i, table, column in re.findall(
+        r'name="table_(\d+)" value="([^"]*)"><input type="hidden" name="column_\1" value="([^"]*)"', html
+    ):
+        form[f"table_{i}"], form[f"column_{i}"] = table, column
+        for change in changes.get(column, "").split(";"):
+            if change:
+                field, value = change.split("=", 1)
+                form[f"{field}_{i}"] = value
+    return form
+
+
+def test_preview_step_shows_types_findings_and_sample_then_publishes_a_rename(
+    worker_client: Any, people: Any
+) -> None:
+    client = worker_client
+    sign_in(client, people["producer"].email)
+    publish_through_wizard(
+        client, "renamed", changes={"population": "rename=people;type=float", "region": "action=keep"}
+    )
+    page = client.get("/libraries/renamed")
+    assert page.status_code == 200 and "people" in page.text
+    versions = client.get("/api/v1/libraries/renamed/versions", headers=people["producer"].headers).json()
+    [table] = versions["items"][0]["manifest"]["tables"]
+    names = {c["name"]: c["type"] for c in table["columns_inferred"]}
+    assert names.get("people") == "float" and "population" not in names
+
+
+def test_preview_of_a_register_shows_identifiers_but_never_their_values(
+    worker_client: Any, people: Any
+) -> None:
+    client = worker_client
+    sign_in(client, people["producer"].email)
+    start = client.get("/publish")
+    token = csrf_of(start.text)
+    created = client.post(
+        "/publish/libraries",
+        data={
+            "csrf_token": token,
+            "organisation": "stat-gov",
+            "slug": "register",
+            "title_en": "Register",
+            "description_en": "Synthetic register.",
+            "licence": "CC-BY-4.0",
+            "tier": "open",
+            "legal_basis": "depersonalised",
+            "source_systems": "test",
+            "contact_email": "data@stat.gov.kz",
+        },
+    )
+    assert created.status_code == 200
+    raw = citizen_register_csv(300)
+    uploaded = client.post(
+        "/publish/upload/register",
+        data={"csrf_token": token},
+        files={"file": ("register.csv", raw, "text/csv")},
+    )
+    assert uploaded.status_code == 200 and "/uploads/" in str(uploaded.url)
+    for lang, kind, drop in (
+        ("kk", "Тікелей сәйкестендіргіш", "Алып тастау"),
+        ("ru", "Прямой идентификатор", "Удалить"),
+        ("en", "Direct identifier", "Drop"),
+    ):
+        client.post("/language", data={"csrf_token": token, "lang": lang, "next": "/"})
+        html = client.get(str(uploaded.url)).text
+        assert "ИИН" in html and kind in html and "IIN" in html and drop in html
+        assert '<table class="sample">' in html
+        for line in raw.decode().splitlines()[1:]:
+            iin, name, _born, _sex, phone = line.split(",")[:5]
+            assert iin not in html and name not in html and phone not in html
+
+
+def test_preview_of_a_bad_file_says_why(worker_client: Any, people: Any) -> None:
+    client = worker_client
+    sign_in(client, people["producer"].email)
+    publish_through_wizard(client, "good-first")
+    token = csrf_of(client.get("/publish").text)
+    uploaded = client.post(
+        "/publish/upload/good-first",
+        data={"csrf_token": token},
+        files={"file": ("ragged.csv", b"a,b\n1,2\n3,4,5\n", "text/csv")},
+        headers={"Accept": "application/json"},
+    )
+    page = client.get(uploaded.json()["next"])
+    assert page.status_code == 200 and "ragged.csv" in page.text and 'role="alert"' in page.text
 
 
 def test_producer_publishes_and_the_library_page_shows_everything(worker_client: Any, people: Any) -> None:

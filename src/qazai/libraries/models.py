@@ -265,3 +265,47 @@ class TermsAcceptance(BaseModel):
     library_slug: str
     user_id: str
     accepted_at: datetime
+
+
+class PreviewColumn(BaseModel):
+    """One column as the pipeline would publish it, and what the privacy engine found in it."""
+
+    source: str = Field(description="the header text in the file")
+    name: str = Field(description="the published name (cleaned, or the producer's rename)")
+    type: str = Field(description="inferred type (or the producer's override)")
+    null_share: float = Field(description="share of empty cells in the inference sample, 0..1")
+    examples: list[str] = Field(description="values from the de-identified sample, never raw ones")
+    kind: str = Field(description="direct_identifier, quasi_identifier, sensitive, free_text, non_personal")
+    entities: dict[str, int] = Field(description="detected entity → cells in the sample")
+    match_ratio: float = Field(description="share of non-empty sample cells holding an identifier")
+    qi_type: str | None
+    action: str = Field(description="what the policy will do: keep, drop, mask, pseudonymise, ...")
+    default_action: str = Field(description="what the tier's default policy would do")
+
+
+class PreviewTable(BaseModel):
+    name: str
+    format: str
+    header_row: int | None = Field(description="0-based row of the header in the file, when found")
+    header_rows: int
+    encoding: str | None
+    delimiter: str | None
+    notes: list[str]
+    rows_sampled: int = Field(description="rows read for inference and classification")
+    columns: list[PreviewColumn]
+    sample_columns: list[str] = Field(description="the columns of `sample_rows` (dropped ones are absent)")
+    sample_rows: list[list[Any]] = Field(description="the first rows after de-identification")
+    sample_suppressed: int = Field(description="rows of the shown sample suppressed to reach k")
+
+
+class UploadPreview(BaseModel):
+    """What publishing an upload would do, computed on a bounded sample (nothing is published)."""
+
+    library_slug: str
+    upload_id: str
+    filename: str
+    tier: AccessTier
+    policy_given: bool
+    sheet: str | None
+    truncated: bool = Field(description="only the start of a large text file was read")
+    tables: list[PreviewTable]

@@ -63,6 +63,12 @@ LABELS: dict[str, str] = {
     "pseudonymise": N_("Pseudonymise"),
     "generalise": N_("Generalise"),
     "redact": N_("Redact"),
+    # what the privacy engine found in a column
+    "direct_identifier": N_("Direct identifier"),
+    "quasi_identifier": N_("Quasi-identifier"),
+    "sensitive": N_("Sensitive"),
+    "free_text": N_("Free text"),
+    "non_personal": N_("Not personal"),
     # token scopes
     "read": N_("read"),
     "write": N_("write"),

@@ -12,7 +12,7 @@ from qazai.api.deps import CurrentActor, PlatformDep, SignedInActor, UowDep, get
 from qazai.core.errors import InvalidInput, PayloadTooLarge, Unauthenticated
 from qazai.core.pagination import Page
 from qazai.identity.actor import Actor
-from qazai.libraries import access, service, uploads
+from qazai.libraries import access, preview, service, uploads
 from qazai.libraries.models import (
     GrantCreate,
     GrantDecision,
@@ -24,6 +24,7 @@ from qazai.libraries.models import (
     PublishRequest,
     TermsAcceptance,
     UploadCreate,
+    UploadPreview,
     UploadRead,
     VersionRead,
     VersionWithdraw,
@@ -71,6 +72,25 @@ def update_library(slug: str, cmd: LibraryUpdate, uow: UowDep, actor: SignedInAc
 def publish_version(slug: str, cmd: PublishRequest, uow: UowDep, actor: SignedInActor) -> PublishAccepted:
     """Publish a completed upload as the next version: returns the pipeline job (`GET /api/v1/jobs/{id}`)."""
     return service.request_publish(uow, actor, slug, cmd)
+
+
+@router.get("/libraries/{slug}/uploads/{upload_id}/preview", response_model=UploadPreview)
+def preview_upload(
+    slug: str,
+    upload_id: str,
+    uow: UowDep,
+    actor: SignedInActor,
+    platform: PlatformDep,
+    response: Response,
+    sheet: Annotated[str | None, Query(description="only this sheet of a workbook")] = None,
+    rows: Annotated[int, Query(ge=1, le=preview.MAX_SAMPLE_ROWS, description="sample rows shown")] = 20,
+) -> UploadPreview:
+    """What publishing the upload would do, on a sample: tables, header, inferred types, privacy
+    findings per column with the tier default's action, and de-identified sample rows."""
+    response.headers["Cache-Control"] = "no-store"
+    return preview.preview_upload(
+        uow, platform.objects, actor, slug, upload_id, sheet=sheet, sample_rows=rows
+    )
 
 
 @router.get("/libraries/{slug}/versions", response_model=Page[VersionRead])

@@ -14,9 +14,17 @@ from qazai.core.enums import AccessTier, OrgRole
 from qazai.core.errors import AppError, InvalidInput, NotFound, PermissionDenied
 from qazai.identity import service as identity
 from qazai.identity.policy import can_read_job
+from qazai.libraries import preview, uploads
 from qazai.libraries import service as libraries
-from qazai.libraries import uploads
-from qazai.libraries.models import Frequency, LegalBasis, LibraryCreate, PublishRequest, UploadCreate
+from qazai.libraries.ingest import ColumnType
+from qazai.libraries.models import (
+    Frequency,
+    LegalBasis,
+    LibraryCreate,
+    PublishRequest,
+    UploadCreate,
+    UploadPreview,
+)
 from qazai.privacy.policy import Action
 from qazai.storage.jobs import get_job
 from qazai.web.context import Web, WebContext
@@ -25,8 +33,9 @@ from qazai.web.labels import N_
 from qazai.web.templating import NAV, redirect, render
 
 router = APIRouter()
-COLUMN_TYPES = ("", "string", "int64", "float64", "bool", "date", "datetime")
+COLUMN_TYPES = ("", *(t.value for t in ColumnType))
 EMPTY_ROWS = 3
+MAX_FORM_FIELDS = 5 * 10_000 + 10
 
 
 def _producer_orgs(ctx: WebContext) -> list[Any]:
@@ -174,20 +183,47 @@ def _known_columns(ctx: WebContext, slug: str) -> list[dict[str, Any]]:
     return out
 
 
+def _preview_rows(found: UploadPreview) -> list[dict[str, Any]]:
+    """The form's rows: one per column of every table, numbered across tables."""
+    rows: list[dict[str, Any]] = []
+    for table in found.tables:
+        for column in table.columns:
+            rows.append({"table": table.name, **column.model_dump()})
+    return rows
+
+
 def _options_page(
-    ctx: WebContext, slug: str, upload_id: str, status_code: int = 200, form_error: str | None = None
+    ctx: WebContext,
+    slug: str,
+    upload_id: str,
+    status_code: int = 200,
+    form_error: str | None = None,
+    sheet: str | None = None,
 ) -> HTMLResponse:
     _require_producer(ctx)
     library = libraries.get_library(ctx.uow, ctx.actor, slug)
     upload = uploads.get_upload(ctx.uow, ctx.actor, upload_id)
+    found: UploadPreview | None = None
+    preview_error = None
+    try:
+        found = preview.preview_upload(
+            ctx.uow, ctx.platform.objects, ctx.actor, slug, upload_id, sheet=sheet or None
+        )
+    except AppError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        preview_error = exc.message
     return render(
         ctx,
         "publish/options.html",
         status_code=status_code,
         library=library,
         upload=upload,
-        columns=_known_columns(ctx, slug),
-        empty_rows=range(EMPTY_ROWS),
+        preview=found,
+        preview_error=preview_error,
+        sheet=sheet or "",
+        columns=_preview_rows(found) if found else _known_columns(ctx, slug),
+        empty_rows=range(0 if found else EMPTY_ROWS),
         column_types=COLUMN_TYPES,
         actions=list(Action),
         step=3,
@@ -196,8 +232,8 @@ def _options_page(
 
 
 @router.get("/publish/{slug}/uploads/{upload_id}", response_class=HTMLResponse)
-def options_step(slug: str, upload_id: str, ctx: Web) -> HTMLResponse:
-    return _options_page(ctx, slug, upload_id)
+def options_step(slug: str, upload_id: str, ctx: Web, sheet: str | None = None) -> HTMLResponse:
+    return _options_page(ctx, slug, upload_id, sheet=sheet)
 
 
 def _policy_and_overrides(
@@ -209,10 +245,10 @@ def _policy_and_overrides(
         column = text(form, f"column_{i}")
         if not column:
             continue
-        action = text(form, f"action_{i}")
-        if action:
-            rules[column] = {"action": action}
         rename = text(form, f"rename_{i}")
+        action = text(form, f"action_{i}")
+        if action:  # the policy names columns as published: after a rename
+            rules[rename or column] = {"action": action}
         new_type = text(form, f"type_{i}")
         if rename or new_type:
             table = text(form, f"table_{i}") or "*"
@@ -224,6 +260,8 @@ def _policy_and_overrides(
 @router.post("/publish/{slug}/uploads/{upload_id}", response_model=None)
 async def publish(slug: str, upload_id: str, ctx: Web) -> Response:
     _require_producer(ctx)
+    # five fields per column: a workbook of many sheets passes Starlette's default of 1,000
+    await ctx.request.form(max_fields=MAX_FORM_FIELDS)
     form = await ctx.form()
     policy, overrides = _policy_and_overrides(form)
     try:
@@ -236,11 +274,11 @@ async def publish(slug: str, upload_id: str, ctx: Web) -> Response:
             ),
         )
     except ValidationError as exc:
-        return _options_page(ctx, slug, upload_id, 422, first_error(ctx, exc))
+        return _options_page(ctx, slug, upload_id, 422, first_error(ctx, exc), optional(form, "sheet"))
     except AppError as exc:
         if exc.status in (401, 403, 404):
             raise
-        return _options_page(ctx, slug, upload_id, exc.status, exc.message)
+        return _options_page(ctx, slug, upload_id, exc.status, exc.message, optional(form, "sheet"))
     return redirect(ctx, f"/publish/jobs/{accepted.job_id}")
 
 
