@@ -190,3 +190,28 @@ def test_deidentify_text_redacts(app: typer.Typer, tmp_path: Path) -> None:
     result = runner.invoke(app, ["deidentify", str(src), "--policy", str(policy), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8") == "[PERSON], ЖСН [IIN]\nбез данных\n"
+
+
+def test_scan_finds_an_iin_typed_as_a_number_in_a_workbook(app: typer.Typer, tmp_path: Path) -> None:
+    """Excel stores 900315301237 as a float; the reader must not turn it into '900315301237.0'
+    (the detector would still find it, but masked or pseudonymised output would carry the `.0`)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["ИИН", "Сумма"])
+    sheet.append([900315301237, 1500.5])
+    sheet.append([851221400572, 10])
+    path = tmp_path / "numbers.xlsx"
+    book.save(path)
+    from qazai.privacy.readers import read_table
+
+    table = read_table(path, "xlsx")
+    assert table["ИИН"].to_list() == ["900315301237", "851221400572"]  # cell text, as `deidentify` writes it
+    assert table["Сумма"].to_list() == ["1500.5", "10"]
+    result = CliRunner().invoke(app, ["scan", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    iins = [f for f in report["findings"] if f["entity"] == "IIN"]
+    assert [f["row"] for f in iins] == [0, 1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qazai.privacy import Entity, scan_text
+from qazai.privacy.detectors import detect_column
 
 
 def _found(text: str) -> list[tuple[str, str]]:
@@ -105,3 +106,44 @@ def test_nul_bytes_do_not_shift_offsets() -> None:
     text = "a\x00b ИИН 900315301237"
     (f,) = scan_text(text)
     assert text[f.start : f.end] == "900315301237"
+
+
+@pytest.mark.parametrize("header", [(), (Entity.PERSON,)])
+def test_repeated_cells_are_scanned_once_with_the_same_findings(header: tuple[Entity, ...]) -> None:
+    """detect_column scans distinct values and copies findings back; the result must equal a
+    scan of every row, including the place-column vote (weighted by how often a value repeats)."""
+    import polars as pl
+
+    from qazai.privacy.detectors import _detect_frame
+    from qazai.privacy.spans import clean_text
+
+    cells = [
+        "Жұмабаев Нұрлан",
+        "ИИН 900315301237, тел +77011234567",
+        "Абай",
+        "Алматы",
+        "звонила Бекзат",
+        "привет, это бекзат жақсылықов",
+        None,
+        "Сатпаев",
+        "a@b.kz",
+        "Иванов Иван",
+        "Петрова Анна Сергеевна",
+        "Ким Ли",
+        "Сидоров Пётр",
+        "Ахметова Айгерим",
+        "Серикбаев Данияр",
+    ]
+    # places repeat most: the place vote must count rows (most rows), not distinct values (few)
+    weights = [1, 2, 1, 30, 1, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1]
+    values = pl.Series("v", [c for c, w in zip(cells, weights, strict=True) for _ in range(w)] * 3)
+    found = detect_column(values, header_hints=header)
+    frame = (
+        pl.DataFrame({"text": values})
+        .with_row_index("row")
+        .drop_nulls("text")
+        .with_columns(clean_text(pl.col("text")))
+    )
+    every_row = _detect_frame(frame, frozenset(header), frozenset(Entity), 0.5, False)
+    assert found.height > 0
+    assert found.equals(every_row.sort("row", "start"))

@@ -21,24 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qazai.core.enums import AccessTier
 from qazai.core.errors import InvalidInput
-from qazai.privacy.entities import ColumnKind, Entity
+from qazai.privacy.entities import PERSONAL_DIRECT, ColumnKind, Entity
 
-_REDACT_DEFAULT = frozenset(
-    {
-        Entity.IIN,
-        Entity.IBAN_KZ,
-        Entity.CARD,
-        Entity.PHONE_KZ,
-        Entity.EMAIL,
-        Entity.IP,
-        Entity.PASSPORT_KZ,
-        Entity.ID_CARD_KZ,
-        Entity.VEHICLE_PLATE_KZ,
-        Entity.PERSON,
-        Entity.ADDRESS,
-        Entity.DATE_OF_BIRTH,
-    }
-)
+# Free text loses every personal identifier, and birth dates too (in prose they single a person out).
+_REDACT_DEFAULT = PERSONAL_DIRECT | {Entity.DATE_OF_BIRTH}
 
 
 class Action(StrEnum):

@@ -107,6 +107,13 @@ def _all_strings(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.all().cast(pl.String, strict=False))
 
 
+def _cell_text(value: object) -> str:
+    """A cell as its text; whole numbers without ``.0`` (an IIN typed as a number is still an IIN)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _read_xlsx(path: Path, n_rows: int | None) -> pl.DataFrame:
     from python_calamine import CalamineError, CalamineWorkbook
 
@@ -122,7 +129,7 @@ def _read_xlsx(path: Path, n_rows: int | None) -> pl.DataFrame:
     header = [str(v).strip() or f"column_{i}" for i, v in enumerate(rows[start])]
     body = rows[start + 1 :][: n_rows if n_rows is not None else None]
     data = {
-        h: [None if i >= len(r) or r[i] in ("", None) else str(r[i]) for r in body]
+        h: [None if i >= len(r) or r[i] in ("", None) else _cell_text(r[i]) for r in body]
         for i, h in enumerate(header)
     }
     return pl.DataFrame(data, schema=dict.fromkeys(header, pl.String))
