@@ -12,6 +12,7 @@ from qazai.core.context import current_request_id
 from qazai.core.errors import AppError
 from qazai.identity.actor import ANONYMOUS
 from qazai.web.context import CSRF_COOKIE, WebContext, anonymous_csrf
+from qazai.web.error_messages import error_text
 from qazai.web.i18n import LANG_COOKIE, choose_language, translations_for
 
 
@@ -40,9 +41,9 @@ def _context(request: Request) -> WebContext:
     return ctx
 
 
-def _status_and_message(exc: Exception) -> tuple[int, str | None, str]:
+def _status_and_message(exc: Exception) -> tuple[int, AppError | None, str]:
     if isinstance(exc, AppError):
-        return exc.status, exc.message, exc.code
+        return exc.status, exc, exc.code
     if isinstance(exc, StarletteHTTPException):
         return exc.status_code, None, "http_error"
     if isinstance(exc, RequestValidationError):
@@ -54,7 +55,7 @@ def render_error_page(request: Request, exc: Exception) -> HTMLResponse:
     from qazai.web.templating import render
 
     ctx = _context(request)
-    status, message, code = _status_and_message(exc)
+    status, app_error, code = _status_and_message(exc)
     _ = translations_for(ctx.lang).gettext
     titles = {
         401: _("Please sign in"),
@@ -78,8 +79,9 @@ def render_error_page(request: Request, exc: Exception) -> HTMLResponse:
         explanations[403] = _(
             "The form has expired or did not come from this site. Reload the page and try again."
         )
-    # Internal details never reach a page; service messages (written for users) do, except on 500.
-    detail = message if status < 500 else None
+    # Internal details never reach a page; service errors do (in the visitor's language, by code),
+    # except on 500.
+    detail = error_text(_, app_error) if app_error is not None and status < 500 else None
     return render(
         ctx,
         "errors/error.html",

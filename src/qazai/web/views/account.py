@@ -11,6 +11,7 @@ from qazai.core.errors import AppError, Unauthenticated
 from qazai.identity import service as identity
 from qazai.identity.models import SessionCreate, TokenCreate
 from qazai.web.context import CSRF_COOKIE, Web
+from qazai.web.error_messages import error_text
 from qazai.web.forms import first_error
 from qazai.web.templating import redirect, render, safe_next
 
@@ -34,12 +35,13 @@ async def sign_in(ctx: Web) -> Response:
         created = identity.sign_in(
             ctx.uow, cmd, max_age_seconds=ctx.platform.settings.session_max_age_seconds
         )
-    except (ValidationError, Unauthenticated):
+    except (ValidationError, Unauthenticated) as exc:
+        wrong = Unauthenticated("wrong e-mail or password", code="bad_credentials")
         return render(
             ctx,
             "account/sign_in.html",
             status_code=401,
-            sign_in_error=ctx._("Wrong e-mail or password."),
+            sign_in_error=error_text(ctx._, exc if isinstance(exc, Unauthenticated) else wrong),
             sign_in_email=email,
             sign_in_next=next_url,
         )
@@ -84,7 +86,7 @@ async def create_token(ctx: Web) -> HTMLResponse:
     except ValidationError as exc:
         error = first_error(ctx, exc)
     except AppError as exc:
-        error = exc.message
+        error = error_text(ctx._, exc)
     response = render(
         ctx,
         "account/tokens.html",

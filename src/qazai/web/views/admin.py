@@ -18,6 +18,7 @@ from qazai.identity.models import (
     UserCreate,
 )
 from qazai.web.context import Web, WebContext
+from qazai.web.error_messages import error_text
 from qazai.web.forms import first_error, localized, optional, text
 from qazai.web.templating import redirect, render
 
@@ -99,5 +100,5 @@ async def admin_action(action: str, ctx: Web) -> Response:
     except AppError as exc:
         if exc.status in (401, 403):
             raise
-        return _page(ctx, exc.status, form_error=exc.message, failed=action)
+        return _page(ctx, exc.status, form_error=error_text(ctx._, exc), failed=action)
     return redirect(ctx, "/admin?done=1")

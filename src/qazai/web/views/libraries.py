@@ -20,6 +20,7 @@ from qazai.libraries import service as libraries
 from qazai.libraries.models import GrantCreate, GrantDecision, GrantStatus, VersionRead, VersionStatus
 from qazai.web.charts import histogram_svg, top_values_svg
 from qazai.web.context import Web, WebContext
+from qazai.web.error_messages import error_text
 from qazai.web.forms import first_error, optional, text
 from qazai.web.labels import N_
 from qazai.web.templating import NAV, redirect, render
@@ -161,7 +162,7 @@ async def request_access(slug: str, ctx: Web) -> Response:
     except AppError as exc:
         if exc.status in (401, 403, 404):
             raise
-        return _library_with_error(ctx, slug, exc.message)
+        return _library_with_error(ctx, slug, error_text(ctx._, exc))
     return redirect(ctx, f"/libraries/{slug}?requested=1#access")
 
 
@@ -205,7 +206,7 @@ async def decide_access(grant_id: str, ctx: Web) -> Response:
     except AppError as exc:
         if exc.status in (401, 403, 404):
             raise
-        return _inbox_error(ctx, exc.message)
+        return _inbox_error(ctx, error_text(ctx._, exc))
     return redirect(ctx, "/access-requests")
 
 

@@ -28,6 +28,7 @@ from qazai.libraries.models import (
 from qazai.privacy.policy import Action
 from qazai.storage.jobs import get_job
 from qazai.web.context import Web, WebContext
+from qazai.web.error_messages import error_text
 from qazai.web.forms import first_error, localized, optional, text, words
 from qazai.web.labels import N_
 from qazai.web.templating import NAV, redirect, render
@@ -115,7 +116,7 @@ async def create_library(ctx: Web) -> Response:
     except AppError as exc:
         if exc.status in (401, 403):
             raise
-        return _start_page(ctx, exc.status, exc.message)
+        return _start_page(ctx, exc.status, error_text(ctx._, exc))
     return redirect(ctx, f"/publish/{created.slug}")
 
 
@@ -212,7 +213,7 @@ def _options_page(
     except AppError as exc:
         if exc.status in (401, 403, 404):
             raise
-        preview_error = exc.message
+        preview_error = error_text(ctx._, exc)
     return render(
         ctx,
         "publish/options.html",
@@ -278,7 +279,9 @@ async def publish(slug: str, upload_id: str, ctx: Web) -> Response:
     except AppError as exc:
         if exc.status in (401, 403, 404):
             raise
-        return _options_page(ctx, slug, upload_id, exc.status, exc.message, optional(form, "sheet"))
+        return _options_page(
+            ctx, slug, upload_id, exc.status, error_text(ctx._, exc), optional(form, "sheet")
+        )
     return redirect(ctx, f"/publish/jobs/{accepted.job_id}")
 
 
@@ -294,4 +297,6 @@ def job_page(job_id: str, ctx: Web) -> HTMLResponse:
     if library_id:
         library = libraries.get_library(ctx.uow, ctx.actor, str(library_id))
         slug = library.slug
-    return render(ctx, "publish/job.html", job=job, slug=slug, library=library, step=4)
+    # A failed job keeps its error's code: shown in the visitor's language like any service error.
+    job_error = error_text(ctx._, AppError(job.error.message, code=job.error.code)) if job.error else None
+    return render(ctx, "publish/job.html", job=job, slug=slug, library=library, step=4, job_error=job_error)

@@ -19,6 +19,7 @@ from qazai.registry import complaints, lineage, pilots, register
 from qazai.registry.models import ComplaintCreate, ComplaintKind
 from qazai.registry.register import RegisterEntry
 from qazai.web.context import Web, WebContext
+from qazai.web.error_messages import error_text
 from qazai.web.forms import first_error, optional, text
 from qazai.web.labels import N_
 from qazai.web.templating import NAV, redirect
@@ -115,5 +116,5 @@ async def file_complaint(system_id: str, ctx: Web) -> Response:
     except AppError as exc:
         if not app_error_shown_in_form(exc.status):
             raise
-        return _system_page(ctx, system_id, exc.status, exc.message, values)
+        return _system_page(ctx, system_id, exc.status, error_text(ctx._, exc), values)
     return redirect(ctx, f"/register/{system_id}?filed={receipt.due_on.isoformat()}#complaint")

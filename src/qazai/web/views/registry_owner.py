@@ -12,6 +12,7 @@ from qazai.registry import complaints, documents, notifications, service
 from qazai.registry.models import ComplaintAnswer, ReviewerAssign, TransitionCreate
 from qazai.registry.workflow import SystemState, Who
 from qazai.web.context import Web, WebContext
+from qazai.web.error_messages import error_text
 from qazai.web.forms import first_error, optional, text
 from qazai.web.labels import N_
 from qazai.web.templating import NAV, redirect
@@ -92,7 +93,7 @@ async def move_system(system_id: str, ctx: Web) -> Response:
     except AppError as exc:
         if not app_error_shown_in_form(exc.status):
             raise
-        return _overview(ctx, system_id, exc.status, exc.message)
+        return _overview(ctx, system_id, exc.status, error_text(ctx._, exc))
     return redirect(ctx, f"/systems/{system_id}")
 
 
@@ -115,5 +116,5 @@ async def handle_complaint(system_id: str, complaint_id: str, ctx: Web) -> Respo
     except AppError as exc:
         if not app_error_shown_in_form(exc.status):
             raise
-        return _overview(ctx, system_id, exc.status, exc.message)
+        return _overview(ctx, system_id, exc.status, error_text(ctx._, exc))
     return redirect(ctx, f"/systems/{system_id}#complaints")

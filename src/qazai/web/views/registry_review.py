@@ -14,6 +14,7 @@ from qazai.registry import classification, complaints, documents, lineage, servi
 from qazai.registry.models import TransitionCreate
 from qazai.registry.workflow import SystemState, Who
 from qazai.web.context import Web, WebContext
+from qazai.web.error_messages import error_text
 from qazai.web.forms import first_error, optional, text
 from qazai.web.labels import N_
 from qazai.web.templating import NAV, redirect
@@ -83,7 +84,7 @@ async def decide(system_id: str, ctx: Web) -> Response:
     except AppError as exc:
         if not app_error_shown_in_form(exc.status):
             raise
-        message = exc.message
+        message: str = error_text(ctx._, exc)
         if exc.code == "reason_required":
             message = ctx._("Give a reason: the owner will see it.")
         return _review_page(ctx, system_id, exc.status, message)

@@ -27,6 +27,7 @@ from qazai.registry.models import (
     SystemType,
 )
 from qazai.web.context import Web, WebContext
+from qazai.web.error_messages import error_text
 from qazai.web.forms import first_error, localized, optional, text
 from qazai.web.templating import redirect
 from qazai.web.views.registry_common import (
@@ -102,7 +103,7 @@ async def create_system(ctx: Web) -> Response:
     except AppError as exc:
         if not app_error_shown_in_form(exc.status):
             raise
-        return _new_page(ctx, exc.status, exc.message, form)
+        return _new_page(ctx, exc.status, error_text(ctx._, exc), form)
     return redirect(ctx, f"/systems/{created.id}/classify")
 
 
@@ -194,7 +195,7 @@ async def classify(system_id: str, ctx: Web) -> Response:
             answers=answers,
             proposal=proposal,
             chosen=chosen,
-            form_error=exc.message,
+            form_error=error_text(ctx._, exc),
         )
     return _classify_page(ctx, system_id, answers=answers, proposal=proposal, chosen=chosen)
 
@@ -249,7 +250,7 @@ async def attest(system_id: str, ctx: Web) -> Response:
     except AppError as exc:
         if not app_error_shown_in_form(exc.status):
             raise
-        message = exc.message
+        message: str = error_text(ctx._, exc)
         if exc.code == "unanswered_item":
             message = ctx._("Answer every question of the checklist.")
         return _attest_page(ctx, system_id, exc.status, message, given)
@@ -306,7 +307,7 @@ async def upload_document(system_id: str, ctx: Web) -> Response:
     except AppError as exc:
         if not app_error_shown_in_form(exc.status):
             raise
-        return _documents_page(ctx, system_id, exc.status, exc.message)
+        return _documents_page(ctx, system_id, exc.status, error_text(ctx._, exc))
     finally:
         await form.close()
     return redirect(ctx, f"/systems/{system_id}/documents#documents")
@@ -331,5 +332,7 @@ async def link_library(system_id: str, ctx: Web) -> Response:
             raise
         # An unknown library version is a mistake in the form; an unknown system is still a 404
         # (the page below cannot load it).
-        return _documents_page(ctx, system_id, 422 if exc.status == 404 else exc.status, exc.message)
+        return _documents_page(
+            ctx, system_id, 422 if exc.status == 404 else exc.status, error_text(ctx._, exc)
+        )
     return redirect(ctx, f"/systems/{system_id}/documents#lineage")
