@@ -16,7 +16,9 @@ import pytest
 
 from tests.conftest import REPO_ROOT, SHARED_DATA
 
-pytestmark = pytest.mark.slow
+# The scenarios share one server and build on each other (the citizen finds what the producer
+# published), so they run in order on one xdist worker (`--dist loadgroup` in pyproject).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
@@ -182,9 +184,12 @@ def test_producer_publishes_a_file_through_the_wizard_and_finds_it(server: str, 
     assert page.get_by_text("oblys_region", exact=True).count() >= 1  # the rename made in the preview
     shot(page, "library")
     page.close()
+    # The citizen's scenario searches for what the producer just published, so it runs here,
+    # after it, whatever order the test runner picks.
+    _citizen_switches_to_kazakh_and_finds_a_library_with_a_latin_query(server, browser)
 
 
-def test_citizen_switches_to_kazakh_and_finds_a_library_with_a_latin_query(server: str, browser: Any) -> None:
+def _citizen_switches_to_kazakh_and_finds_a_library_with_a_latin_query(server: str, browser: Any) -> None:
     context = browser  # the same profile, but signed out: a new page of an anonymous visitor
     page = context.new_page()
     context.clear_cookies()
