@@ -85,7 +85,12 @@ def main() -> None:
     a_rate = len(slice_cells) / (time.process_time() - t0)
     print(f"airlock-pii : {a_rate:12,.0f} cells/s ({len(slice_cells):,} cells)")
 
+    import tldextract.tldextract as tld
     from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
+
+    # Presidio's e-mail recognizer asks tldextract, which would fetch the public suffix list over
+    # the network (and time out offline, slowing Presidio unfairly): use the snapshot it ships.
+    tld.TLD_EXTRACTOR = tld.TLDExtract(suffix_list_urls=())
     from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
 
     class NoOpNlpEngine(NlpEngine):  # type: ignore[misc]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import polars as pl
 import pytest
@@ -89,5 +90,29 @@ def test_hot_path_kinds_agree_with_core_including_leap_days() -> None:
     assert got == want
     cards = ["4400430123456789", "4111111111111112"]
     assert luhn_mask(pl.DataFrame({"v": cards}), "v").to_list() == [True, False]
+    # every length the card pattern admits, 19 nines (the largest value) and too-long strings
+    many = [f"{rng.randrange(10**k):0{k}d}" for k in range(13, 21) for _ in range(500)] + [
+        "9" * 19,
+        "",
+        "12a4",
+    ]
+    assert luhn_mask(pl.DataFrame({"v": many}), "v").to_list() == [luhn_ok(v) and len(v) <= 19 for v in many]
     ibans = ["KZ739990000000012345", "KZ749990000000012345"]
     assert iban_mask(pl.DataFrame({"v": ibans}), "v").to_list() == [True, False]
+    # letters in the account part, every length 15..34, broken shapes, nulls
+    alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    many: list[str | None] = []
+    for length in range(13, 37):
+        for _ in range(200):
+            body = "".join(rng.choice(alnum) for _ in range(length - 4))
+            many.append(rng.choice(["KZ", "DE", "GB"]) + f"{rng.randrange(100):02d}" + body)
+    # a valid one per length: fix the check digits by the scalar rule
+    for length in range(15, 35):
+        body = "".join(rng.choice(alnum) for _ in range(length - 4))
+        check = next(f"{c:02d}" for c in range(100) if iban_ok(f"KZ{c:02d}{body}"))
+        many.append(f"KZ{check}{body}")
+    many += ["kz739990000000012345", "KZ73 9990 0000 0001 2345", "", None, "KZ7399900000000123ЖЖ"]
+    shape = re.compile(r"^[A-Z]{2}[0-9]{2}[0-9A-Z]{11,30}$")
+    want = [v is not None and bool(shape.match(v)) and iban_ok(v) for v in many]
+    assert iban_mask(pl.DataFrame({"v": many}, schema={"v": pl.String}), "v").to_list() == want
+    assert sum(want) >= 20

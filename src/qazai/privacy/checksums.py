@@ -7,7 +7,9 @@ wrongly sized input gives False, never an error.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 _W1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 _W2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
@@ -169,16 +171,16 @@ def twelve_digit_kind(frame: pl.DataFrame, col: str) -> pl.Series:
 
 
 def luhn_mask(frame: pl.DataFrame, col: str, max_len: int = 19) -> pl.Series:
-    """Luhn validity of each digit string in ``frame[col]`` (staged; see twelve_digit_kind)."""
+    """Luhn validity of each digit string in ``frame[col]`` (staged; see twelve_digit_kind).
+
+    Up to 19 digits fit an unsigned 64-bit integer, so the digits are taken arithmetically
+    from one cast instead of one string slice each."""
     staged = frame.select(
-        pl.concat_str(pl.col(col).str.reverse(), pl.lit("0" * max_len)).str.slice(0, max_len).alias("_r"),
-        pl.col(col).str.contains(r"^[0-9]+$").fill_null(False).alias("_digits"),
-    ).with_columns(
-        [
-            pl.col("_r").str.slice(i, 1).cast(pl.Int64, strict=False).fill_null(0).alias(f"_d{i}")
-            for i in range(max_len)
-        ]
-    )
+        (
+            pl.col(col).str.contains(r"^[0-9]+$").fill_null(False) & (pl.col(col).str.len_bytes() <= max_len)
+        ).alias("_digits"),
+        pl.col(col).cast(pl.UInt64, strict=False).fill_null(0).alias("_n"),
+    ).with_columns([((pl.col("_n") // (10**i)) % 10).cast(pl.Int64).alias(f"_d{i}") for i in range(max_len)])
     doubled = [
         pl.col(f"_d{i}") if i % 2 == 0 else (pl.col(f"_d{i}") * 2 - (pl.col(f"_d{i}") > 4).cast(pl.Int64) * 9)
         for i in range(max_len)
@@ -186,22 +188,43 @@ def luhn_mask(frame: pl.DataFrame, col: str, max_len: int = 19) -> pl.Series:
     return staged.select(((pl.sum_horizontal(doubled) % 10 == 0) & pl.col("_digits")).alias("ok"))["ok"]
 
 
+def ascii_matrix(values: pl.Series, width: int) -> np.ndarray:
+    """The bytes of ASCII strings that are all exactly ``width`` bytes long, as an
+    ``(n, width)`` uint8 matrix read straight from the Arrow buffer (no copy per string)."""
+    arrow = values.to_arrow(compat_level=pl.CompatLevel.oldest())  # large_string: offsets + data
+    if isinstance(arrow, pa.ChunkedArray):  # pragma: no cover - a Series exports one chunk
+        arrow = arrow.combine_chunks()
+    offsets = np.frombuffer(arrow.buffers()[1], dtype=np.int64)[arrow.offset : arrow.offset + len(arrow) + 1]
+    if len(arrow) and not (np.diff(offsets) == width).all():
+        raise ValueError(f"every value must be {width} bytes long")
+    data = np.frombuffer(arrow.buffers()[2], dtype=np.uint8) if len(arrow) else np.zeros(0, np.uint8)
+    start = int(offsets[0]) if len(arrow) else 0
+    return data[start : start + len(arrow) * width].reshape(len(arrow), width)
+
+
+_IBAN_MAX = 34
+_IBAN_VALUE = np.zeros(256, dtype=np.int64)
+_IBAN_VALUE[ord("0") : ord("9") + 1] = np.arange(10)
+_IBAN_VALUE[ord("A") : ord("Z") + 1] = np.arange(10, 36)
+_IBAN_SHIFT = np.full(256, 10, dtype=np.int64)
+_IBAN_SHIFT[ord("A") : ord("Z") + 1] = 100
+
+
 def iban_mask(frame: pl.DataFrame, col: str) -> pl.Series:
-    """mod-97 validity of each compact IBAN in ``frame[col]`` (staged)."""
-    letters = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
+    """mod-97 validity of each compact IBAN in ``frame[col]``.
+
+    The rearranged IBAN (country and check digits moved to the end) is left-padded with zeros
+    to 34 characters (leading zeros do not change a remainder) and folded column by column in
+    numpy: a digit shifts the remainder by 10, a letter (A=10 ... Z=35) by 100."""
+    value = pl.col(col)
+    shape = value.str.contains(r"^[A-Z]{2}[0-9]{2}[0-9A-Z]{11,30}$").fill_null(False)
     staged = frame.select(
-        pl.col(col).str.contains(r"^[A-Z]{2}[0-9]{2}[0-9A-Z]{11,30}$").fill_null(False).alias("_shape"),
-        (pl.col(col).str.slice(4) + pl.col(col).str.slice(0, 4))
-        .str.replace_many(letters, [str(i) for i in range(10, 36)])
-        .alias("_r"),
+        shape.alias("_shape"),
+        pl.when(shape).then(value.str.slice(4) + value.str.slice(0, 4)).otherwise(pl.lit("0")).alias("_r"),
     )
-    staged = staged.with_columns(pl.lit(0, dtype=pl.Int64).alias("_m"))
-    for i in range(0, 70, 7):
-        chunk = pl.col("_r").str.slice(i, 7)
-        staged = staged.with_columns(
-            (
-                (pl.col("_m") * pl.lit(10, dtype=pl.Int64).pow(chunk.str.len_chars().cast(pl.Int64))
-                 + chunk.cast(pl.Int64, strict=False).fill_null(0)) % 97
-            ).alias("_m")
-        )  # fmt: skip
-    return staged.select((pl.col("_shape") & (pl.col("_m") == 1)).alias("ok"))["ok"]
+    # one row per character position (contiguous), mapped through 256-entry lookup tables
+    chars = np.ascontiguousarray(ascii_matrix(staged["_r"].str.zfill(_IBAN_MAX), _IBAN_MAX).T)
+    remainder = np.zeros(chars.shape[1], dtype=np.int64)
+    for position in chars:
+        remainder = (remainder * _IBAN_SHIFT[position] + _IBAN_VALUE[position]) % 97
+    return pl.Series("ok", remainder == 1) & staged["_shape"]

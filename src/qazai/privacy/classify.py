@@ -7,7 +7,6 @@ computed per column with Polars expressions.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,16 +100,18 @@ def as_polars(table: pl.DataFrame | pa.Table | pa.RecordBatch) -> pl.DataFrame:
     return frame
 
 
-def _text_stats(values: pl.Series) -> tuple[int, float, float]:
+def _non_empty_text(values: pl.Series) -> pl.Series:
     text = values.cast(pl.String, strict=False).drop_nulls()
-    text = text.filter(text.str.strip_chars() != "")
-    if text.len() == 0:
-        return 0, 0.0, 0.0
-    stats = text.to_frame("t").select(
-        pl.col("t").str.len_chars().mean().alias("chars"),
-        pl.col("t").str.count_matches(r"\S+").mean().alias("words"),
-    )
-    return text.len(), float(stats["chars"][0] or 0.0), float(stats["words"][0] or 0.0)
+    return text.filter(text.str.strip_chars() != "")
+
+
+def _mean_chars(text: pl.Series) -> float:
+    return float(text.str.len_chars().mean() or 0.0) if text.len() else 0.0  # type: ignore[arg-type]
+
+
+def _mean_words(text: pl.Series) -> float:
+    """Words per non-empty cell (a Unicode regex pass: computed only when the decision needs it)."""
+    return float(text.str.count_matches(r"\S+").mean() or 0.0) if text.len() else 0.0  # type: ignore[arg-type]
 
 
 def _value_qi_type(values: pl.Series) -> str | None:
@@ -125,10 +126,11 @@ def _value_qi_type(values: pl.Series) -> str | None:
 
 def classify_column(name: str, values: pl.Series, findings: pl.DataFrame, hint: HeaderHint) -> ColumnReport:
     """Decide the kind of one column from its header hint, its values and its findings."""
-    non_empty, chars, words = _text_stats(values)
+    text = _non_empty_text(values)
+    non_empty, chars = text.len(), _mean_chars(text)
     reasons = list(hint.reasons)
-    counts: Counter[str] = Counter(findings["entity"].to_list())
-    cells = findings.group_by("entity").agg(pl.col("row").n_unique().alias("cells"))
+    cells = findings.group_by("entity").agg(pl.len().alias("n"), pl.col("row").n_unique().alias("cells"))
+    counts = dict(zip(cells["entity"].to_list(), cells["n"].to_list(), strict=True))
     cell_counts = dict(zip(cells["entity"].to_list(), cells["cells"].to_list(), strict=True))
     matched = findings["row"].n_unique() if findings.height else 0
     ratio = matched / non_empty if non_empty else 0.0
@@ -163,6 +165,7 @@ def classify_column(name: str, values: pl.Series, findings: pl.DataFrame, hint: 
     if personal_ratio >= DIRECT_RATIO and covered >= 0.6:
         reasons.append(f"identifiers cover {min(covered, 1.0):.0%} of the text")
         return report(ColumnKind.direct_identifier)
+    words = _mean_words(text)
     if words >= FREE_TEXT_WORDS or (chars >= 60 and words >= 3):
         reasons.append(f"free text: {words:.1f} words per cell on average")
         return report(ColumnKind.free_text)
@@ -199,6 +202,9 @@ def scan_table(
     frame = as_polars(table)
     columns: list[ColumnReport] = []
     parts: list[pl.DataFrame] = []
+    # findings are ordered by row, column name, offset; the name's rank is the sort key (sorting
+    # a million strings is slow)
+    rank = {c: i for i, c in enumerate(sorted(frame.columns))}
     for name in frame.columns:
         series = frame[name]
         hint = read_header(name)
@@ -212,11 +218,13 @@ def scan_table(
         if found.height:
             parts.append(
                 found.with_columns(
-                    (pl.col("row") + row_offset).cast(pl.UInt32), pl.lit(name).alias("column")
-                ).select(list(TABLE_FINDING_SCHEMA))
+                    (pl.col("row") + row_offset).cast(pl.UInt32),
+                    pl.lit(name).alias("column"),
+                    pl.lit(rank[name], dtype=pl.UInt32).alias("_order"),
+                ).select([*TABLE_FINDING_SCHEMA, "_order"])
             )
     findings = (
-        pl.concat(parts).sort("row", "column", "start")
+        pl.concat(parts).sort("row", "_order", "start").drop("_order")
         if parts
         else pl.DataFrame(schema=TABLE_FINDING_SCHEMA)
     )

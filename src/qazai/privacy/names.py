@@ -113,6 +113,19 @@ _WORD_PATTERN = (
 )
 
 
+def _token_somewhere(first: str) -> str:
+    """A regex true of every cell in which ``word_tokens`` can find a name token whose first
+    letter is of class ``first`` (a superset test: same split, same punctuation stripping), so
+    cells that cannot hold a name (IBANs, e-mails, codes) skip the tokenizer."""
+    punct = "".join("\\" + ch if ch in "\\[]^-" else ch for ch in _PUNCT)
+    body = rf"(?:{first}[\p{{L}}\p{{M}}]+(?:[-'’]\p{{L}}[\p{{L}}\p{{M}}]*)*|(?:{first}\.){{1,3}})"
+    return rf"(?:^|\s)[{punct}]*{body}[{punct}.]*(?:\s|$)"
+
+
+_UPPER_TOKEN = _token_somewhere(r"\p{Lu}")
+_LOWER_TOKEN = _token_somewhere(r"\p{Ll}")
+
+
 def word_tokens(frame: pl.DataFrame) -> pl.DataFrame:
     """Name-candidate tokens with exact offsets, cut at whitespace (literal split: much faster
     than a Unicode regex over the text). ``before`` holds the previous word (or, between two
@@ -225,10 +238,13 @@ def detect_persons(
     discounted, as it is when most cells name a gazetteer place."""
     # only cells that can hold a name token at all (an upper-case letter or a separate ұлы/қызы)
     has_upper = pl.col("text").str.contains(r"\p{Lu}")
+    has_name_token = pl.col("text").str.contains(_UPPER_TOKEN)
     # a cell with no capital at all ("привет, это бекзат жақсылықов"): its title-cased copy is
     # scanned (same offsets), and a name there needs stronger evidence
     # (title-casing is slow: only the candidate cells are title-cased to check the offsets hold)
-    candidates = frame.filter(~has_upper & pl.col("text").str.contains(r"\p{Ll}{2}"))
+    candidates = frame.filter(
+        ~has_upper & pl.col("text").str.contains(r"\p{Ll}{2}") & pl.col("text").str.contains(_LOWER_TOKEN)
+    )
     same_length = pl.col("text").str.len_chars() == pl.col("text").str.to_titlecase().str.len_chars()
     low_rows = candidates.filter(same_length)["row"]
     frame = frame.with_columns(pl.col("row").is_in(low_rows.implode()).alias("_low"))
@@ -236,7 +252,7 @@ def detect_persons(
     frame = pl.concat(
         [
             frame.filter(
-                ~pl.col("_low") & (has_upper | pl.col("text").str.contains(_SEPARATE_PATRONYMIC))
+                ~pl.col("_low") & (has_name_token | pl.col("text").str.contains(_SEPARATE_PATRONYMIC))
             ).drop("_low"),
             lowered.with_columns(pl.col("text").str.to_titlecase()),
         ]
