@@ -232,14 +232,16 @@ def detect_column(
     return _detect_frame(frame, hints, wanted, min_score, place_column)
 
 
-def _without_whole_matches(frame: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` without the cells that one finding of ``found`` spans from end to end."""
+def _whole_rows(frame: pl.DataFrame, found: pl.DataFrame) -> pl.Series:
+    """Rows of ``frame`` that one finding of ``found`` spans from end to end."""
     whole = found.filter(pl.col("start") == 0).select("row", "end")
     if whole.height == 0:
-        return frame
-    lengths = frame.select("row", pl.col("text").str.len_chars().cast(pl.Int64).alias("end"))
-    rows = whole.join(lengths, on=["row", "end"], how="semi")["row"]
-    return frame.filter(~pl.col("row").is_in(rows.implode())) if rows.len() else frame
+        return pl.Series("row", [], dtype=pl.UInt32)
+    return whole.join(frame.select("row", pl.col("_len").alias("end")), on=["row", "end"], how="semi")["row"]
+
+
+#: Pattern detectors from the most to the least specific entity (see ``SPECIFICITY``).
+_BY_SPECIFICITY = tuple(sorted(PATTERNS, key=lambda spec: SPECIFICITY[spec.entity.value]))
 
 
 def _detect_frame(
@@ -249,28 +251,47 @@ def _detect_frame(
     min_score: float,
     place_column: bool,
 ) -> pl.DataFrame:
-    """Findings in ``frame`` (``row``, ``text``, optionally ``count`` rows per distinct text)."""
-    with_digits = frame.filter(pl.col("text").str.contains(r"[0-9]"))
-    with_at = frame.filter(pl.col("text").str.contains("@", literal=True))
+    """Findings in ``frame`` (``row``, ``text``, optionally ``count`` rows per distinct text).
+
+    Detectors run from the most specific entity down. A cell that one reported finding covers
+    from end to end (an IIN column, an e-mail column) is not searched by the later detectors:
+    anything they found there would overlap that finding and lose to it in
+    ``resolve_overlaps``, so the result is the same and identifier columns cost one pass."""
+    names = [e.value for e in wanted]
+    remaining = frame.with_columns(
+        pl.col("text").str.len_chars().cast(pl.Int64).alias("_len"),
+        pl.col("text").str.contains(r"[0-9]").alias("_digit"),
+        pl.col("text").str.contains("@", literal=True).alias("_at"),
+    )
     parts: list[pl.DataFrame] = []
-    for spec in PATTERNS:
+    for spec in _BY_SPECIFICITY:
         if spec.entity not in wanted and not (spec.entity is Entity.IIN and Entity.BIN in wanted):
             continue
-        source = with_digits if spec.needs == "digit" else with_at if spec.needs == "at" else frame
+        if remaining.height == 0:
+            break
+        source = remaining.filter("_digit") if spec.needs == "digit" else remaining
+        source = source.filter("_at") if spec.needs == "at" else source
         if source.height == 0:
             continue
         spans = find_spans(source, spec.regex, lead=spec.lead)
         if spans.height == 0:
             continue
         valid = _validate(spec.entity, spans)
-        if valid.height:
-            parts.append(valid)
-    found = _score(pl.concat(parts), hints).select(list(FINDING_SCHEMA)) if parts else empty_findings()
-    found = found.filter(pl.col("entity").is_in([e.value for e in wanted]) & (pl.col("score") >= min_score))
-    if Entity.PERSON in wanted:
-        # A cell that one finding covers whole (an IBAN, an e-mail) holds no other finding: any
-        # PERSON span there would overlap it and lose (PERSON is the least specific entity).
-        people = _without_whole_matches(frame, found)
-        persons = detect_persons(people, header_is_name=Entity.PERSON in hints, place_column=place_column)
+        if valid.height == 0:
+            continue
+        scored = _score(valid, hints).select(list(FINDING_SCHEMA))
+        scored = scored.filter(pl.col("entity").is_in(names) & (pl.col("score") >= min_score))
+        if scored.height:
+            parts.append(scored)
+            covered = _whole_rows(remaining, scored)
+            if covered.len():
+                remaining = remaining.filter(~pl.col("row").is_in(covered.implode()))
+    found = pl.concat(parts) if parts else empty_findings()
+    if Entity.PERSON in wanted and remaining.height:
+        persons = detect_persons(
+            remaining.drop("_len", "_digit", "_at"),
+            header_is_name=Entity.PERSON in hints,
+            place_column=place_column,
+        )
         found = pl.concat([found, persons.filter(pl.col("score") >= min_score)])
     return resolve_overlaps(found).sort("row", "start").cast(FINDING_SCHEMA)  # type: ignore[arg-type]

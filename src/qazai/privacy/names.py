@@ -129,14 +129,27 @@ _LOWER_TOKEN = _token_somewhere(r"\p{Ll}")
 def word_tokens(frame: pl.DataFrame) -> pl.DataFrame:
     """Name-candidate tokens with exact offsets, cut at whitespace (literal split: much faster
     than a Unicode regex over the text). ``before`` holds the previous word (or, between two
-    tokens, the gap), ``after`` the next word, as ``find_spans`` context windows do."""
+    tokens, the gap), ``after`` the next word, as ``find_spans`` context windows do.
+
+    Every word gets only what its neighbours need (length, lead, token flag); the strings of
+    offsets and context are built for the tokens alone, which in free text are a small part."""
     words = (
         frame.select("row", pl.col("text").str.replace_all(r"[\t\n\r\v\f]", " ").str.split(" ").alias("w"))
         .explode("w")
         .with_columns(pl.col("w").fill_null("").str.len_chars().cast(pl.Int64).alias("n"))
-        .with_columns(((pl.col("n") + 1).cum_sum().over("row") - pl.col("n") - 1).alias("raw_start"))
-        .filter(pl.col("n") > 0)
     )
+    # offsets inside the cell: a running sum over the exploded words minus the sum where the
+    # cell began (the words of one cell are adjacent; no per-cell window needed)
+    first = pl.col("row") != pl.col("row").shift(1)
+    ends = (pl.col("n") + 1).cum_sum()
+    words = words.with_columns(
+        (
+            ends
+            - pl.col("n")
+            - 1
+            - pl.when(first.fill_null(True)).then(ends - pl.col("n") - 1).forward_fill()
+        ).alias("raw_start")
+    ).filter(pl.col("n") > 0)
     core_l = pl.col("w").str.strip_chars_start(_PUNCT)
     words = words.with_columns(core_l.alias("c1")).with_columns(
         (pl.col("n") - pl.col("c1").str.len_chars().cast(pl.Int64)).alias("lead"),
@@ -147,32 +160,41 @@ def word_tokens(frame: pl.DataFrame) -> pl.DataFrame:
     )
     uniq = words.select("match").unique()
     uniq = uniq.with_columns(pl.col("match").str.contains(_WORD_PATTERN).alias("is_token"))
-    words = words.join(uniq, on="match", how="left").sort("row", "raw_start")
-    same_row_prev = pl.col("row").shift(1) == pl.col("row")
-    same_row_next = pl.col("row").shift(-1) == pl.col("row")
+    words = words.join(uniq, on="match", how="left", maintain_order="left").with_columns(
+        pl.col("match").str.len_chars().cast(pl.Int64).alias("m")
+    )
+    # what a token needs of its neighbours, taken before the other words are dropped
+    words = words.with_columns(
+        (pl.col("row").shift(1) == pl.col("row")).fill_null(False).alias("_same_prev"),
+        (pl.col("row").shift(-1) == pl.col("row")).fill_null(False).alias("_same_next"),
+        pl.col("w").shift(1).alias("_prev_w"),
+        pl.col("is_token").shift(1).alias("_prev_token"),
+        pl.col("w").shift(1).str.slice(pl.col("lead").shift(1) + pl.col("m").shift(1)).alias("_prev_trail"),
+        pl.col("w").shift(-1).alias("_next_w"),
+    ).filter(pl.col("is_token"))
     start = pl.col("raw_start") + pl.col("lead")
-    trail = pl.col("w").str.slice(pl.col("lead") + pl.col("match").str.len_chars())
-    words = words.with_columns(start.alias("start"), (start + pl.col("match").str.len_chars()).alias("end"))
-    words = words.with_columns(trail.alias("trail"), pl.col("w").str.slice(0, pl.col("lead")).alias("lead_s"))
-    prev_gap = pl.col("trail").shift(1) + " " + pl.col("lead_s")
-    prev_word = pl.col("w").shift(1) + " " + pl.col("lead_s")
+    trail = pl.col("w").str.slice(pl.col("lead") + pl.col("m"))
+    lead_s = pl.col("w").str.slice(0, pl.col("lead"))
+    words = words.with_columns(
+        start.alias("start"), (start + pl.col("m")).alias("end"), trail.alias("trail"), lead_s.alias("lead_s")
+    )
+    prev_gap = pl.col("_prev_trail") + " " + pl.col("lead_s")
+    prev_word = pl.col("_prev_w") + " " + pl.col("lead_s")
     before = (
-        pl.when(~same_row_prev.fill_null(False))
+        pl.when(~pl.col("_same_prev"))
         .then(pl.col("lead_s"))
-        .when(pl.col("is_token").shift(1))
+        .when(pl.col("_prev_token"))
         .then(prev_gap)
         .otherwise(prev_word)
     )
     after = (
-        pl.when(same_row_next.fill_null(False))
-        .then(pl.col("trail") + " " + pl.col("w").shift(-1))
+        pl.when(pl.col("_same_next"))
+        .then(pl.col("trail") + " " + pl.col("_next_w"))
         .otherwise(pl.col("trail"))
     )
-    prev = pl.when(~same_row_prev.fill_null(False)).then(pl.col("lead_s")).otherwise(prev_word)
-    return (
-        words.with_columns(before.alias("before"), after.alias("after"), prev.alias("prev"))
-        .filter(pl.col("is_token"))
-        .select("row", "start", "end", "match", "before", "after", "prev")
+    prev = pl.when(~pl.col("_same_prev")).then(pl.col("lead_s")).otherwise(prev_word)
+    return words.select(
+        "row", "start", "end", "match", before.alias("before"), after.alias("after"), prev.alias("prev")
     )
 
 
@@ -290,11 +312,11 @@ def detect_persons(
         tokens.with_columns(
             pl.col("before").fill_null(""), pl.col("after").fill_null(""), pl.col("prev").fill_null("")
         )
-        .join(words, on="match", how="left")
-        .join(gaps, on="before", how="left")
-        .join(prevs, on="prev", how="left")
-        .join(afters, on="after", how="left")
-        .sort("row", "start")
+        # the tokens of a cell stay adjacent and in text order, as the runs below need
+        .join(words, on="match", how="left", maintain_order="left")
+        .join(gaps, on="before", how="left", maintain_order="left")
+        .join(prevs, on="prev", how="left", maintain_order="left")
+        .join(afters, on="after", how="left", maintain_order="left")
         .with_columns((pl.col("lower") & pl.col("after_letter")).alias("glued"))
     )
     places = place_column or (not header_is_name and _is_place_column(t, frame))
