@@ -34,12 +34,14 @@ def find_spans(frame: pl.DataFrame, pattern: str, *, lead: bool = False) -> pl.D
     ``lead=True`` means the pattern starts with one boundary character (``(?:^|[^\\p{L}])``)
     that is not part of the match and is cut off here.
     """
-    # Fast path for identifier columns: a cell that is exactly one match needs no splitting.
-    candidates = frame.filter(pl.col("text").str.contains(pattern))
+    # One pass finds each cell's first match (the same compiled regex as the split below).
+    # Fast path for identifier columns: a cell whose first match is the whole cell is exactly
+    # one match and needs no splitting.
+    first = pl.col("text").str.extract(pattern, 0)
+    candidates = frame.with_columns(first.alias("_first")).filter(pl.col("_first").is_not_null())
     if candidates.height == 0:
         return pl.DataFrame(schema=SPAN_SCHEMA)
-    is_whole = pl.col("text").str.contains(f"^(?:{pattern})$")
-    marked = candidates.with_columns(is_whole.alias("_whole"))
+    marked = candidates.with_columns((pl.col("_first") == pl.col("text")).alias("_whole")).drop("_first")
     whole = marked.filter(pl.col("_whole")).select(
         "row",
         pl.lit(0, dtype=pl.Int64).alias("start"),
