@@ -109,13 +109,14 @@ def test_nul_bytes_do_not_shift_offsets() -> None:
 
 
 @pytest.mark.parametrize("header", [(), (Entity.PERSON,)])
-def test_repeated_cells_are_scanned_once_with_the_same_findings(header: tuple[Entity, ...]) -> None:
+def test_repeated_cells_are_scanned_once_with_the_same_findings(
+    header: tuple[Entity, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """detect_column scans distinct values and copies findings back; the result must equal a
     scan of every row, including the place-column vote (weighted by how often a value repeats)."""
     import polars as pl
 
-    from qazai.privacy.detectors import _detect_frame
-    from qazai.privacy.spans import clean_text
+    from qazai.privacy import detectors
 
     cells = [
         "Жұмабаев Нұрлан",
@@ -138,12 +139,30 @@ def test_repeated_cells_are_scanned_once_with_the_same_findings(header: tuple[En
     weights = [1, 2, 1, 30, 1, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1]
     values = pl.Series("v", [c for c, w in zip(cells, weights, strict=True) for _ in range(w)] * 3)
     found = detect_column(values, header_hints=header)
-    frame = (
-        pl.DataFrame({"text": values})
-        .with_row_index("row")
-        .drop_nulls("text")
-        .with_columns(clean_text(pl.col("text")))
-    )
-    every_row = _detect_frame(frame, frozenset(header), frozenset(Entity), 0.5, False)
+    monkeypatch.setattr(detectors, "DEDUPE_SHARE", 0.0)  # never group: every row scanned
+    every_row = detect_column(values, header_hints=header)
     assert found.height > 0
-    assert found.equals(every_row.sort("row", "start"))
+    assert found.equals(every_row)
+
+
+def test_columns_scanned_together_equal_columns_scanned_alone() -> None:
+    """detect_columns runs detector by detector across columns (regex cache); each column's
+    findings must be what detect_column finds in it alone."""
+    import polars as pl
+
+    from qazai.privacy.detectors import ColumnInput, detect_columns
+
+    columns = [
+        ColumnInput(pl.Series(["900315301237", "Иванов Иван", None, "ул. Абая 5, кв. 3"])),
+        ColumnInput(pl.Series(["Алматы", "Алматы", "Абай", "Алматы", "Алматы"]), place_column=True),
+        ColumnInput(pl.Series([], dtype=pl.String)),
+        ColumnInput(pl.Series(["звонила Бекзат +77011234567", "a@b.kz"]), frozenset({Entity.PHONE_KZ})),
+        ColumnInput(pl.Series([1, 2, 3])),
+    ]
+    together = detect_columns(columns)
+    alone = [
+        detect_column(c.values, header_hints=c.header_hints, place_column=c.place_column) for c in columns
+    ]
+    assert [t.height for t in together] == [a.height for a in alone]
+    assert all(t.equals(a) for t, a in zip(together, alone, strict=True))
+    assert together[0].height >= 3 and together[3].height >= 3

@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from qazai.privacy.detectors import MIN_SCORE, detect_column
+from qazai.privacy.detectors import MIN_SCORE, ColumnInput, detect_column, detect_columns
 from qazai.privacy.entities import PERSONAL_DIRECT, ColumnKind, Entity, Finding
 from qazai.privacy.headers import HeaderHint, read_header
 
@@ -205,15 +205,17 @@ def scan_table(
     # findings are ordered by row, column name, offset; the name's rank is the sort key (sorting
     # a million strings is slow)
     rank = {c: i for i, c in enumerate(sorted(frame.columns))}
-    for name in frame.columns:
+    hints = {name: read_header(name) for name in frame.columns}
+    # float columns hold no identifiers (an IIN read as a number comes as an integer)
+    inputs = [
+        ColumnInput(pl.Series([], dtype=pl.String))
+        if frame[name].dtype.is_numeric() and not frame[name].dtype.is_integer()
+        else ColumnInput(frame[name], frozenset(hints[name].entities), hints[name].place)
+        for name in frame.columns
+    ]
+    for name, found in zip(frame.columns, detect_columns(inputs, min_score=min_score), strict=True):
         series = frame[name]
-        hint = read_header(name)
-        if series.dtype.is_numeric() and not series.dtype.is_integer():
-            found = detect_column(pl.Series([], dtype=pl.String), min_score=min_score)
-        else:
-            found = detect_column(
-                series, header_hints=hint.entities, min_score=min_score, place_column=hint.place
-            )
+        hint = hints[name]
         columns.append(classify_column(name, series, found, hint))
         if found.height:
             parts.append(

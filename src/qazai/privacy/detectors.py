@@ -7,7 +7,8 @@ before and after each match, then overlap resolution - all Polars expressions, n
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -24,6 +25,9 @@ FINDING_SCHEMA: dict[str, pl.DataType] = {
     "entity": pl.String(),
     "score": pl.Float64(),
 }
+
+#: A column is scanned by distinct value when at most this share of its cells are distinct.
+DEDUPE_SHARE = 0.8
 
 #: Reported only at or above this score.
 MIN_SCORE = 0.5
@@ -177,6 +181,16 @@ def resolve_overlaps(findings: pl.DataFrame) -> pl.DataFrame:
     return ranked.join(losers, on="_id", how="anti").drop("_spec", "_id")
 
 
+@dataclass(frozen=True)
+class ColumnInput:
+    """One column to scan: its values, the entities its header suggests (they raise scores and
+    enable context-only detectors) and whether the header names places (PERSON discounted)."""
+
+    values: pl.Series
+    header_hints: frozenset[Entity] = frozenset()
+    place_column: bool = False
+
+
 def detect_column(
     values: pl.Series,
     *,
@@ -192,9 +206,23 @@ def detect_column(
     limits which detectors run. ``place_column`` says the header names places (region, river,
     lake): PERSON evidence is discounted there.
     """
-    hints = frozenset(header_hints)
-    wanted = frozenset(entities) if entities is not None else frozenset(Entity)
-    text = values.cast(pl.String, strict=False)
+    column = ColumnInput(values, frozenset(header_hints), place_column)
+    return detect_columns([column], entities=entities, min_score=min_score)[0]
+
+
+@dataclass
+class _Work:
+    """A column in flight: the cells still to search and the findings so far."""
+
+    frame: pl.DataFrame  # row, text[, count], _len, _digit, _at
+    hints: frozenset[Entity]
+    place_column: bool
+    mapping: pl.DataFrame | None  # distinct-value row -> the rows holding it
+    parts: list[pl.DataFrame] = field(default_factory=list)
+
+
+def _prepare(column: ColumnInput) -> _Work | None:
+    text = column.values.cast(pl.String, strict=False)
     frame = (
         pl.DataFrame({"text": text})
         .with_row_index("row")
@@ -202,34 +230,27 @@ def detect_column(
         .with_columns(clean_text(pl.col("text")))
     )
     if frame.height == 0:
-        return empty_findings()
+        return None
     # Detection is a function of the cell text alone (the place-column vote is weighted by
     # ``count``), so each distinct value is scanned once and its findings are copied to every
     # row holding it: real columns (names, cities, codes) repeat a lot.
     # (a column of nearly all distinct values - IINs, phones - skips the grouping; counting the
     # distinct values is one hash pass, a few milliseconds per 100,000 cells)
-    repeats = frame["text"].n_unique() <= 0.8 * frame.height
-    groups = (
-        frame.group_by("text", maintain_order=True).agg(pl.col("row").alias("rows")) if repeats else frame
-    )
-    if groups.height < frame.height:
+    mapping = None
+    if frame["text"].n_unique() <= DEDUPE_SHARE * frame.height:
+        groups = frame.group_by("text", maintain_order=True).agg(pl.col("row").alias("rows"))
         mapping = groups.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), "rows")
         frame = groups.select(
             pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
             "text",
             pl.col("rows").list.len().cast(pl.Int64).alias("count"),
         )
-        found = _detect_frame(frame, hints, wanted, min_score, place_column)
-        return (
-            found.join(mapping, on="row")
-            .drop("row")
-            .explode("rows")
-            .rename({"rows": "row"})
-            .select(list(FINDING_SCHEMA))
-            .sort("row", "start")
-            .cast(FINDING_SCHEMA)  # type: ignore[arg-type]
-        )
-    return _detect_frame(frame, hints, wanted, min_score, place_column)
+    frame = frame.with_columns(
+        pl.col("text").str.len_chars().cast(pl.Int64).alias("_len"),
+        pl.col("text").str.contains(r"[0-9]").alias("_digit"),
+        pl.col("text").str.contains("@", literal=True).alias("_at"),
+    )
+    return _Work(frame, column.header_hints, column.place_column, mapping)
 
 
 def _whole_rows(frame: pl.DataFrame, found: pl.DataFrame) -> pl.Series:
@@ -244,54 +265,65 @@ def _whole_rows(frame: pl.DataFrame, found: pl.DataFrame) -> pl.Series:
 _BY_SPECIFICITY = tuple(sorted(PATTERNS, key=lambda spec: SPECIFICITY[spec.entity.value]))
 
 
-def _detect_frame(
-    frame: pl.DataFrame,
-    hints: frozenset[Entity],
-    wanted: frozenset[Entity],
-    min_score: float,
-    place_column: bool,
-) -> pl.DataFrame:
-    """Findings in ``frame`` (``row``, ``text``, optionally ``count`` rows per distinct text).
+def detect_columns(
+    columns: Sequence[ColumnInput],
+    *,
+    entities: Iterable[Entity] | None = None,
+    min_score: float = MIN_SCORE,
+) -> list[pl.DataFrame]:
+    """Findings in each of ``columns`` (as :func:`detect_column` gives them), in one sweep.
 
     Detectors run from the most specific entity down. A cell that one reported finding covers
     from end to end (an IIN column, an e-mail column) is not searched by the later detectors:
     anything they found there would overlap that finding and lose to it in
-    ``resolve_overlaps``, so the result is the same and identifier columns cost one pass."""
+    ``resolve_overlaps``, so the result is the same and identifier columns cost one pass.
+
+    The loop runs detector by detector over all the columns, not column by column: Polars keeps
+    only the 32 most recently compiled regexes (per thread), fewer than one sweep uses, so
+    column-by-column every regex would be compiled again for every column (about 60 ms each
+    time) - which dominated small tables."""
+    wanted = frozenset(entities) if entities is not None else frozenset(Entity)
     names = [e.value for e in wanted]
-    remaining = frame.with_columns(
-        pl.col("text").str.len_chars().cast(pl.Int64).alias("_len"),
-        pl.col("text").str.contains(r"[0-9]").alias("_digit"),
-        pl.col("text").str.contains("@", literal=True).alias("_at"),
-    )
-    parts: list[pl.DataFrame] = []
+    work = [_prepare(column) for column in columns]
+    live = [w for w in work if w is not None]
     for spec in _BY_SPECIFICITY:
         if spec.entity not in wanted and not (spec.entity is Entity.IIN and Entity.BIN in wanted):
             continue
-        if remaining.height == 0:
-            break
-        source = remaining.filter("_digit") if spec.needs == "digit" else remaining
-        source = source.filter("_at") if spec.needs == "at" else source
-        if source.height == 0:
-            continue
-        spans = find_spans(source, spec.regex, lead=spec.lead)
-        if spans.height == 0:
-            continue
-        valid = _validate(spec.entity, spans)
-        if valid.height == 0:
-            continue
-        scored = _score(valid, hints).select(list(FINDING_SCHEMA))
-        scored = scored.filter(pl.col("entity").is_in(names) & (pl.col("score") >= min_score))
-        if scored.height:
-            parts.append(scored)
-            covered = _whole_rows(remaining, scored)
-            if covered.len():
-                remaining = remaining.filter(~pl.col("row").is_in(covered.implode()))
-    found = pl.concat(parts) if parts else empty_findings()
-    if Entity.PERSON in wanted and remaining.height:
-        persons = detect_persons(
-            remaining.drop("_len", "_digit", "_at"),
-            header_is_name=Entity.PERSON in hints,
-            place_column=place_column,
-        )
-        found = pl.concat([found, persons.filter(pl.col("score") >= min_score)])
-    return resolve_overlaps(found).sort("row", "start").cast(FINDING_SCHEMA)  # type: ignore[arg-type]
+        for w in live:
+            if w.frame.height == 0:
+                continue
+            source = w.frame.filter("_digit") if spec.needs == "digit" else w.frame
+            source = source.filter("_at") if spec.needs == "at" else source
+            if source.height == 0:
+                continue
+            spans = find_spans(source, spec.regex, lead=spec.lead)
+            if spans.height == 0:
+                continue
+            valid = _validate(spec.entity, spans)
+            if valid.height == 0:
+                continue
+            scored = _score(valid, w.hints).select(list(FINDING_SCHEMA))
+            scored = scored.filter(pl.col("entity").is_in(names) & (pl.col("score") >= min_score))
+            if scored.height:
+                w.parts.append(scored)
+                covered = _whole_rows(w.frame, scored)
+                if covered.len():
+                    w.frame = w.frame.filter(~pl.col("row").is_in(covered.implode()))
+    if Entity.PERSON in wanted:
+        for w in live:
+            if w.frame.height:
+                persons = detect_persons(
+                    w.frame.drop("_len", "_digit", "_at"),
+                    header_is_name=Entity.PERSON in w.hints,
+                    place_column=w.place_column,
+                )
+                w.parts.append(persons.filter(pl.col("score") >= min_score))
+    return [_finish(w) if w is not None else empty_findings() for w in work]
+
+
+def _finish(w: _Work) -> pl.DataFrame:
+    found = pl.concat(w.parts) if w.parts else empty_findings()
+    found = resolve_overlaps(found)
+    if w.mapping is not None:
+        found = found.join(w.mapping, on="row").drop("row").explode("rows").rename({"rows": "row"})
+    return found.select(list(FINDING_SCHEMA)).sort("row", "start").cast(FINDING_SCHEMA)  # type: ignore[arg-type]

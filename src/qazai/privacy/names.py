@@ -69,7 +69,7 @@ _WORD_BEFORE_HEAD = r"(?:^|[\s(:«\"])(?:"
 _WORD_BEFORE_TAIL = r")\s*:?\s*$"
 
 
-def _contains_word_before(expr: pl.Expr, pattern: str, chunk: int = 8) -> pl.Expr:
+def _contains_word_before(expr: pl.Expr, pattern: str, chunk: int = 16) -> pl.Expr:
     """``expr.str.contains(pattern)`` for ``_SINGLE_CONTEXT``/``_NAME_POSITION``, as an OR of
     the same pattern over groups of ``chunk`` alternatives (the same matches: ``A|B`` matches
     where ``A`` or ``B`` does). One regex with ~60 word-class branches makes Rust's lazy DFA
