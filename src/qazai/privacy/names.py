@@ -11,6 +11,8 @@ ordinary word (Арман, Вера) needs context.
 
 from __future__ import annotations
 
+from functools import cache
+
 import polars as pl
 
 from qazai.privacy.lexicon import load_lexicon, skeleton_expr
@@ -94,15 +96,45 @@ PERSON_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def _stem_in(key: pl.Expr, names_series: pl.Series) -> pl.Expr:
-    names = names_series.implode()
-    hit = key.is_in(names)
+def _stems(key: pl.Expr) -> list[pl.Expr]:
+    """``key`` without a one-, two- or three-letter case ending (null where the cut is no ending
+    or leaves fewer than three letters): a name "under a case ending" is a stem in the list."""
     n = key.str.len_chars()
+    endings = pl.Series(_ENDINGS).implode()
+    return [
+        pl.when((n - cut >= 3) & key.str.slice(n - cut).is_in(endings))
+        .then(key.str.slice(0, n - cut))
+        .alias(f"_stem{cut}")
+        for cut in (1, 2, 3)
+    ]
+
+
+def _stem_in(names: pl.Series) -> pl.Expr:
+    """The key, or one of its stems (columns ``_stem1..3``), is in ``names`` (an imploded list)."""
+    hit = pl.col("key").is_in(names)
     for cut in (1, 2, 3):
-        stem = key.str.slice(0, n - cut)
-        tail = key.str.slice(n - cut)
-        hit = hit | ((n - cut >= 3) & stem.is_in(names) & tail.is_in(pl.Series(_ENDINGS).implode()))
+        hit = hit | pl.col(f"_stem{cut}").is_in(names).fill_null(False)
     return hit
+
+
+@cache
+def _lexicon_lists() -> dict[str, pl.Series]:
+    """The lexicon's key sets as imploded Series, built once (they are looked up per call)."""
+    lex = load_lexicon()
+
+    def listed(keys: frozenset[str]) -> pl.Series:
+        return pl.Series(sorted(keys), dtype=pl.String).implode()
+
+    return {
+        "given": lex.given_series().implode(),
+        "ordinary": listed(lex.ordinary),
+        "not_name": listed(lex.not_names | lex.places | lex.geo),
+        "place_person": listed(lex.geo_person),
+        "place": listed(lex.geo),
+        "surnames": listed(lex.surnames),
+        "long_surnames": listed(frozenset(k for k in lex.surnames if len(k) >= 4)),
+        "short_surnames": listed(lex.short_surnames),
+    }
 
 
 _SEPARATE_PATRONYMIC = r"ұлы|қызы|улы|кызы|uly|kyzy|qyzy|ulı|qızı"
@@ -200,35 +232,31 @@ def word_tokens(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _token_features(tokens: pl.DataFrame) -> pl.DataFrame:
     """Features of each distinct token text (names repeat a lot: computed once, joined back)."""
-    lex = load_lexicon()
     tok, key = pl.col("match"), pl.col("key")
-    given = lex.given_series()
-
-    def series(keys: frozenset[str]) -> pl.Series:
-        return pl.Series(sorted(keys), dtype=pl.String)
-
+    lists = _lexicon_lists()
     words = tokens.select("match").unique().with_columns(skeleton_expr(tok).alias("key"))
+    words = words.with_columns(_stems(key))
     words = words.with_columns(
         tok.str.contains(r"^(?:\p{Lu}\.){1,3}$").alias("initial"),
         tok.str.contains(r"^(?:\p{Lu}\.){2,3}$").alias("initials"),
-        _stem_in(key, given).alias("given"),
-        _stem_in(key, series(lex.ordinary)).alias("ordinary"),
+        _stem_in(lists["given"]).alias("given"),
+        _stem_in(lists["ordinary"]).alias("ordinary"),
         key.str.contains(_PATRONYMIC).alias("patronymic"),
         key.str.contains(_SURNAME).alias("surname"),
         key.str.contains(_SURNAME_WEAK).alias("surname_weak"),
-        _stem_in(key, series(lex.not_names | lex.places | lex.geo)).alias("not_name"),
-        _stem_in(key, series(lex.geo_person)).alias("place_person"),
-        _stem_in(key, series(lex.geo)).alias("place"),
+        _stem_in(lists["not_name"]).alias("not_name"),
+        _stem_in(lists["place_person"]).alias("place_person"),
+        _stem_in(lists["place"]).alias("place"),
         # short surnames (Ким, Пак) only as written: "Кімге", "Цена" are no case forms of them
         (
-            (key.is_in(series(lex.surnames).implode()) & ~tok.str.contains(r"^\p{Lu}{2,4}$"))
-            | _stem_in(key, series(frozenset(k for k in lex.surnames if len(k) >= 4)))
+            (key.is_in(lists["surnames"]) & ~tok.str.contains(r"^\p{Lu}{2,4}$"))
+            | _stem_in(lists["long_surnames"])
         ).alias("known_surname"),
-        key.is_in(series(lex.short_surnames).implode()).alias("short_surname"),
+        key.is_in(lists["short_surnames"]).alias("short_surname"),
         tok.str.contains(r"^\p{Ll}").alias("lower"),
         tok.str.contains(r"^\p{Lu}").alias("upper_start"),
     )
-    return words.with_columns(
+    return words.drop("_stem1", "_stem2", "_stem3").with_columns(
         (pl.col("not_name") & ~pl.col("known_surname") & ~pl.col("given")).alias("not_name"),
     )
 
