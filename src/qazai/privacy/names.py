@@ -261,31 +261,55 @@ def _token_features(tokens: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _is_place_column(t: pl.DataFrame, frame: pl.DataFrame) -> bool:
-    """Values rather than a header say "places": most short cells name a gazetteer place."""
-    if "count" not in frame.columns:  # one row per cell
-        frame = frame.with_columns(pl.lit(1, dtype=pl.Int64).alias("count"))
-    counts = frame.select("row", "count")
-
-    def cells(rows: pl.Series) -> int:
-        return int(counts.join(rows.unique().to_frame(), on="row")["count"].sum())
-
-    rows = cells(t["row"])
-    if rows < 2:
-        return False
-    placed = cells(t.filter(pl.col("place") | pl.col("place_person") | pl.col("street_after"))["row"])
-    lengths = pl.col("text").str.len_chars().repeat_by(pl.col("count")).explode()
-    median = frame.select(lengths.median()).item()
-    return placed / rows >= 0.5 and (median or 0) <= 60
+def _place_columns(t: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+    """Per column (``_col``): do values rather than a header say "places"? Most cells with a
+    token name a gazetteer place, and the cells are short (median length at most 60)."""
+    counts = frame.select("row", "_col", "count")
+    with_token = counts.join(t.select("row").unique(), on="row", how="semi")
+    placed_rows = t.filter(pl.col("place") | pl.col("place_person") | pl.col("street_after")).select("row")
+    placed = counts.join(placed_rows.unique(), on="row", how="semi")
+    lengths = frame.select(
+        "_col", pl.col("text").str.len_chars().repeat_by(pl.col("count")).alias("_n")
+    ).explode("_n")
+    votes = (
+        with_token.group_by("_col")
+        .agg(pl.col("count").sum().alias("_rows"))
+        .join(placed.group_by("_col").agg(pl.col("count").sum().alias("_placed")), on="_col", how="left")
+        .join(lengths.group_by("_col").agg(pl.col("_n").median().alias("_median")), on="_col", how="left")
+    )
+    vote = (
+        (pl.col("_rows") >= 2)
+        & (pl.col("_placed").fill_null(0) / pl.col("_rows") >= 0.5)
+        & (pl.col("_median").fill_null(0) <= 60)
+    )
+    return votes.select("_col", vote.alias("_vote"))
 
 
 def detect_persons(
-    frame: pl.DataFrame, *, header_is_name: bool = False, place_column: bool = False
+    frame: pl.DataFrame,
+    *,
+    header_is_name: bool = False,
+    place_column: bool = False,
+    columns: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """PERSON findings in ``frame`` (columns ``row``, ``text``): ``row, start, end, entity, score``.
 
     ``place_column``: the header names places (region, river, lake...); PERSON evidence is then
-    discounted, as it is when most cells name a gazetteer place."""
+    discounted, as it is when most cells name a gazetteer place. ``header_is_name``: the header
+    says the column holds names.
+
+    Several columns are scanned in one pass when ``frame`` has a ``_col`` column (``row`` unique
+    across all of them) and ``columns`` gives, per ``_col``, ``header_is_name`` and
+    ``place_column``; each column keeps its own flags and its own place vote."""
+    if "count" not in frame.columns:  # one row per cell
+        frame = frame.with_columns(pl.lit(1, dtype=pl.Int64).alias("count"))
+    if "_col" not in frame.columns:
+        frame = frame.with_columns(pl.lit(0, dtype=pl.UInt32).alias("_col"))
+        columns = pl.DataFrame(
+            {"_col": [0], "header_is_name": [header_is_name], "place_column": [place_column]},
+            schema={"_col": pl.UInt32, "header_is_name": pl.Boolean, "place_column": pl.Boolean},
+        )
+    assert columns is not None, "columns= is needed with a _col column"
     # only cells that can hold a name token at all (an upper-case letter or a separate ұлы/қызы)
     has_upper = pl.col("text").str.contains(r"\p{Lu}")
     has_name_token = pl.col("text").str.contains(_UPPER_TOKEN)
@@ -347,7 +371,15 @@ def detect_persons(
         .join(afters, on="after", how="left", maintain_order="left")
         .with_columns((pl.col("lower") & pl.col("after_letter")).alias("glued"))
     )
-    places = place_column or (not header_is_name and _is_place_column(t, frame))
+    flags = columns.join(_place_columns(t, frame), on="_col", how="left").select(
+        "_col",
+        pl.col("header_is_name").alias("_header_name"),
+        (pl.col("place_column") | (~pl.col("header_is_name") & pl.col("_vote").fill_null(False))).alias(
+            "_places"
+        ),
+    )
+    t = t.join(frame.select("row", "_col"), on="row", how="left", maintain_order="left")
+    t = t.join(flags, on="_col", how="left", maintain_order="left")
     t = t.with_columns(pl.col("row").is_in(lowered_rows.implode()).alias("lowered"))
     t = t.with_columns(
         (
@@ -361,14 +393,14 @@ def detect_persons(
             & ~pl.col("glued")
             & ~pl.col("address_prev")
             & ~pl.col("street_after")
-            & ~((pl.lit(places) | pl.col("locative")) & pl.col("place_person"))
+            & ~((pl.col("_places") | pl.col("locative")) & pl.col("place_person"))
             & (pl.col("upper_start") | pl.col("patronymic"))
         ).alias("namey"),
     )
-    return _score_runs(t, header_is_name=header_is_name, places=places)
+    return _score_runs(t)
 
 
-def _score_runs(t: pl.DataFrame, *, header_is_name: bool, places: bool) -> pl.DataFrame:
+def _score_runs(t: pl.DataFrame) -> pl.DataFrame:
     adjacent = pl.col("adjacent")
     t = t.with_columns(
         (
@@ -401,11 +433,13 @@ def _score_runs(t: pl.DataFrame, *, header_is_name: bool, places: bool) -> pl.Da
         pl.col("initials").any().alias("has_initials"),
         pl.col("not_name").first().alias("first_not_name"),
         pl.col("lowered").first().alias("lowered"),
+        pl.col("_header_name").first().alias("header_is_name"),
+        pl.col("_places").first().alias("places"),
     )
     n = pl.col("n")
     strong = pl.col("n_strong")
     score = (
-        pl.when(pl.lit(header_is_name))
+        pl.when(pl.col("header_is_name"))
         .then(pl.lit(0.95))
         .when((n >= 2) & (strong >= 2))
         .then(pl.lit(0.95))
@@ -438,8 +472,7 @@ def _score_runs(t: pl.DataFrame, *, header_is_name: bool, places: bool) -> pl.Da
     # surname-like place (Сатпаев) alone stays a surname, as "[like-a-surname]" towns do
     alone_place = (n == 1) & pl.col("first_place") & ~pl.col("first_surname") & ~pl.col("context")
     score = pl.when(alone_place).then(score - 0.25).otherwise(score)
-    if places:
-        score = score - 0.3
+    score = pl.when(pl.col("places")).then(score - 0.3).otherwise(score)
     return (
         runs.with_columns(score.alias("score"), pl.lit("PERSON").alias("entity"))
         .filter(pl.col("score") > 0)
