@@ -7,6 +7,7 @@ keep their own answers, including their JSON error envelope.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -14,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qazai.core.errors import AppError
-from qazai.web.errors import render_error_page
+from qazai.web.errors import error_line, render_error_page
 
 log = logging.getLogger("qazai.web")
 
@@ -96,9 +97,25 @@ def _html_or(handler: Handler) -> Handler:
             if not isinstance(exc, AppError | StarletteHTTPException):
                 log.exception("unhandled error on %s %s", request.method, request.url.path)
             return render_error_page(request, exc)
-        return await handler(request, exc)
+        response = await handler(request, exc)
+        if is_web_path(request.url.path) and isinstance(exc, AppError):
+            return _with_translated_text(request, exc, response)
+        return response
 
     return dispatch
+
+
+def _with_translated_text(request: Request, exc: AppError, response: Response) -> Response:
+    """A portal script asked for JSON: the envelope, plus ``error.text`` in the visitor's language."""
+    if not isinstance(response, JSONResponse):
+        return response
+    body = json.loads(bytes(response.body))
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        return response
+    body["error"]["text"] = error_line(request, exc)
+    dropped = ("content-length", "content-type")
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in dropped}
+    return JSONResponse(body, status_code=response.status_code, headers=headers)
 
 
 def install_web(app: FastAPI) -> None:

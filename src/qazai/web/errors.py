@@ -12,7 +12,7 @@ from qazai.core.context import current_request_id
 from qazai.core.errors import AppError
 from qazai.identity.actor import ANONYMOUS
 from qazai.web.context import CSRF_COOKIE, WebContext, anonymous_csrf
-from qazai.web.error_messages import error_text
+from qazai.web.error_messages import error_plain, error_text, validation_text
 from qazai.web.i18n import LANG_COOKIE, choose_language, translations_for
 
 
@@ -82,6 +82,8 @@ def render_error_page(request: Request, exc: Exception) -> HTMLResponse:
     # Internal details never reach a page; service errors do (in the visitor's language, by code),
     # except on 500.
     detail = error_text(_, app_error) if app_error is not None and status < 500 else None
+    if isinstance(exc, RequestValidationError):  # a query parameter of the wrong kind
+        detail = validation_text(_, exc.errors())
     return render(
         ctx,
         "errors/error.html",
@@ -93,3 +95,9 @@ def render_error_page(request: Request, exc: Exception) -> HTMLResponse:
         request_id=current_request_id(),
         sign_in_next=request.url.path,
     )
+
+
+def error_line(request: Request, exc: AppError) -> str:
+    """``exc`` as one plain line in the visitor's language, for a portal script that asked for JSON
+    (the upload with progress shows it under the form)."""
+    return error_plain(translations_for(_context(request).lang).gettext, exc)

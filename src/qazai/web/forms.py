@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
+from markupsafe import Markup
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from qazai.web.context import WebContext
+from qazai.web.error_messages import validation_text
 
 
-def first_error(ctx: WebContext, exc: ValidationError) -> str:
-    """The first problem of a command built from a form, naming the field."""
-    errors = exc.errors()
-    if not errors:
-        return ctx._("Some of the data is not valid")
-    first = errors[0]
-    where = ".".join(str(p) for p in first.get("loc", ()))
-    message = str(first.get("msg", "")).removeprefix("Value error, ")
-    return f"{where}: {message}" if where else message
+def validation_errors(ctx: WebContext, exc: ValidationError) -> Markup:
+    """The problems of a command built from a form, in the visitor's language, each naming its
+    field (the English detail stays under "Technical detail")."""
+    return validation_text(ctx._, exc.errors())
 
 
 def text(form: FormData, name: str) -> str:

@@ -17,6 +17,7 @@ from qazai import __version__
 from qazai.core.enums import Language
 from qazai.core.text import LocalizedText
 from qazai.web.context import CSRF_FIELD, WebContext
+from qazai.web.error_messages import FIELD_LABELS
 from qazai.web.i18n import LANGUAGE_NAMES, translations_for
 from qazai.web.labels import label
 
@@ -105,6 +106,10 @@ def page_values(ctx: WebContext) -> dict[str, Any]:
         "here": path + (f"?{query}" if query else ""),
         "version": __version__,
         "label": label,
+        # a command's field (e.g. missing metadata) by its translated label, else its name
+        "field_label": lambda name: (
+            translations.gettext(FIELD_LABELS[name]) if name in FIELD_LABELS else name
+        ),
         "nav": nav_items(ctx),
     }
 

@@ -18,55 +18,64 @@ function qazaiCopyButtons() {
 }
 
 // Upload with progress: the same multipart form the no-JS fallback posts, sent by XHR so that
-// the progress bar moves; the server answers JSON {next: url} when asked for JSON.
+// the progress bar moves; the server answers JSON {next: url} when asked for JSON, or an error
+// whose "text" is in the visitor's language. Every line shown comes from the form's data-*
+// attributes, which the template fills in the visitor's language.
 function qazaiUploadForms() {
   document.querySelectorAll("form[data-upload]").forEach(function (form) {
     var bar = form.querySelector("progress");
     var status = form.querySelector("[data-upload-status]");
+    var button = form.querySelector("button[type=submit]");
+    function say(text) { if (status) { status.textContent = text || ""; } }
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var xhr = new XMLHttpRequest();
       xhr.open("POST", form.action);
       xhr.setRequestHeader("Accept", "application/json");
+      if (button) { button.disabled = true; }
       xhr.upload.addEventListener("progress", function (e) {
-        if (e.lengthComputable && bar) { bar.hidden = false; bar.max = e.total; bar.value = e.loaded; }
-        if (status && e.lengthComputable) { status.textContent = Math.round(100 * e.loaded / e.total) + "%"; }
+        if (!e.lengthComputable) { return; }
+        var percent = Math.round(100 * e.loaded / e.total);
+        if (bar) { bar.hidden = false; bar.max = 100; bar.value = percent; }
+        say((form.getAttribute("data-progress") || "{percent}%").replace("{percent}", String(percent)));
       });
+      xhr.upload.addEventListener("load", function () { say(form.getAttribute("data-processing")); });
       xhr.addEventListener("load", function () {
         var body = null;
         try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
         if (xhr.status < 300 && body && body.next) { window.location.assign(body.next); return; }
-        if (status) {
-          status.textContent = (body && body.error && body.error.message) || form.getAttribute("data-failed") || "Error";
-        }
+        if (button) { button.disabled = false; }
+        say((body && body.error && body.error.text) || form.getAttribute("data-failed"));
       });
       xhr.addEventListener("error", function () {
-        if (status) { status.textContent = form.getAttribute("data-failed") || "Error"; }
+        if (button) { button.disabled = false; }
+        say(form.getAttribute("data-failed"));
       });
       xhr.send(new FormData(form));
     });
   });
 }
 
-// Live job progress: polls /api/v1/jobs/{id} (the same endpoint API clients use); without
-// JavaScript the page refreshes itself instead.
+// Live job progress: polls the portal's /publish/jobs/{id}/progress, which answers with the state
+// and the progress message already in the visitor's language; without JavaScript the page
+// refreshes itself instead.
 function qazaiJobProgress() {
   var box = document.querySelector("[data-job]");
   if (!box || box.hasAttribute("data-final")) { return; }
-  var jobId = box.getAttribute("data-job");
+  var url = box.getAttribute("data-job");
   var bar = box.querySelector("progress");
   var message = box.querySelector("[data-job-message]");
   var state = box.querySelector("[data-job-state]");
   var refresh = document.querySelector("meta[http-equiv=refresh]");
   if (refresh) { refresh.remove(); }
   function poll() {
-    fetch("/api/v1/jobs/" + encodeURIComponent(jobId), { credentials: "same-origin", headers: { Accept: "application/json" } })
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.json(); })
       .then(function (job) {
         if (bar && typeof job.progress_percent === "number") { bar.value = job.progress_percent; }
         if (message && job.progress_message) { message.textContent = job.progress_message; }
-        if (state && job.state) { state.textContent = box.getAttribute("data-label-" + job.state) || job.state; }
-        if (job.state === "succeeded" || job.state === "failed" || job.state === "dead") {
+        if (state && job.state_label) { state.textContent = job.state_label; }
+        if (job.final) {
           window.location.assign(box.getAttribute("data-done") || window.location.href);
           return;
         }

@@ -12,7 +12,7 @@ from qazai.identity import service as identity
 from qazai.identity.models import SessionCreate, TokenCreate
 from qazai.web.context import CSRF_COOKIE, Web
 from qazai.web.error_messages import error_text
-from qazai.web.forms import first_error
+from qazai.web.forms import validation_errors
 from qazai.web.templating import redirect, render, safe_next
 
 router = APIRouter()
@@ -84,7 +84,7 @@ async def create_token(ctx: Web) -> HTMLResponse:
         )
         created = identity.create_token(ctx.uow, actor, cmd)
     except ValidationError as exc:
-        error = first_error(ctx, exc)
+        error = validation_errors(ctx, exc)
     except AppError as exc:
         error = error_text(ctx._, exc)
     response = render(

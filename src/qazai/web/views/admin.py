@@ -19,7 +19,7 @@ from qazai.identity.models import (
 )
 from qazai.web.context import Web, WebContext
 from qazai.web.error_messages import error_text
-from qazai.web.forms import first_error, localized, optional, text
+from qazai.web.forms import localized, optional, text, validation_errors
 from qazai.web.templating import redirect, render
 
 router = APIRouter()
@@ -96,7 +96,7 @@ async def admin_action(action: str, ctx: Web) -> Response:
         else:
             return _page(ctx, 404, form_error=ctx._("Page not found"))
     except ValidationError as exc:
-        return _page(ctx, 422, form_error=first_error(ctx, exc), failed=action)
+        return _page(ctx, 422, form_error=validation_errors(ctx, exc), failed=action)
     except AppError as exc:
         if exc.status in (401, 403):
             raise

@@ -21,7 +21,7 @@ from qazai.libraries.models import GrantCreate, GrantDecision, GrantStatus, Vers
 from qazai.web.charts import histogram_svg, top_values_svg
 from qazai.web.context import Web, WebContext
 from qazai.web.error_messages import error_text
-from qazai.web.forms import first_error, optional, text
+from qazai.web.forms import optional, text, validation_errors
 from qazai.web.labels import N_
 from qazai.web.templating import NAV, redirect, render
 
@@ -158,7 +158,7 @@ async def request_access(slug: str, ctx: Web) -> Response:
         else:
             access.request_grant(ctx.uow, actor, slug, GrantCreate(purpose=text(form, "purpose")))
     except ValidationError as exc:
-        return _library_with_error(ctx, slug, first_error(ctx, exc))
+        return _library_with_error(ctx, slug, validation_errors(ctx, exc))
     except AppError as exc:
         if exc.status in (401, 403, 404):
             raise
@@ -201,7 +201,10 @@ async def decide_access(grant_id: str, ctx: Web) -> Response:
         )
         access.decide_grant(ctx.uow, actor, grant_id, cmd)
     except (ValidationError, ValueError) as exc:
-        message = first_error(ctx, exc) if isinstance(exc, ValidationError) else ctx._("Give a valid date.")
+        if isinstance(exc, ValidationError):
+            message: str = validation_errors(ctx, exc)
+        else:
+            message = ctx._("Give a valid date.")
         return _inbox_error(ctx, message)
     except AppError as exc:
         if exc.status in (401, 403, 404):

@@ -29,8 +29,9 @@ from qazai.privacy.policy import Action
 from qazai.storage.jobs import get_job
 from qazai.web.context import Web, WebContext
 from qazai.web.error_messages import error_text
-from qazai.web.forms import first_error, localized, optional, text, words
-from qazai.web.labels import N_
+from qazai.web.forms import localized, optional, text, validation_errors, words
+from qazai.web.job_messages import progress_text
+from qazai.web.labels import N_, label
 from qazai.web.templating import NAV, redirect, render
 
 router = APIRouter()
@@ -112,7 +113,7 @@ async def create_library(ctx: Web) -> Response:
         )
         created = libraries.create_library(ctx.uow, ctx.actor, cmd)
     except ValidationError as exc:
-        return _start_page(ctx, 422, first_error(ctx, exc))
+        return _start_page(ctx, 422, validation_errors(ctx, exc))
     except AppError as exc:
         if exc.status in (401, 403):
             raise
@@ -275,7 +276,7 @@ async def publish(slug: str, upload_id: str, ctx: Web) -> Response:
             ),
         )
     except ValidationError as exc:
-        return _options_page(ctx, slug, upload_id, 422, first_error(ctx, exc), optional(form, "sheet"))
+        return _options_page(ctx, slug, upload_id, 422, validation_errors(ctx, exc), optional(form, "sheet"))
     except AppError as exc:
         if exc.status in (401, 403, 404):
             raise
@@ -285,12 +286,17 @@ async def publish(slug: str, upload_id: str, ctx: Web) -> Response:
     return redirect(ctx, f"/publish/jobs/{accepted.job_id}")
 
 
-@router.get("/publish/jobs/{job_id}", response_class=HTMLResponse)
-def job_page(job_id: str, ctx: Web) -> HTMLResponse:
+def _own_job(ctx: WebContext, job_id: str) -> Any:
     actor = ctx.require_user()
     job = get_job(ctx.uow.session, job_id)
     if not can_read_job(actor, job.payload.get("actor_id")):
         raise NotFound(f"no job {job_id!r}")
+    return job
+
+
+@router.get("/publish/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(job_id: str, ctx: Web) -> HTMLResponse:
+    job = _own_job(ctx, job_id)
     slug = str((job.result or {}).get("library") or "")
     library = None
     library_id = job.payload.get("library_id")
@@ -299,4 +305,29 @@ def job_page(job_id: str, ctx: Web) -> HTMLResponse:
         slug = library.slug
     # A failed job keeps its error's code: shown in the visitor's language like any service error.
     job_error = error_text(ctx._, AppError(job.error.message, code=job.error.code)) if job.error else None
-    return render(ctx, "publish/job.html", job=job, slug=slug, library=library, step=4, job_error=job_error)
+    return render(
+        ctx,
+        "publish/job.html",
+        job=job,
+        slug=slug,
+        library=library,
+        step=4,
+        job_error=job_error,
+        progress_message=progress_text(ctx._, job.progress_message),
+    )
+
+
+@router.get("/publish/jobs/{job_id}/progress")
+def job_progress(job_id: str, ctx: Web) -> JSONResponse:
+    """What the job page's script polls: the job's state and progress in the visitor's language."""
+    job = _own_job(ctx, job_id)
+    return JSONResponse(
+        {
+            "state": job.state.value,
+            "state_label": ctx._(label(job.state)),
+            "progress_percent": job.progress_percent,
+            "progress_message": progress_text(ctx._, job.progress_message),
+            "final": job.state.value not in ("queued", "running"),
+        },
+        headers={"Cache-Control": "no-store"},
+    )

@@ -20,7 +20,7 @@ from qazai.registry.models import ComplaintCreate, ComplaintKind
 from qazai.registry.register import RegisterEntry
 from qazai.web.context import Web, WebContext
 from qazai.web.error_messages import error_text
-from qazai.web.forms import first_error, optional, text
+from qazai.web.forms import optional, text, validation_errors
 from qazai.web.labels import N_
 from qazai.web.templating import NAV, redirect
 from qazai.web.views.registry_common import app_error_shown_in_form, page
@@ -112,7 +112,7 @@ async def file_complaint(system_id: str, ctx: Web) -> Response:
         )
         receipt = complaints.file_complaint(ctx.uow, ctx.actor, system_id, cmd)
     except ValidationError as exc:
-        return _system_page(ctx, system_id, 422, first_error(ctx, exc), values)
+        return _system_page(ctx, system_id, 422, validation_errors(ctx, exc), values)
     except AppError as exc:
         if not app_error_shown_in_form(exc.status):
             raise

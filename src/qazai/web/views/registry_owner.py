@@ -13,7 +13,7 @@ from qazai.registry.models import ComplaintAnswer, ReviewerAssign, TransitionCre
 from qazai.registry.workflow import SystemState, Who
 from qazai.web.context import Web, WebContext
 from qazai.web.error_messages import error_text
-from qazai.web.forms import first_error, optional, text
+from qazai.web.forms import optional, text, validation_errors
 from qazai.web.labels import N_
 from qazai.web.templating import NAV, redirect
 from qazai.web.views.registry_common import (
@@ -89,7 +89,7 @@ async def move_system(system_id: str, ctx: Web) -> Response:
         cmd = TransitionCreate.model_validate({"to": text(form, "to"), "reason": optional(form, "reason")})
         service.transition_system(ctx.uow, actor, system_id, cmd)
     except ValidationError as exc:
-        return _overview(ctx, system_id, 422, first_error(ctx, exc))
+        return _overview(ctx, system_id, 422, validation_errors(ctx, exc))
     except AppError as exc:
         if not app_error_shown_in_form(exc.status):
             raise
@@ -112,7 +112,7 @@ async def handle_complaint(system_id: str, complaint_id: str, ctx: Web) -> Respo
                 ctx.uow, actor, complaint_id, ComplaintAnswer(text=text(form, "answer"))
             )
     except ValidationError as exc:
-        return _overview(ctx, system_id, 422, first_error(ctx, exc))
+        return _overview(ctx, system_id, 422, validation_errors(ctx, exc))
     except AppError as exc:
         if not app_error_shown_in_form(exc.status):
             raise

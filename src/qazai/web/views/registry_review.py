@@ -15,7 +15,7 @@ from qazai.registry.models import TransitionCreate
 from qazai.registry.workflow import SystemState, Who
 from qazai.web.context import Web, WebContext
 from qazai.web.error_messages import error_text
-from qazai.web.forms import first_error, optional, text
+from qazai.web.forms import optional, text, validation_errors
 from qazai.web.labels import N_
 from qazai.web.templating import NAV, redirect
 from qazai.web.views.registry_common import app_error_shown_in_form, moves_for, page, require_regulator
@@ -80,7 +80,7 @@ async def decide(system_id: str, ctx: Web) -> Response:
         cmd = TransitionCreate.model_validate({"to": text(form, "to"), "reason": optional(form, "reason")})
         service.transition_system(ctx.uow, actor, system_id, cmd)
     except ValidationError as exc:
-        return _review_page(ctx, system_id, 422, first_error(ctx, exc))
+        return _review_page(ctx, system_id, 422, validation_errors(ctx, exc))
     except AppError as exc:
         if not app_error_shown_in_form(exc.status):
             raise

@@ -28,7 +28,7 @@ from qazai.registry.models import (
 )
 from qazai.web.context import Web, WebContext
 from qazai.web.error_messages import error_text
-from qazai.web.forms import first_error, localized, optional, text
+from qazai.web.forms import localized, optional, text, validation_errors
 from qazai.web.templating import redirect
 from qazai.web.views.registry_common import (
     USAGES,
@@ -99,7 +99,7 @@ async def create_system(ctx: Web) -> Response:
         )
         created = service.create_system(ctx.uow, actor, cmd)
     except ValidationError as exc:
-        return _new_page(ctx, 422, first_error(ctx, exc), form)
+        return _new_page(ctx, 422, validation_errors(ctx, exc), form)
     except AppError as exc:
         if not app_error_shown_in_form(exc.status):
             raise
@@ -173,9 +173,10 @@ async def classify(system_id: str, ctx: Web) -> Response:
             classification.classify_system(ctx.uow, actor, system_id, cmd)
             return redirect(ctx, f"/systems/{system_id}/attest")
     except (ValidationError, ValueError) as exc:
-        message = (
-            first_error(ctx, exc) if isinstance(exc, ValidationError) else ctx._("Choose a valid class.")
-        )
+        if isinstance(exc, ValidationError):
+            message: str = validation_errors(ctx, exc)
+        else:
+            message = ctx._("Choose a valid class.")
         return _classify_page(
             ctx,
             system_id,
@@ -246,7 +247,7 @@ async def attest(system_id: str, ctx: Web) -> Response:
         )
         service.attest_system(ctx.uow, actor, system_id, cmd)
     except ValidationError as exc:
-        return _attest_page(ctx, system_id, 422, first_error(ctx, exc), given)
+        return _attest_page(ctx, system_id, 422, validation_errors(ctx, exc), given)
     except AppError as exc:
         if not app_error_shown_in_form(exc.status):
             raise
@@ -326,7 +327,7 @@ async def link_library(system_id: str, ctx: Web) -> Response:
         )
         lineage.link_library_version(ctx.uow, actor, system_id, cmd)
     except ValidationError as exc:
-        return _documents_page(ctx, system_id, 422, first_error(ctx, exc))
+        return _documents_page(ctx, system_id, 422, validation_errors(ctx, exc))
     except AppError as exc:
         if exc.status in (401, 403):
             raise
