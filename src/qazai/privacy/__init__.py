@@ -23,7 +23,7 @@ from qazai.privacy.deidentify import (
     plan_deidentification,
     transform_batch,
 )
-from qazai.privacy.detectors import detect_column
+from qazai.privacy.detectors import ColumnInput, detect_column, detect_columns
 from qazai.privacy.entities import PERSONAL_DIRECT, ColumnKind, Entity, Finding
 from qazai.privacy.policy import Action, ColumnRule, Policy, default_policy
 
@@ -31,6 +31,7 @@ __all__ = [
     "PERSONAL_DIRECT",
     "Action",
     "Assessment",
+    "ColumnInput",
     "ColumnKind",
     "ColumnReport",
     "ColumnRule",
@@ -46,6 +47,7 @@ __all__ = [
     "deidentify",
     "deidentify_stream",
     "detect_column",
+    "detect_columns",
     "finish_assessment",
     "fit_generalisation",
     "plan_deidentification",

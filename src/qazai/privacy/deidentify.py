@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import polars as pl
 import pyarrow as pa
@@ -30,7 +31,7 @@ from qazai.privacy.detectors import detect_column
 from qazai.privacy.entities import ColumnKind, Entity
 from qazai.privacy.headers import read_header
 from qazai.privacy.policy import Action, ColumnRule, Policy
-from qazai.privacy.transforms import MAX_LEVEL, generalise_expr, mask, pseudonymise, redact
+from qazai.privacy.transforms import MAX_LEVEL, generalise_expr, mask, parse_date, pseudonymise, redact
 
 _MERGE_EVERY = 16
 
@@ -112,24 +113,43 @@ def plan_deidentification(sample: pl.DataFrame | pa.Table | pa.RecordBatch, poli
     return plan
 
 
-def _reduce(expr: pl.Expr, qi_type: str, level: int) -> pl.Expr:
+def _reduce(expr: pl.Expr, qi_type: str, level: int, dtype: pl.DataType | None = None) -> pl.Expr:
     """A representative of ``expr`` at ``level`` that still generalises correctly to higher
     levels (first day of the month/year, lower bound of the band, KATO prefix)."""
     if level <= 0 or qi_type in ("sex", "categorical"):
-        return generalise_expr(expr, qi_type, level)
+        return generalise_expr(expr, qi_type, level, dtype)
     if level >= MAX_LEVEL.get(qi_type, 1):
-        return generalise_expr(expr, qi_type, level)
+        return generalise_expr(expr, qi_type, level, dtype)
     if qi_type == "date":
-        from qazai.privacy.transforms import parse_date
-
-        d = parse_date(expr)
+        d = parse_date(expr, dtype)
         every = {1: "1mo", 2: "1y", 3: "1y", 4: "1y"}[level]
         return d.dt.truncate(every).dt.strftime("%Y-%m-%d")
     if qi_type in ("age", "number"):
         width = ({1: 5, 2: 10, 3: 20} if qi_type == "age" else {1: 10, 2: 100, 3: 1000})[level]
         n = expr.cast(pl.String).str.replace_all(r"\s", "").cast(pl.Float64, strict=False)
         return ((n // width) * width).cast(pl.Int64).cast(pl.String)
-    return generalise_expr(expr, qi_type, level)
+    return generalise_expr(expr, qi_type, level, dtype)
+
+
+def _reduce_as(qi_type: str, level: int, expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    return _reduce(expr, qi_type, level, dtype)
+
+
+def _generalise_as(qi_type: str, level: int, expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    return generalise_expr(expr, qi_type, level, dtype)
+
+
+def per_value(values: pl.Series, expr_of: Callable[[pl.Expr, pl.DataType], pl.Expr]) -> pl.Series:
+    """``expr_of(column, dtype)`` evaluated on ``values``; once per distinct value when values
+    repeat (a column of birth dates or districts), the results joined back to the rows."""
+    name = values.name
+    frame = values.to_frame()
+    distinct = values.unique()
+    if distinct.len() * 2 > values.len():
+        return frame.select(expr_of(pl.col(name), values.dtype).alias(name)).to_series()
+    mapping = distinct.to_frame().with_columns(expr_of(pl.col(name), values.dtype).alias("__out"))
+    joined = frame.join(mapping, on=name, how="left", nulls_equal=True, maintain_order="left")
+    return joined["__out"].alias(name)
 
 
 def _generalised(frame: pl.DataFrame, plan: Plan, levels: dict[str, int]) -> list[pl.Expr]:
@@ -157,9 +177,11 @@ def fit_generalisation(
     for batch in qi_batches:
         frame = as_polars(batch).select(qi)
         rows += frame.height
-        reduced = frame.select(
+        reduced = pl.DataFrame(
             [
-                _reduce(pl.col(n), plan.column(n).qi_type or "categorical", start.get(n, 0)).alias(n)
+                per_value(
+                    frame[n], partial(_reduce_as, plan.column(n).qi_type or "categorical", start.get(n, 0))
+                )
                 for n in qi
             ]
         )
@@ -220,8 +242,8 @@ def transform_batch(
             out.append(redact(values, found))
         elif action is Action.generalise:
             level = plan.levels.get(col.name, _start_level(col))
-            expr = generalise_expr(pl.col(col.name), col.qi_type or "categorical", level)
-            out.append(frame.select(expr.alias(col.name))[col.name])
+            qi_type = col.qi_type or "categorical"
+            out.append(per_value(values, partial(_generalise_as, qi_type, level)))
     result = pl.DataFrame(out)
     if plan.rare is not None and plan.rare.height and plan.quasi_identifiers:
         rare = plan.rare.with_columns(pl.lit(True).alias("__rare"))

@@ -97,7 +97,13 @@ def mask(values: pl.Series, entity: Entity | None) -> pl.Series:
 _DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d/%m/%Y", "%Y.%m.%d", "%d-%m-%Y", "%Y/%m/%d")
 
 
-def parse_date(expr: pl.Expr) -> pl.Expr:
+def parse_date(expr: pl.Expr, dtype: pl.DataType | None = None) -> pl.Expr:
+    """``expr`` as a Date: a Date column as it is, a Datetime by its date, text in any of the
+    usual formats (``dd.mm.yyyy``, ISO, ...)."""
+    if dtype is not None and dtype == pl.Date:
+        return expr
+    if dtype is not None and isinstance(dtype, pl.Datetime):
+        return expr.dt.date()
     text = expr.cast(pl.String).str.strip_chars().str.slice(0, 10)
     return pl.coalesce([text.str.strptime(pl.Date, f, strict=False) for f in _DATE_FORMATS])
 
@@ -107,8 +113,9 @@ def _band(number: pl.Expr, width: int) -> pl.Expr:
     return low.cast(pl.Int64).cast(pl.String) + "-" + (low + width - 1).cast(pl.Int64).cast(pl.String)
 
 
-def generalise_expr(expr: pl.Expr, qi_type: str, level: int) -> pl.Expr:
-    """The value of a quasi-identifier at a generalisation ``level`` (0 = as is, max = "*")."""
+def generalise_expr(expr: pl.Expr, qi_type: str, level: int, dtype: pl.DataType | None = None) -> pl.Expr:
+    """The value of a quasi-identifier at a generalisation ``level`` (0 = as is, max = "*").
+    ``dtype`` is the column's type when known (a Date column needs no parsing)."""
     top = MAX_LEVEL.get(qi_type, 1)
     text = expr.cast(pl.String)
     if level <= 0:
@@ -116,7 +123,7 @@ def generalise_expr(expr: pl.Expr, qi_type: str, level: int) -> pl.Expr:
     if level >= top:
         return pl.when(expr.is_null()).then(None).otherwise(pl.lit(SUPPRESSED))
     if qi_type == "date":
-        d = parse_date(expr)
+        d = parse_date(expr, dtype)
         year = d.dt.year()
         return {
             1: d.dt.strftime("%Y-%m"),
