@@ -85,4 +85,6 @@ def test_generalising_per_distinct_value_and_typed_dates_give_the_text_path_resu
                     continue
                 assert got.to_list() == want.to_list(), (fn.__name__, level, series.dtype)
     kato = pl.Series("k", ["751110000", "751110000", None, "711210000"] * 50)
-    assert per_value(kato, partial(_generalise_as, "kato", 1)).to_list() == ["7511", "7511", None, "7112"] * 50
+    assert (
+        per_value(kato, partial(_generalise_as, "kato", 1)).to_list() == ["7511", "7511", None, "7112"] * 50
+    )
