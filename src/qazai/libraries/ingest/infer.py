@@ -23,6 +23,7 @@ from qazai.libraries.ingest.parse import (
 )
 
 Parser = Callable[[pl.Series], tuple[pl.Series, pl.Series]]
+_HEAD = 256
 
 PARSERS: dict[ColumnType, Parser] = {
     ColumnType.string: parse_string,
@@ -84,16 +85,22 @@ def infer_column_type(values: pl.Series) -> ColumnType:
     if not present.any():
         return ColumnType.string
     sample = values.filter(present)
-    if not parse_boolean(sample)[1].any():
+    head = sample.head(_HEAD)
+
+    def reads(parser: Parser) -> bool:
+        # a failure among the first values settles it without parsing the whole sample
+        return not parser(head)[1].any() and (sample.len() <= _HEAD or not parser(sample)[1].any())
+
+    if reads(parse_boolean):
         return ColumnType.boolean
     if not trimmed(sample).str.contains(LEADING_ZERO).any():
-        if not parse_integer(sample)[1].any():
+        if reads(parse_integer):
             return ColumnType.integer
-        if not parse_float(sample)[1].any():
+        if reads(parse_float):
             return ColumnType.float
-    if not parse_date(sample)[1].any():
+    if reads(parse_date):
         return ColumnType.date
-    if not parse_datetime(sample)[1].any():
+    if reads(parse_datetime):
         return ColumnType.datetime
     return ColumnType.string
 

@@ -69,7 +69,8 @@ _COMMA_GROUPED = r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$"
 _DOT_GROUPED = r"^[+-]?[1-9]\d{0,2}((\.\d{3}){2,}(,\d+)?|(\.\d{3})+,\d+)$"
 # 332 720, 1 234,5 with a space, no-break space, narrow no-break space, thin space or apostrophe.
 _SPACE_GROUPED = rf"^[+-]?\d{{1,3}}({_SPACES}\d{{3}})+([.,]\d+)?$"
-_SPACE_GROUPED_INTEGER = rf"^[+-]?\d{{1,3}}({_SPACES}\d{{3}})+$"
+# "332 720" with plain spaces (and spaces around): removing the spaces leaves the number.
+_PLAIN_SPACE_GROUPED_INTEGER = r"^ *[+-]?\d{1,3}( \d{3})+ *$"
 _PLAIN = r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$"
 # Inference refuses numbers with a leading zero: IINs, BINs, postcodes and phone numbers must
 # keep it, so such a column stays text unless the producer overrides it.
@@ -130,17 +131,25 @@ def _tiered(
     """Keep the cheap parse where it worked and run ``slow`` only on the cells it missed.
 
     Most cells of a big file are in the common spelling, so the regular expressions of the
-    slow path run on a small subset; both paths are vectorised.
+    slow path run on a small subset; both paths are vectorised. When most cells miss (a whole
+    column written ``332 720``), ``slow`` runs on the column as it is, without the gather and
+    scatter. Null markers are looked for only among the cells left unparsed.
     """
     missed = fast.is_null() & values.is_not_null()
-    if not missed.any():
+    misses = int(missed.sum())
+    if not misses:
         return fast, missed
-    indices = missed.arg_true()
-    subset = values.gather(indices)
-    parsed = slow(subset).cast(fast.dtype)
-    failed = parsed.is_null() & ~null_mask(subset)
-    result = fast.scatter(indices, parsed)
-    return result, missed.scatter(indices, failed)
+    if misses * 2 > values.len():
+        parsed = slow(values).cast(fast.dtype)
+        result = pl.select(pl.coalesce(pl.lit(fast), pl.lit(parsed))).to_series().alias(fast.name)
+    else:
+        indices = missed.arg_true()
+        result = fast.scatter(indices, slow(values.gather(indices)).cast(fast.dtype))
+    still = result.is_null() & values.is_not_null()
+    if not still.any():
+        return result, still
+    indices = still.arg_true()
+    return result, still.scatter(indices, ~null_mask(values.gather(indices)))
 
 
 def _float_slow(values: pl.Series) -> pl.Series:
@@ -156,10 +165,12 @@ def parse_float(values: pl.Series) -> tuple[pl.Series, pl.Series]:
 
 
 def _integer_slow(values: pl.Series) -> pl.Series:
-    text = trimmed(values)
-    # The commonest local spelling, "332 720", needs one regular expression, not the full set.
-    grouped = text.str.contains(_SPACE_GROUPED_INTEGER)
-    quick = pl.select(pl.when(grouped).then(text.str.replace_all(_SPACES, "")).otherwise(None)).to_series()
+    # The commonest local spelling, "332 720" with plain spaces, needs one regular expression
+    # and a literal replace, not the full set; other separators take the general path below.
+    grouped = values.str.contains(_PLAIN_SPACE_GROUPED_INTEGER)
+    quick = pl.select(
+        pl.when(grouped).then(values.str.replace_all(" ", "", literal=True)).otherwise(None)
+    ).to_series()
     quick_number = quick.cast(pl.Int64, strict=False)
     rest = quick_number.is_null()
     if not rest.any():

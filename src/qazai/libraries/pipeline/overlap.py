@@ -93,3 +93,51 @@ class BackgroundSink(Generic[T]):
         if self._error is not None:
             error, self._error = self._error, None
             raise error
+
+
+R = TypeVar("R")
+
+
+class BackgroundFold(Generic[T, R]):
+    """Runs ``fold(items)`` on a thread over the items ``put`` (while the caller goes on with
+    its own work); ``result()`` ends the items, waits and returns the fold's value or re-raises
+    its error. A fold that stops early or fails does not block ``put``: the rest is discarded."""
+
+    def __init__(self, fold: Callable[[Iterator[T]], R], depth: int = 2) -> None:
+        self._fold = fold
+        self._slots: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._value: R | None = None
+        self._ended = False
+        self._thread = threading.Thread(target=self._run, name="qazai-fold", daemon=True)
+        self._thread.start()
+
+    def _items(self) -> Iterator[T]:
+        while True:
+            item = self._slots.get()
+            if item is _DONE:
+                self._ended = True
+                return
+            yield item  # type: ignore[misc]
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fold(self._items())
+        except BaseException as error:  # handed to the caller by result()
+            self._error = error
+        while not self._ended:  # drain, so put() never blocks on a fold that stopped
+            if self._slots.get() is _DONE:
+                self._ended = True
+
+    def put(self, item: T) -> None:
+        self._slots.put(item)
+
+    def result(self) -> R:
+        """The fold's value (after every item put); re-raises the fold's error."""
+        if self._thread.is_alive():
+            self._slots.put(_DONE)
+            self._thread.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        return self._value  # type: ignore[return-value]

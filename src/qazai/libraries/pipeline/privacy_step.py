@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from qazai.core.enums import AccessTier
 from qazai.core.errors import InvalidInput
-from qazai.privacy import Plan, Policy, default_policy, plan_deidentification
+from qazai.privacy import Action, Plan, Policy, default_policy, plan_deidentification
 
 
 def parse_policy(data: dict[str, Any], tier: AccessTier | None = None) -> Policy:
@@ -79,3 +79,15 @@ def plan(sample: pl.DataFrame, policy: Policy) -> tuple[Plan, dict[str, Any]]:
 
 def policy_json(policy: Policy) -> dict[str, Any]:
     return dict(policy.model_dump(mode="json"))
+
+
+def derived_columns(plan: Plan) -> set[str]:
+    """Output columns whose values the engine derived rather than copied (pseudonyms,
+    generalisations above level 0: years, bands, prefixes, ``*``): they cannot hold a residual
+    identifier, so the residual scan leaves them out."""
+    return {
+        c.name
+        for c in plan.columns
+        if c.rule.action is Action.pseudonymise
+        or (c.rule.action is Action.generalise and plan.levels.get(c.name, 0) > 0)
+    }

@@ -3,7 +3,8 @@
 The privacy engine's accumulator can rescan every output cell; published columns repeat their
 values a lot (regions, categories, generalised dates), so scanning each distinct value once and
 remembering the clean ones gives the same counts for a fraction of the time. Adapter kept in
-this package (reported to the privacy engine's owner).
+this package (reported to the privacy engine's owner). Columns the engine derived (``skip``:
+pseudonyms, generalised values) are not scanned.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ CLEAN_CACHE = 200_000  # distinct clean values remembered per column
 
 
 class ResidualScanner:
-    def __init__(self, min_score: float) -> None:
+    def __init__(self, min_score: float, skip: set[str] | frozenset[str] = frozenset()) -> None:
         self.min_score = min_score
+        self.skip = skip
         self.residual: dict[str, int] = {}
         self._clean: dict[str, set[str]] = {}
 
     def observe(self, frame: pl.DataFrame) -> None:
         for name in frame.columns:
-            if frame[name].dtype not in (pl.String, pl.Categorical):
+            if name in self.skip or frame[name].dtype not in (pl.String, pl.Categorical):
                 continue
             counts = frame[name].cast(pl.String).drop_nulls().value_counts()
             if counts.height == 0:

@@ -9,6 +9,7 @@ retried job finds by its dedupe key and returns instead of publishing again.
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 import time
@@ -38,7 +39,7 @@ from qazai.libraries.pipeline.tables import Progress, TableOutcome, process_tabl
 from qazai.libraries.pipeline.writer import PART_ROWS, ROW_GROUP_ROWS
 from qazai.libraries.service import audit, library_metadata_dict, move_latest
 from qazai.storage.db import Database
-from qazai.storage.objects import ObjectStore
+from qazai.storage.objects import LocalObjectStore, ObjectStore
 from qazai.storage.tables.libraries import LibraryVersionRow
 
 PIPELINE_VERSION = "qazai-libraries-pipeline/1"
@@ -147,9 +148,7 @@ def run_publish(
     with tempfile.TemporaryDirectory(prefix="qazai-publish-", dir=deps.work_dir) as tmp:
         work = Path(tmp)
         source_path = work / "source"
-        with source_path.open("wb") as out:
-            for chunk in deps.objects.open(upload_key):
-                out.write(chunk)
+        _fetch(deps.objects, upload_key, source_path)
         try:
             outcomes = _process(deps, payload, source_path, filename, size, policy, org_id, work, progress)
         except (pa.ArrowException, pl.exceptions.PolarsError) as exc:
@@ -229,6 +228,21 @@ def run_publish(
         total,
         completeness.score,
     )
+
+
+def _fetch(objects: ObjectStore, key: str, target: Path) -> None:
+    """The upload as a local file: a hard link when the object store is a local folder on the
+    same file system (no copy; the link keeps the bytes even if the upload is purged meanwhile),
+    else a streamed copy."""
+    if isinstance(objects, LocalObjectStore):
+        try:
+            os.link(objects.local_path(key), target)
+            return
+        except OSError:
+            pass  # another file system, or links not supported: copy
+    with target.open("wb") as out:
+        for chunk in objects.open(key):
+            out.write(chunk)
 
 
 def _process(

@@ -11,6 +11,7 @@ import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from qazai.libraries.ingest import (
     infer_schema,
 )
 from qazai.libraries.pipeline import privacy_step
-from qazai.libraries.pipeline.overlap import BackgroundSink, read_ahead
+from qazai.libraries.pipeline.overlap import BackgroundFold, BackgroundSink, read_ahead
 from qazai.libraries.pipeline.profile import TableProfiler
 from qazai.libraries.pipeline.residuals import ResidualScanner
 from qazai.libraries.pipeline.writer import PART_ROWS, ROW_GROUP_ROWS, PartWriter, WrittenPart
@@ -146,6 +147,9 @@ def process_table(
         batches.close()
         raise
     # Pass 1: read and type every row once, into a local Arrow file (the source is parsed once).
+    # The generalisation is fitted on a thread from the same batches as they are converted.
+    qi = plan.quasi_identifiers
+    fitting = BackgroundFold(partial(fit_generalisation, plan, policy)) if qi else None
     spool = directory / f"{stem}.arrow"
     conversion = ConversionReport()
     texts: dict[str, list[str]] = {}
@@ -153,28 +157,39 @@ def process_table(
     last = 0.0
     start, end = progress_span
     middle = start + (end - start) * 0.6
-    with (
-        contextlib.closing(batches),
-        pa.OSFile(str(spool), "wb") as sink,
-        pa.ipc.new_file(sink, schema.arrow_schema) as typed,
-    ):
-        for raw in itertools.chain(head, batches):
-            _sample_texts(raw, texts)
-            converted = convert_batch(raw, schema)
-            conversion.add(converted)
-            typed.write_batch(converted.batch)
-            rows_in += raw.num_rows
-            now = time.monotonic()
-            if now - last > 0.5:
-                last = now
-                share = min(rows_in / expected_rows, 0.99) if expected_rows else 0.5
-                progress(start + (middle - start) * share, f"{source.name}: read {rows_in:,} rows")
-    with pa.memory_map(str(spool), "r") as mapped:
-        reader = pa.ipc.open_file(mapped)
+    try:
+        with (
+            contextlib.closing(batches),
+            pa.OSFile(str(spool), "wb") as sink,
+            pa.ipc.new_file(sink, schema.arrow_schema) as typed,
+        ):
+            spooler = BackgroundSink(typed.write_batch)  # disk writes do not hold up converting
+            try:
+                for raw in itertools.chain(head, batches):
+                    _sample_texts(raw, texts)
+                    converted = convert_batch(raw, schema)
+                    conversion.add(converted)
+                    if fitting is not None:
+                        fitting.put(converted.batch.select(qi))
+                    spooler.put(converted.batch)
+                    rows_in += raw.num_rows
+                    now = time.monotonic()
+                    if now - last > 0.5:
+                        last = now
+                        share = min(rows_in / expected_rows, 0.99) if expected_rows else 0.5
+                        progress(start + (middle - start) * share, f"{source.name}: read {rows_in:,} rows")
+            finally:
+                spooler.close()
+    except BaseException:
+        if fitting is not None:
+            with contextlib.suppress(Exception):
+                fitting.result()
+        raise
+    if fitting is not None:
+        plan = fitting.result()
+    with pa.OSFile(str(spool), "rb") as spooled:  # read, not mapped: RSS stays one batch
+        reader = pa.ipc.open_file(spooled)
         count = reader.num_record_batches
-        if plan.quasi_identifiers:
-            qi = plan.quasi_identifiers
-            plan = fit_generalisation(plan, policy, (reader.get_batch(i).select(qi) for i in range(count)))
         # Pass 2: de-identify, assess, profile and write Parquet, one batch at a time.
         empty = transform_batch(sample_frame.head(0), plan, policy, secret, scope)
         output_schema = _plain_schema(empty.to_arrow().schema)
@@ -182,16 +197,22 @@ def process_table(
             directory, stem, output_schema, row_group_rows=row_group_rows, part_rows=part_rows
         )
         accumulator = RiskAccumulator(plan.quasi_identifiers, plan.sensitive, rescan=False)
-        residuals = ResidualScanner(policy.min_score)
+        residuals = ResidualScanner(policy.min_score, skip=privacy_step.derived_columns(plan))
         profiler = TableProfiler()
-        sink = BackgroundSink(writer.write)  # Parquet encoding overlaps the next batch's work
+
+        def observe(out: pl.DataFrame) -> None:
+            accumulator.observe(out)
+            residuals.observe(out)
+            profiler.observe(out)
+
+        # Parquet encoding, and assessing and profiling, overlap the next batch's de-identification
+        sink = BackgroundSink(writer.write)
+        observer = BackgroundSink(observe)
         try:
             for i in range(count):
                 out = transform_batch(reader.get_batch(i), plan, policy, secret, scope)
                 sink.put(_to_batch(out, output_schema))
-                accumulator.observe(out)
-                residuals.observe(out)
-                profiler.observe(out)
+                observer.put(out)
                 now = time.monotonic()
                 if now - last > 0.5:
                     last = now
@@ -200,7 +221,10 @@ def process_table(
                         f"{source.name}: de-identified {i + 1}/{count}",
                     )
         finally:
-            sink.close()
+            try:
+                sink.close()
+            finally:
+                observer.close()
     spool.unlink()
     accumulator.residual = residuals.residual
     parts = writer.close()

@@ -82,6 +82,13 @@ class LocalObjectStore:
         offset, length = (0, size) if byte_range is None else byte_range.resolve(size)
         return _read_file(key, path, offset, length)
 
+    def local_path(self, key: str) -> Path:
+        """The file holding ``key`` (NotFound if none), for readers on the same machine. Objects are
+        replaced, never rewritten in place, so a hard link to it keeps these bytes."""
+        path = self._path(key)
+        self._stat_path(key, path)
+        return path
+
     def stat(self, key: str) -> ObjectStat:
         st = self._stat_path(key, self._path(key))
         return ObjectStat(key=key, size=st.st_size, modified_at=datetime.fromtimestamp(st.st_mtime, UTC))
