@@ -247,19 +247,13 @@ def _prepare(column: ColumnInput) -> _Prepared | None:
     return _Prepared(frame.with_columns(pl.lit(1, dtype=pl.Int64).alias("count")), None)
 
 
-def _whole_rows(frame: pl.DataFrame, found: pl.DataFrame) -> pl.Series:
-    """Rows of ``frame`` that one finding of ``found`` spans from end to end."""
-    whole = found.filter(pl.col("start") == 0).select("row", "end")
-    if whole.height == 0:
-        return pl.Series("row", [], dtype=pl.UInt32)
-    return whole.join(frame.select("row", pl.col("_len").alias("end")), on=["row", "end"], how="semi")["row"]
-
-
 #: Pattern detectors from the most to the least specific entity (see ``SPECIFICITY``).
 _BY_SPECIFICITY = tuple(sorted(PATTERNS, key=lambda spec: SPECIFICITY[spec.entity.value]))
 
-#: Cells scanned in one stacked frame at most (row ids are UInt32 across the stack).
-_MAX_STACK = 2**31
+#: Columns are stacked into one frame until it holds this many cells. Small columns gain most
+#: (fixed costs per Polars call and per regex compile are paid once for all of them); a large
+#: column is scanned on its own, which measured faster (less data moved by every filter).
+STACK_CELLS = 65_536
 
 
 def detect_columns(
@@ -270,10 +264,11 @@ def detect_columns(
 ) -> list[pl.DataFrame]:
     """Findings in each of ``columns`` (as :func:`detect_column` gives them), in one sweep.
 
-    The columns' cells are stacked into one frame (each keeps its column's header hints and
-    place flag), so every detector runs once over the whole table: a small table costs a few
-    dozen Polars calls instead of a few dozen per column, and no regex is compiled twice
-    (Polars keeps only the 32 most recently used per thread, fewer than one sweep needs).
+    Small columns' cells are stacked into one frame (each keeps its column's header hints and
+    place flag; see ``STACK_CELLS``), so every detector runs once over all of them: a small
+    table costs a few dozen Polars calls instead of a few dozen per column, and no regex is
+    compiled once per column (Polars keeps only the 32 most recently used per thread, fewer
+    than one sweep needs).
 
     Detectors run from the most specific entity down. A cell that one reported finding covers
     from end to end (an IIN column, an e-mail column) is not searched by the later detectors:
@@ -287,7 +282,7 @@ def detect_columns(
     for i, prep in enumerate(prepared):
         if prep is None:
             continue
-        if batch and cells + prep.frame.height > _MAX_STACK:
+        if batch and cells + prep.frame.height > STACK_CELLS:
             _detect_stacked(batch, columns, prepared, wanted, min_score, results)
             batch, cells = [], 0
         batch.append(i)
@@ -328,7 +323,6 @@ def _detect_stacked(
         pl.col("text").str.contains(r"[0-9]").alias("_digit"),
         pl.col("text").str.contains("@", literal=True).alias("_at"),
     )
-    row_col = stacked.select("row", "_col")
     hinted = pl.DataFrame(
         [(k, e.value) for k, i in enumerate(batch) for e in columns[i].header_hints],
         schema={"_col": pl.UInt32, "entity": pl.String},
@@ -344,22 +338,24 @@ def _detect_stacked(
         source = source.filter("_at") if spec.needs == "at" else source
         if source.height == 0:
             continue
-        spans = find_spans(source, spec.regex, lead=spec.lead)
+        spans = find_spans(source, spec.regex, lead=spec.lead, keep=("_col", "_len"))
         if spans.height == 0:
             continue
         valid = _validate(spec.entity, spans)
         if valid.height == 0:
             continue
-        valid = (
-            valid.join(row_col, on="row", how="left")
-            .join(hinted, on=["_col", "entity"], how="left")
-            .with_columns(pl.col("_hinted").fill_null(False))
-        )
-        scored = _score(valid).select(*FINDING_SCHEMA, "_col")
+        if hinted.height:
+            valid = valid.join(hinted, on=["_col", "entity"], how="left").with_columns(
+                pl.col("_hinted").fill_null(False)
+            )
+        else:
+            valid = valid.with_columns(pl.lit(False).alias("_hinted"))
+        scored = _score(valid).select(*FINDING_SCHEMA, "_col", "_len")
         scored = scored.filter(pl.col("entity").is_in(names) & (pl.col("score") >= min_score))
         if scored.height:
-            parts.append(scored)
-            covered = _whole_rows(remaining, scored)
+            parts.append(scored.drop("_len"))
+            # cells one finding covers from end to end
+            covered = scored.filter((pl.col("start") == 0) & (pl.col("end") == pl.col("_len")))["row"]
             if covered.len():
                 remaining = remaining.filter(~pl.col("row").is_in(covered.implode()))
     if Entity.PERSON in wanted and remaining.height:
@@ -372,8 +368,11 @@ def _detect_stacked(
             schema={"_col": pl.UInt32, "header_is_name": pl.Boolean, "place_column": pl.Boolean},
         )
         persons = detect_persons(remaining.select("row", "text", "count", "_col"), columns=flags)
-        persons = persons.filter(pl.col("score") >= min_score).join(row_col, on="row", how="left")
-        parts.append(persons.select(*FINDING_SCHEMA, "_col"))
+        persons = persons.filter(pl.col("score") >= min_score)
+        # the column of each row: rows are numbered column after column from ``offsets``
+        starts = pl.Series(offsets, dtype=pl.UInt32)
+        column = (starts.search_sorted(persons["row"], side="right") - 1).cast(pl.UInt32)
+        parts.append(persons.with_columns(column.alias("_col")).select(*FINDING_SCHEMA, "_col"))
     if not parts:
         return
     found = resolve_overlaps(pl.concat(parts))

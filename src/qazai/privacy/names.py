@@ -71,20 +71,24 @@ _WORD_BEFORE_HEAD = r"(?:^|[\s(:«\"])(?:"
 _WORD_BEFORE_TAIL = r")\s*:?\s*$"
 
 
-def _contains_word_before(expr: pl.Expr, pattern: str, chunk: int = 16) -> pl.Expr:
-    """``expr.str.contains(pattern)`` for ``_SINGLE_CONTEXT``/``_NAME_POSITION``, as an OR of
-    the same pattern over groups of ``chunk`` alternatives (the same matches: ``A|B`` matches
-    where ``A`` or ``B`` does). One regex with ~60 word-class branches makes Rust's lazy DFA
-    rebuild its states for nearly every new string; smaller ones run 2-3x faster."""
+def _contains_word_before(expr: pl.Expr, pattern: str) -> pl.Expr:
+    """``expr.str.contains(pattern)`` for ``_SINGLE_CONTEXT``/``_NAME_POSITION``, with the
+    pattern's stems (``гражданин\\w*``, ``звонил\\w*``...) under one ``\\w*``: the same matches
+    (``a\\w*|b\\w*`` is ``(?:a|b)\\w*``), a tenth of the compile time and run time (each Unicode
+    ``\\w`` class is compiled on its own; two dozen of them made the lazy DFA rebuild its states
+    for nearly every new string)."""
+    return expr.str.contains(_factored(pattern))
+
+
+@cache
+def _factored(pattern: str) -> str:
     assert pattern.startswith(_WORD_BEFORE_HEAD) and pattern.endswith(_WORD_BEFORE_TAIL)
     body = pattern[len(_WORD_BEFORE_HEAD) : -len(_WORD_BEFORE_TAIL)]
     assert "(" not in body and "[" not in body  # a flat alternation
     alts = body.split("|")
-    parts = ["|".join(alts[i : i + chunk]) for i in range(0, len(alts), chunk)]
-    out = pl.lit(False)
-    for part in parts:
-        out = out | expr.str.contains(_WORD_BEFORE_HEAD + part + _WORD_BEFORE_TAIL)
-    return out
+    stems = [a.removesuffix(r"\w*") for a in alts if a.endswith(r"\w*")]
+    words = [a for a in alts if not a.endswith(r"\w*")]
+    return f"{_WORD_BEFORE_HEAD}(?:{'|'.join(stems)})\\w*|{'|'.join(words)}{_WORD_BEFORE_TAIL}"
 
 
 PERSON_SCHEMA: dict[str, pl.DataType] = {

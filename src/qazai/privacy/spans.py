@@ -28,11 +28,14 @@ def clean_text(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_all(MARK, " ", literal=True)
 
 
-def find_spans(frame: pl.DataFrame, pattern: str, *, lead: bool = False) -> pl.DataFrame:
+def find_spans(
+    frame: pl.DataFrame, pattern: str, *, lead: bool = False, keep: tuple[str, ...] = ()
+) -> pl.DataFrame:
     """Spans of ``pattern`` in ``frame["text"]`` (rows keyed by ``frame["row"]``).
 
     ``lead=True`` means the pattern starts with one boundary character (``(?:^|[^\\p{L}])``)
-    that is not part of the match and is cut off here.
+    that is not part of the match and is cut off here. ``keep``: columns of ``frame`` carried to
+    each span of its row.
     """
     # One pass finds each cell's first match (the same compiled regex as the split below).
     # Fast path for identifier columns: a cell whose first match is the whole cell is exactly
@@ -44,6 +47,7 @@ def find_spans(frame: pl.DataFrame, pattern: str, *, lead: bool = False) -> pl.D
     marked = candidates.with_columns((pl.col("_first") == pl.col("text")).alias("_whole")).drop("_first")
     whole = marked.filter(pl.col("_whole")).select(
         "row",
+        *keep,
         pl.lit(0, dtype=pl.Int64).alias("start"),
         pl.col("text").str.len_chars().cast(pl.Int64).alias("end"),
         pl.col("text").alias("match"),
@@ -56,12 +60,20 @@ def find_spans(frame: pl.DataFrame, pattern: str, *, lead: bool = False) -> pl.D
     pieces = (
         hits.select(
             "row",
+            *keep,
             pl.col("text").str.replace_all(pattern, MARK + "${0}" + MARK).str.split(MARK).alias("p"),
         )
         .with_columns(pl.int_ranges(pl.col("p").list.len(), dtype=pl.UInt32).alias("i"))
         .explode("p", "i")
         .with_columns(pl.col("p").str.len_chars().cast(pl.Int64).alias("n"))
-        .with_columns(pl.col("n").cum_sum().over("row").alias("end"))
+        # end offsets: a running sum over the exploded pieces minus the sum where the cell
+        # began (a cell's pieces are adjacent; no per-cell window needed)
+        .with_columns(pl.col("n").cum_sum().alias("_cum"))
+        .with_columns(
+            (
+                pl.col("_cum") - pl.when(pl.col("i") == 0).then(pl.col("_cum") - pl.col("n")).forward_fill()
+            ).alias("end")
+        )
         .with_columns(
             pl.col("p").shift(1).str.slice(-CONTEXT_CHARS).alias("before"),
             pl.col("p").shift(-1).str.slice(0, CONTEXT_CHARS).alias("after"),
@@ -69,6 +81,7 @@ def find_spans(frame: pl.DataFrame, pattern: str, *, lead: bool = False) -> pl.D
         .filter(pl.col("i") % 2 == 1)
         .select(
             "row",
+            *keep,
             (pl.col("end") - pl.col("n")).alias("start"),
             "end",
             pl.col("p").alias("match"),
