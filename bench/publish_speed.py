@@ -71,9 +71,10 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
                     "full_name": pl.Series(last[rng.integers(0, len(last), n)])
                     + " "
                     + pl.Series(first[rng.integers(0, len(first), n)]),
-                    "phone": pl.Series(rng.integers(7_000_000_000, 7_089_999_999, n))
+                    # Kazakh mobiles, 7 70x ... 7 77x: "+7 (701) 234-56-78"
+                    "phone": pl.Series(rng.integers(77_000_000_000, 77_799_999_999, n))
                     .cast(pl.String)
-                    .str.replace(r"^(\d)(\d{3})(\d{3})(\d{2})(\d{2})$", "+$1 ($2) $3-$4-$5"),
+                    .str.replace(r"^(\d)(\d{3})(\d{3})(\d{2})(\d{2})$", "+${1} (${2}) ${3}-${4}-${5}"),
                     "birth_date": pl.Series(day).cast(pl.String).str.zfill(2)
                     + "."
                     + pl.Series(month).cast(pl.String).str.zfill(2)
