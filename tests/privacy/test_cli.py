@@ -215,3 +215,34 @@ def test_scan_finds_an_iin_typed_as_a_number_in_a_workbook(app: typer.Typer, tmp
     report = json.loads(result.output)
     iins = [f for f in report["findings"] if f["entity"] == "IIN"]
     assert [f["row"] for f in iins] == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [
+        ("utf-16-le", b""),
+        ("utf-16-le", b"\xff\xfe"),
+        ("utf-16-be", b"\xfe\xff"),
+        ("kz1048", b""),
+        ("utf-8", b""),
+    ],
+)
+def test_scan_reads_encodings_as_the_publish_readers_do(encoding: str, bom: bytes, tmp_path: Path) -> None:
+    """`qazai scan` and `qazai publish` share one encoding and delimiter detector
+    (`qazai.core.textfiles`): UTF-16 with or without a BOM and Kazakh kz1048 read cleanly."""
+    from qazai.core import textfiles
+
+    text = "ИИН;Аты-жөні;Ескерту\n" + "".join(
+        f"{iin};Жұмабаев Нұрлан;Өтініш қабылданды\n" for iin in ["900315301237"] * 3
+    )
+    path = tmp_path / "in.csv"
+    path.write_bytes(bom + text.encode(encoding))
+    head = path.read_bytes()[:4096]
+    assert (
+        textfiles.detect_delimiter(head.decode(textfiles.detect_encoding(head, None, "x"), "replace")) == ";"
+    )
+    result = runner.invoke(main_app(), ["scan", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [c["name"] for c in report["columns"]] == ["ИИН", "Аты-жөні", "Ескерту"]
+    assert {f["entity"] for f in report["findings"]} >= {"IIN", "PERSON"}

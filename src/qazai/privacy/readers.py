@@ -10,12 +10,12 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import charset_normalizer
 import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from qazai.core import textfiles
 from qazai.core.errors import InvalidInput
 
 TABLE_FORMATS = ("csv", "xlsx", "json", "ndjson", "parquet")
@@ -59,8 +59,13 @@ def read_head(path: Path) -> bytes:
 
 
 def check_not_binary(head: bytes, path: Path) -> None:
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return  # UTF-16 text has many NULs
+    utf16 = textfiles.bom_encoding(head) or textfiles.looks_like_utf16_without_bom(head)
+    if utf16 and utf16.startswith("utf-16"):  # UTF-16 text has many NULs: judge its characters
+        text = head[: len(head) // 2 * 2].decode(utf16, errors="replace")
+        controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r") + text.count("\ufffd")
+        if controls > max(8, len(text) // 50):
+            raise InvalidInput(f"{path} looks like a binary file, not text")
+        return
     controls = sum(head.count(bytes([c])) for c in _CONTROL_BYTES)
     if controls > max(16, len(head) // 50) or head.startswith(
         (b"\x7fELF", b"%PDF", b"\x89PNG", b"PK\x03\x04")
@@ -69,19 +74,13 @@ def check_not_binary(head: bytes, path: Path) -> None:
 
 
 def detect_encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 by BOM, else charset-normalizer's guess (cp1251...)."""
-    if head.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    try:
-        head.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(head) - 4:  # a character cut at the end of the sample
-            return "utf-8"
-    best = charset_normalizer.from_bytes(head).best()
-    return best.encoding if best is not None else "cp1251"
+    """The encoding the publish pipeline's readers would find (``qazai.core.textfiles``): a BOM,
+    UTF-16 without one, UTF-8, else the likeliest legacy Cyrillic code page (cp1251, kz1048...).
+    UTF-16/32 with a BOM are named so that Python's codec reads and drops the BOM."""
+    encoding = textfiles.detect_encoding(head, None, "the file")
+    if textfiles.bom_encoding(head) and encoding.startswith(("utf-16", "utf-32")):
+        return encoding[:6]
+    return encoding
 
 
 def _decoded(path: Path, limit: int) -> tuple[str, bool]:
@@ -96,10 +95,8 @@ def _decoded(path: Path, limit: int) -> tuple[str, bool]:
 
 
 def sniff_delimiter(sample: str) -> str:
-    try:
-        return csv.Sniffer().sniff(sample[:_HEAD], delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
+    """The delimiter that splits the sample's rows most consistently (as the publish readers do)."""
+    return textfiles.detect_delimiter(sample[:_HEAD])
 
 
 def _all_strings(frame: pl.DataFrame) -> pl.DataFrame:

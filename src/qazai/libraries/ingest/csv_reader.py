@@ -20,9 +20,9 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from qazai.core.errors import InvalidInput, PayloadTooLarge
+from qazai.core.textfiles import detect_delimiter, detect_encoding
 from qazai.libraries.ingest.models import RaggedRows, ReadLimits, ReadStats, SourceFormat, SourceTable
 from qazai.libraries.ingest.names import clean_column_names, safe_table_name
-from qazai.libraries.ingest.sniff import detect_delimiter, detect_encoding
 
 _PASS_THROUGH = {"utf-8", "utf-8-sig"}
 _CHUNK = 1 << 20

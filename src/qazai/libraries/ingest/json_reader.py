@@ -10,9 +10,9 @@ from typing import Any
 import pyarrow as pa
 
 from qazai.core.errors import InvalidInput, PayloadTooLarge
+from qazai.core.textfiles import bom_encoding
 from qazai.libraries.ingest.models import ReadLimits, ReadStats, SourceFormat, SourceTable
 from qazai.libraries.ingest.names import clean_column_names, safe_table_name
-from qazai.libraries.ingest.sniff import bom_encoding
 
 
 def value_text(value: Any) -> str | None:
