@@ -312,9 +312,9 @@ def test_regulator_returns_a_submission_with_a_reason_and_the_owner_sees_it(
 
 # -- accessibility and phone width ----------------------------------------------------------------
 #
-# The library page they check is the one the producer's scenario publishes. The xdist_group mark
-# does not keep this module on one worker (pytest 9 ignores the node id xdist rewrites for it), so
-# a worker whose server has no such library yet publishes it through the wizard first.
+# The library page they check is the one the producer's scenario publishes. The module runs on
+# one worker (xdist_group; pytest is kept below 9.2, which breaks loadgroup), but a test run on
+# its own (-k) finds no such library yet, so it publishes it through the wizard first.
 
 LIBRARY = "/libraries/population-by-region"
 PHONE = {"width": 390, "height": 844}
