@@ -6,14 +6,31 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from qazai.core.errors import AppError
 from qazai.web.context import WebContext
-from qazai.web.error_messages import validation_text
+from qazai.web.error_messages import error_text, validation_text
+
+#: Service refusals that become error pages rather than a message in the form.
+REFUSALS = (401, 403, 404)
 
 
 def validation_errors(ctx: WebContext, exc: ValidationError) -> Markup:
     """The problems of a command built from a form, in the visitor's language, each naming its
     field (the English detail stays under "Technical detail")."""
     return validation_text(ctx._, exc.errors())
+
+
+def form_failure(
+    ctx: WebContext, exc: ValidationError | AppError, refusals: tuple[int, ...] = REFUSALS
+) -> tuple[int, Markup]:
+    """The status and message a form shows when its command fails: 422 and the field problems
+    for invalid input, the service error's status and text otherwise. A refusal (``refusals``)
+    is re-raised, to become an error page."""
+    if isinstance(exc, ValidationError):
+        return 422, validation_errors(ctx, exc)
+    if exc.status in refusals:
+        raise exc
+    return exc.status, error_text(ctx._, exc)
 
 
 def text(form: FormData, name: str) -> str:

@@ -12,7 +12,7 @@ from qazai.identity import service as identity
 from qazai.identity.models import SessionCreate, TokenCreate
 from qazai.web.context import CSRF_COOKIE, Web
 from qazai.web.error_messages import error_text
-from qazai.web.forms import validation_errors
+from qazai.web.forms import form_failure
 from qazai.web.templating import redirect, render, safe_next
 
 router = APIRouter()
@@ -83,10 +83,8 @@ async def create_token(ctx: Web) -> HTMLResponse:
             expires_in_days=int(days) if days.isdigit() else 90,
         )
         created = identity.create_token(ctx.uow, actor, cmd)
-    except ValidationError as exc:
-        error = validation_errors(ctx, exc)
-    except AppError as exc:
-        error = error_text(ctx._, exc)
+    except (ValidationError, AppError) as exc:
+        error = form_failure(ctx, exc, refusals=())[1]
     response = render(
         ctx,
         "account/tokens.html",

@@ -18,8 +18,7 @@ from qazai.identity.models import (
     UserCreate,
 )
 from qazai.web.context import Web, WebContext
-from qazai.web.error_messages import error_text
-from qazai.web.forms import localized, optional, text, validation_errors
+from qazai.web.forms import form_failure, localized, optional, text
 from qazai.web.templating import redirect, render
 
 router = APIRouter()
@@ -95,10 +94,7 @@ async def admin_action(action: str, ctx: Web) -> Response:
             )
         else:
             return _page(ctx, 404, form_error=ctx._("Page not found"))
-    except ValidationError as exc:
-        return _page(ctx, 422, form_error=validation_errors(ctx, exc), failed=action)
-    except AppError as exc:
-        if exc.status in (401, 403):
-            raise
-        return _page(ctx, exc.status, form_error=error_text(ctx._, exc), failed=action)
+    except (ValidationError, AppError) as exc:
+        status, message = form_failure(ctx, exc, refusals=(401, 403))
+        return _page(ctx, status, form_error=message, failed=action)
     return redirect(ctx, "/admin?done=1")

@@ -21,7 +21,7 @@ from qazai.libraries.models import GrantCreate, GrantDecision, GrantStatus, Vers
 from qazai.web.charts import histogram_svg, top_values_svg
 from qazai.web.context import Web, WebContext
 from qazai.web.error_messages import error_text
-from qazai.web.forms import optional, text, validation_errors
+from qazai.web.forms import form_failure, optional, text, validation_errors
 from qazai.web.labels import N_
 from qazai.web.templating import NAV, redirect, render
 
@@ -157,12 +157,8 @@ async def request_access(slug: str, ctx: Web) -> Response:
             access.accept_terms(ctx.uow, actor, slug)
         else:
             access.request_grant(ctx.uow, actor, slug, GrantCreate(purpose=text(form, "purpose")))
-    except ValidationError as exc:
-        return _library_with_error(ctx, slug, validation_errors(ctx, exc))
-    except AppError as exc:
-        if exc.status in (401, 403, 404):
-            raise
-        return _library_with_error(ctx, slug, error_text(ctx._, exc))
+    except (ValidationError, AppError) as exc:
+        return _library_with_error(ctx, slug, form_failure(ctx, exc)[1])
     return redirect(ctx, f"/libraries/{slug}?requested=1#access")
 
 

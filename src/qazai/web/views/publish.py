@@ -29,7 +29,7 @@ from qazai.privacy.policy import Action
 from qazai.storage.jobs import get_job
 from qazai.web.context import Web, WebContext
 from qazai.web.error_messages import error_text
-from qazai.web.forms import localized, optional, text, validation_errors, words
+from qazai.web.forms import form_failure, localized, optional, text, words
 from qazai.web.job_messages import progress_text
 from qazai.web.labels import N_, label
 from qazai.web.templating import NAV, redirect, render
@@ -112,12 +112,8 @@ async def create_library(ctx: Web) -> Response:
             }
         )
         created = libraries.create_library(ctx.uow, ctx.actor, cmd)
-    except ValidationError as exc:
-        return _start_page(ctx, 422, validation_errors(ctx, exc))
-    except AppError as exc:
-        if exc.status in (401, 403):
-            raise
-        return _start_page(ctx, exc.status, error_text(ctx._, exc))
+    except (ValidationError, AppError) as exc:
+        return _start_page(ctx, *form_failure(ctx, exc, refusals=(401, 403)))
     return redirect(ctx, f"/publish/{created.slug}")
 
 
@@ -275,14 +271,8 @@ async def publish(slug: str, upload_id: str, ctx: Web) -> Response:
                 upload_id=upload_id, policy=policy, overrides=overrides, sheet=optional(form, "sheet")
             ),
         )
-    except ValidationError as exc:
-        return _options_page(ctx, slug, upload_id, 422, validation_errors(ctx, exc), optional(form, "sheet"))
-    except AppError as exc:
-        if exc.status in (401, 403, 404):
-            raise
-        return _options_page(
-            ctx, slug, upload_id, exc.status, error_text(ctx._, exc), optional(form, "sheet")
-        )
+    except (ValidationError, AppError) as exc:
+        return _options_page(ctx, slug, upload_id, *form_failure(ctx, exc), optional(form, "sheet"))
     return redirect(ctx, f"/publish/jobs/{accepted.job_id}")
 
 

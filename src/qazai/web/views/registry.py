@@ -19,11 +19,10 @@ from qazai.registry import complaints, lineage, pilots, register
 from qazai.registry.models import ComplaintCreate, ComplaintKind
 from qazai.registry.register import RegisterEntry
 from qazai.web.context import Web, WebContext
-from qazai.web.error_messages import error_text
-from qazai.web.forms import optional, text, validation_errors
+from qazai.web.forms import form_failure, optional, text
 from qazai.web.labels import N_
 from qazai.web.templating import NAV, redirect
-from qazai.web.views.registry_common import app_error_shown_in_form, page
+from qazai.web.views.registry_common import page
 
 router = APIRouter()
 PAGE_SIZE = 25
@@ -111,10 +110,6 @@ async def file_complaint(system_id: str, ctx: Web) -> Response:
             }
         )
         receipt = complaints.file_complaint(ctx.uow, ctx.actor, system_id, cmd)
-    except ValidationError as exc:
-        return _system_page(ctx, system_id, 422, validation_errors(ctx, exc), values)
-    except AppError as exc:
-        if not app_error_shown_in_form(exc.status):
-            raise
-        return _system_page(ctx, system_id, exc.status, error_text(ctx._, exc), values)
+    except (ValidationError, AppError) as exc:
+        return _system_page(ctx, system_id, *form_failure(ctx, exc), values)
     return redirect(ctx, f"/register/{system_id}?filed={receipt.due_on.isoformat()}#complaint")

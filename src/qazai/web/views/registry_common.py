@@ -110,8 +110,3 @@ def moves_for(state: SystemState, who: Who) -> list[tuple[SystemState, bool]]:
 def last_reason(history: list[TransitionRead], state: SystemState) -> TransitionRead | None:
     """The newest move into ``state`` (e.g. the regulator's return with its reason)."""
     return next((t for t in reversed(history) if t.to_state == state), None)
-
-
-def app_error_shown_in_form(status: int) -> bool:
-    """Refusals (401, 403, 404) become error pages; other service errors are shown in the form."""
-    return status not in (401, 403, 404)

@@ -12,12 +12,10 @@ from qazai.registry import complaints, documents, notifications, service
 from qazai.registry.models import ComplaintAnswer, ReviewerAssign, TransitionCreate
 from qazai.registry.workflow import SystemState, Who
 from qazai.web.context import Web, WebContext
-from qazai.web.error_messages import error_text
-from qazai.web.forms import optional, text, validation_errors
+from qazai.web.forms import form_failure, optional, text
 from qazai.web.labels import N_
 from qazai.web.templating import NAV, redirect
 from qazai.web.views.registry_common import (
-    app_error_shown_in_form,
     is_member,
     last_reason,
     moves_for,
@@ -88,12 +86,8 @@ async def move_system(system_id: str, ctx: Web) -> Response:
     try:
         cmd = TransitionCreate.model_validate({"to": text(form, "to"), "reason": optional(form, "reason")})
         service.transition_system(ctx.uow, actor, system_id, cmd)
-    except ValidationError as exc:
-        return _overview(ctx, system_id, 422, validation_errors(ctx, exc))
-    except AppError as exc:
-        if not app_error_shown_in_form(exc.status):
-            raise
-        return _overview(ctx, system_id, exc.status, error_text(ctx._, exc))
+    except (ValidationError, AppError) as exc:
+        return _overview(ctx, system_id, *form_failure(ctx, exc))
     return redirect(ctx, f"/systems/{system_id}")
 
 
@@ -111,10 +105,6 @@ async def handle_complaint(system_id: str, complaint_id: str, ctx: Web) -> Respo
             complaints.answer_complaint(
                 ctx.uow, actor, complaint_id, ComplaintAnswer(text=text(form, "answer"))
             )
-    except ValidationError as exc:
-        return _overview(ctx, system_id, 422, validation_errors(ctx, exc))
-    except AppError as exc:
-        if not app_error_shown_in_form(exc.status):
-            raise
-        return _overview(ctx, system_id, exc.status, error_text(ctx._, exc))
+    except (ValidationError, AppError) as exc:
+        return _overview(ctx, system_id, *form_failure(ctx, exc))
     return redirect(ctx, f"/systems/{system_id}#complaints")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import escape
 from pydantic import ValidationError
 
 from qazai.core.errors import AppError
@@ -14,11 +15,10 @@ from qazai.registry import classification, complaints, documents, lineage, servi
 from qazai.registry.models import TransitionCreate
 from qazai.registry.workflow import SystemState, Who
 from qazai.web.context import Web, WebContext
-from qazai.web.error_messages import error_text
-from qazai.web.forms import optional, text, validation_errors
+from qazai.web.forms import form_failure, optional, text
 from qazai.web.labels import N_
 from qazai.web.templating import NAV, redirect
-from qazai.web.views.registry_common import app_error_shown_in_form, moves_for, page, require_regulator
+from qazai.web.views.registry_common import moves_for, page, require_regulator
 
 router = APIRouter()
 QUEUE_LIMIT = 500
@@ -79,13 +79,9 @@ async def decide(system_id: str, ctx: Web) -> Response:
     try:
         cmd = TransitionCreate.model_validate({"to": text(form, "to"), "reason": optional(form, "reason")})
         service.transition_system(ctx.uow, actor, system_id, cmd)
-    except ValidationError as exc:
-        return _review_page(ctx, system_id, 422, validation_errors(ctx, exc))
-    except AppError as exc:
-        if not app_error_shown_in_form(exc.status):
-            raise
-        message: str = error_text(ctx._, exc)
-        if exc.code == "reason_required":
-            message = ctx._("Give a reason: the owner will see it.")
-        return _review_page(ctx, system_id, exc.status, message)
+    except (ValidationError, AppError) as exc:
+        status, message = form_failure(ctx, exc)
+        if isinstance(exc, AppError) and exc.code == "reason_required":
+            message = escape(ctx._("Give a reason: the owner will see it."))
+        return _review_page(ctx, system_id, status, message)
     return redirect(ctx, f"/review/{system_id}")

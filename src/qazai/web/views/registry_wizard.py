@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import escape
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
@@ -27,12 +28,10 @@ from qazai.registry.models import (
     SystemType,
 )
 from qazai.web.context import Web, WebContext
-from qazai.web.error_messages import error_text
-from qazai.web.forms import localized, optional, text, validation_errors
+from qazai.web.forms import form_failure, localized, optional, text
 from qazai.web.templating import redirect
 from qazai.web.views.registry_common import (
     USAGES,
-    app_error_shown_in_form,
     member_organisations,
     page,
     require_member,
@@ -98,12 +97,8 @@ async def create_system(ctx: Web) -> Response:
             }
         )
         created = service.create_system(ctx.uow, actor, cmd)
-    except ValidationError as exc:
-        return _new_page(ctx, 422, validation_errors(ctx, exc), form)
-    except AppError as exc:
-        if not app_error_shown_in_form(exc.status):
-            raise
-        return _new_page(ctx, exc.status, error_text(ctx._, exc), form)
+    except (ValidationError, AppError) as exc:
+        return _new_page(ctx, *form_failure(ctx, exc), form)
     return redirect(ctx, f"/systems/{created.id}/classify")
 
 
@@ -172,31 +167,19 @@ async def classify(system_id: str, ctx: Web) -> Response:
             )
             classification.classify_system(ctx.uow, actor, system_id, cmd)
             return redirect(ctx, f"/systems/{system_id}/attest")
-    except (ValidationError, ValueError) as exc:
-        if isinstance(exc, ValidationError):
-            message: str = validation_errors(ctx, exc)
-        else:
-            message = ctx._("Choose a valid class.")
+    except (ValidationError, AppError, ValueError) as exc:
+        if isinstance(exc, (ValidationError, AppError)):
+            status, message = form_failure(ctx, exc)
+        else:  # a class name that is no RiskLevel/AutonomyLevel
+            status, message = 422, escape(ctx._("Choose a valid class."))
         return _classify_page(
             ctx,
             system_id,
-            status_code=422,
+            status_code=status,
             answers=answers,
             proposal=proposal,
             chosen=chosen,
             form_error=message,
-        )
-    except AppError as exc:
-        if not app_error_shown_in_form(exc.status):
-            raise
-        return _classify_page(
-            ctx,
-            system_id,
-            status_code=exc.status,
-            answers=answers,
-            proposal=proposal,
-            chosen=chosen,
-            form_error=error_text(ctx._, exc),
         )
     return _classify_page(ctx, system_id, answers=answers, proposal=proposal, chosen=chosen)
 
@@ -246,15 +229,11 @@ async def attest(system_id: str, ctx: Web) -> Response:
             answers={k: v == "yes" for k, v in given.items()}, statement=optional(form, "statement")
         )
         service.attest_system(ctx.uow, actor, system_id, cmd)
-    except ValidationError as exc:
-        return _attest_page(ctx, system_id, 422, validation_errors(ctx, exc), given)
-    except AppError as exc:
-        if not app_error_shown_in_form(exc.status):
-            raise
-        message: str = error_text(ctx._, exc)
-        if exc.code == "unanswered_item":
-            message = ctx._("Answer every question of the checklist.")
-        return _attest_page(ctx, system_id, exc.status, message, given)
+    except (ValidationError, AppError) as exc:
+        status, message = form_failure(ctx, exc)
+        if isinstance(exc, AppError) and exc.code == "unanswered_item":
+            message = escape(ctx._("Answer every question of the checklist."))
+        return _attest_page(ctx, system_id, status, message, given)
     return redirect(ctx, f"/systems/{system_id}/documents")
 
 
@@ -306,9 +285,7 @@ async def upload_document(system_id: str, ctx: Web) -> Response:
             data=file.file,
         )
     except AppError as exc:
-        if not app_error_shown_in_form(exc.status):
-            raise
-        return _documents_page(ctx, system_id, exc.status, error_text(ctx._, exc))
+        return _documents_page(ctx, system_id, *form_failure(ctx, exc))
     finally:
         await form.close()
     return redirect(ctx, f"/systems/{system_id}/documents#documents")
@@ -326,14 +303,9 @@ async def link_library(system_id: str, ctx: Web) -> Response:
             usage=text(form, "usage") or "training",
         )
         lineage.link_library_version(ctx.uow, actor, system_id, cmd)
-    except ValidationError as exc:
-        return _documents_page(ctx, system_id, 422, validation_errors(ctx, exc))
-    except AppError as exc:
-        if exc.status in (401, 403):
-            raise
+    except (ValidationError, AppError) as exc:
         # An unknown library version is a mistake in the form; an unknown system is still a 404
         # (the page below cannot load it).
-        return _documents_page(
-            ctx, system_id, 422 if exc.status == 404 else exc.status, error_text(ctx._, exc)
-        )
+        status, message = form_failure(ctx, exc, refusals=(401, 403))
+        return _documents_page(ctx, system_id, 422 if status == 404 else status, message)
     return redirect(ctx, f"/systems/{system_id}/documents#lineage")
