@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from qazai.core.enums import AccessTier
 from qazai.privacy.classify import as_polars
-from qazai.privacy.detectors import detect_column
+from qazai.privacy.detectors import ColumnInput, detect_columns
 from qazai.privacy.entities import PERSONAL_DIRECT
 
 #: Distinct sensitive values kept per class; l is reported exactly up to this cap.
@@ -98,11 +98,13 @@ class RiskAccumulator:
             if len(self._counts) >= _MERGE_EVERY:
                 self._merge()
         if self.rescan:
-            for name in frame.columns:
-                if frame[name].dtype in (pl.String, pl.Categorical):
-                    found = detect_column(frame[name], entities=PERSONAL_DIRECT, min_score=self.min_score)
-                    for entity, n in found.group_by("entity").len().iter_rows():
-                        self.residual[entity] = self.residual.get(entity, 0) + int(n)
+            texts = [frame[n] for n in frame.columns if frame[n].dtype in (pl.String, pl.Categorical)]
+            scanned = detect_columns(
+                [ColumnInput(t) for t in texts], entities=PERSONAL_DIRECT, min_score=self.min_score
+            )
+            for found in scanned:
+                for entity, n in found.group_by("entity").len().iter_rows():
+                    self.residual[entity] = self.residual.get(entity, 0) + int(n)
 
     def _merge(self) -> None:
         if self._counts:

@@ -367,7 +367,7 @@ def _detect_stacked(
             },
             schema={"_col": pl.UInt32, "header_is_name": pl.Boolean, "place_column": pl.Boolean},
         )
-        persons = detect_persons(remaining.select("row", "text", "count", "_col"), columns=flags)
+        persons = detect_persons(remaining.select("row", "text", "count", "_col"), flags)
         persons = persons.filter(pl.col("score") >= min_score)
         # the column of each row: rows are numbered column after column from ``offsets``
         starts = pl.Series(offsets, dtype=pl.UInt32)

@@ -289,31 +289,14 @@ def _place_columns(t: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
     return votes.select("_col", vote.alias("_vote"))
 
 
-def detect_persons(
-    frame: pl.DataFrame,
-    *,
-    header_is_name: bool = False,
-    place_column: bool = False,
-    columns: pl.DataFrame | None = None,
-) -> pl.DataFrame:
-    """PERSON findings in ``frame`` (columns ``row``, ``text``): ``row, start, end, entity, score``.
+def detect_persons(frame: pl.DataFrame, columns: pl.DataFrame) -> pl.DataFrame:
+    """PERSON findings in ``frame``: ``row, start, end, entity, score``.
 
-    ``place_column``: the header names places (region, river, lake...); PERSON evidence is then
-    discounted, as it is when most cells name a gazetteer place. ``header_is_name``: the header
-    says the column holds names.
-
-    Several columns are scanned in one pass when ``frame`` has a ``_col`` column (``row`` unique
-    across all of them) and ``columns`` gives, per ``_col``, ``header_is_name`` and
-    ``place_column``; each column keeps its own flags and its own place vote."""
-    if "count" not in frame.columns:  # one row per cell
-        frame = frame.with_columns(pl.lit(1, dtype=pl.Int64).alias("count"))
-    if "_col" not in frame.columns:
-        frame = frame.with_columns(pl.lit(0, dtype=pl.UInt32).alias("_col"))
-        columns = pl.DataFrame(
-            {"_col": [0], "header_is_name": [header_is_name], "place_column": [place_column]},
-            schema={"_col": pl.UInt32, "header_is_name": pl.Boolean, "place_column": pl.Boolean},
-        )
-    assert columns is not None, "columns= is needed with a _col column"
+    ``frame`` holds the cells of one or more columns: ``row`` (unique across all of them),
+    ``text``, ``count`` (rows holding that text) and ``_col``. ``columns`` gives per ``_col``
+    ``header_is_name`` (the header says the column holds names) and ``place_column`` (the header
+    names places - region, river, lake...: PERSON evidence is discounted, as it is when most
+    cells name a gazetteer place). Each column keeps its own flags and its own place vote."""
     # only cells that can hold a name token at all (an upper-case letter or a separate ұлы/қызы)
     has_upper = pl.col("text").str.contains(r"\p{Lu}")
     has_name_token = pl.col("text").str.contains(_UPPER_TOKEN)

@@ -2,16 +2,16 @@
 
 The privacy engine's accumulator can rescan every output cell; published columns repeat their
 values a lot (regions, categories, generalised dates), so scanning each distinct value once and
-remembering the clean ones gives the same counts for a fraction of the time. Adapter kept in
-this package (reported to the privacy engine's owner). Columns the engine derived (``skip``:
-pseudonyms, generalised values) are not scanned.
+remembering the clean ones across batches gives the same counts for a fraction of the time.
+Columns the engine derived (``skip``: pseudonyms, generalised values) are not scanned. All
+columns of a batch go to the engine's ``detect_columns`` in one sweep.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from qazai.privacy import PERSONAL_DIRECT, detect_column
+from qazai.privacy import PERSONAL_DIRECT, ColumnInput, detect_columns
 
 CLEAN_CACHE = 200_000  # distinct clean values remembered per column
 
@@ -24,22 +24,26 @@ class ResidualScanner:
         self._clean: dict[str, set[str]] = {}
 
     def observe(self, frame: pl.DataFrame) -> None:
+        pending: list[tuple[str, pl.DataFrame]] = []  # column, its distinct values not known clean
         for name in frame.columns:
             if name in self.skip or frame[name].dtype not in (pl.String, pl.Categorical):
                 continue
             counts = frame[name].cast(pl.String).drop_nulls().value_counts()
-            if counts.height == 0:
-                continue
-            clean = self._clean.setdefault(name, set())
+            clean = self._clean.get(name)
             if clean:
                 counts = counts.filter(~pl.col(name).is_in(list(clean)))
-            if counts.height == 0:
-                continue
-            found = detect_column(counts[name], entities=PERSONAL_DIRECT, min_score=self.min_score)
-            hit_rows = set(found["row"].to_list())
+            if counts.height:
+                pending.append((name, counts))
+        scanned = detect_columns(
+            [ColumnInput(counts[name]) for name, counts in pending],
+            entities=PERSONAL_DIRECT,
+            min_score=self.min_score,
+        )
+        for (name, counts), found in zip(pending, scanned, strict=True):
             for entity, rows in found.group_by("entity").agg(pl.col("row").unique()).iter_rows():
-                cells = int(counts[name].len() and counts["count"].gather(rows).sum())
+                cells = int(counts["count"].gather(rows).sum())
                 self.residual[str(entity)] = self.residual.get(str(entity), 0) + cells
+            clean = self._clean.setdefault(name, set())
             if len(clean) < CLEAN_CACHE:
-                values = counts[name].to_list()
-                clean.update(v for i, v in enumerate(values) if i not in hit_rows)
+                hit_rows = set(found["row"].to_list())
+                clean.update(v for i, v in enumerate(counts[name].to_list()) if i not in hit_rows)
