@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     raw_retention_days: int = Field(default=30, ge=0)
     session_max_age_seconds: int = 14 * 24 * 3600
     base_url: str | None = None
+    audit_head_interval_seconds: int = Field(
+        default=3600, ge=0, description="how often a job exports a signed audit head; 0: only on verify"
+    )
+    sign_in_window_seconds: int = Field(default=900, ge=1, description="sliding window of sign-in failures")
+    sign_in_max_failures_per_account: int = Field(default=5, ge=1)
+    sign_in_max_failures_per_address: int = Field(default=20, ge=1)
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
     log_json: bool = True

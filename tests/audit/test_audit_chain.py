@@ -1,4 +1,4 @@
-"""The audit trail: written with each change, hash-chained, tamper-evident, exportable."""
+"""The audit trail: written with each change, keyed hash chain, anchored by signed heads, exportable."""
 
 from __future__ import annotations
 
@@ -64,13 +64,14 @@ def test_deleted_row_is_reported(db: Database) -> None:
 
 def test_rehashed_forgery_breaks_the_next_link(db: Database) -> None:
     """Someone who edits a row and recomputes its hash still breaks the link to the next row."""
-    from qazai.audit.service import compute_hash
+    from qazai.audit.service import audit_key, compute_hash
 
     _record(db, 4)
     with db.uow() as uow:
         row = uow.session.execute(select(AuditEventRow).where(AuditEventRow.seq == 2)).scalar_one()
         row.action = "thing.forged"
         row.hash = compute_hash(
+            key=audit_key(uow.session),
             seq=row.seq,
             id=row.id,
             at=row.at,

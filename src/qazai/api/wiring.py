@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 
 from qazai.api.platform import Platform
+from qazai.audit.heads import schedule_head_export
 from qazai.config import Settings
 from qazai.storage.db import Database
 from qazai.storage.jobs import Handler, queue_depth, run_workers, stop_workers
@@ -15,6 +16,7 @@ from qazai.storage.objects import open_object_store
 def build_platform(settings: Settings, *, start_workers: bool, db: Database | None = None) -> Platform:
     """Everything wired; migrations applied. With ``start_workers`` the app's lifespan runs
     ``settings.workers`` in-process job workers."""
+    from qazai.audit.service import install_audit_key
     from qazai.identity.security import configure_password_hashing
     from qazai.storage.migrate import upgrade_database
 
@@ -23,12 +25,14 @@ def build_platform(settings: Settings, *, start_workers: bool, db: Database | No
     if db is None:
         upgrade_database(settings.effective_database_url)
         db = Database(settings.effective_database_url)
+    install_audit_key(db, settings.secret_key.get_secret_value())
     platform = Platform(settings=settings, db=db, objects=open_object_store(settings))
     if start_workers and settings.workers > 0:
         stop = threading.Event()
         threads: list[threading.Thread] = []
 
         def _start() -> None:
+            schedule_head_export(platform.db, settings.audit_head_interval_seconds)
             handlers = job_handlers(platform)
             if handlers:  # nothing to run until a capability registers job kinds
                 threads.extend(
@@ -75,7 +79,14 @@ def _registry_handlers(platform: Platform) -> dict[str, Handler]:
     return registry_job_handlers()
 
 
+def _audit_handlers(platform: Platform) -> dict[str, Handler]:
+    from qazai.audit.heads import job_handlers as audit_job_handlers
+
+    return audit_job_handlers(platform.db, platform.objects)
+
+
 JOB_HANDLER_PROVIDERS: list[Callable[[Platform], dict[str, Handler]]] = [
+    _audit_handlers,
     _library_handlers,
     _registry_handlers,
 ]
@@ -83,6 +94,7 @@ JOB_HANDLER_PROVIDERS: list[Callable[[Platform], dict[str, Handler]]] = [
 
 def run_standalone_workers(platform: Platform, count: int, stop: threading.Event) -> None:
     """`qazai worker`: ``count`` worker threads in this process until ``stop`` is set."""
+    schedule_head_export(platform.db, platform.settings.audit_head_interval_seconds)
     threads = run_workers(
         platform.db, job_handlers(platform), count, stop, lease_seconds=platform.settings.job_lease_seconds
     )

@@ -24,6 +24,18 @@ class AuditEventRead(BaseModel):
     request_id: str | None
     prev_hash: str
     hash: str
+    chain_version: int
+
+
+class SignedHead(BaseModel):
+    """The chain's head at one moment, signed with the audit key: stored in the object store so
+    that removing or rewriting events up to ``sequence`` is detected later."""
+
+    format: str = "qazai-audit-head/1"
+    sequence: int
+    hash: str
+    time: datetime
+    signature: str
 
 
 class ChainReport(BaseModel):
@@ -31,6 +43,11 @@ class ChainReport(BaseModel):
 
     ok: bool
     events_checked: int
+    legacy_events: int = 0
     first_broken_seq: int | None = None
     first_broken_id: str | None = None
     reason: str | None = None
+    last_seq: int | None = None
+    last_hash: str | None = None
+    checked_head: SignedHead | None = None
+    exported_head: SignedHead | None = None

@@ -57,6 +57,24 @@ class Conflict(AppError):
     status = 409
 
 
+class RateLimited(AppError):
+    """Too many attempts; try again after ``retry_after`` seconds (HTTP 429 with ``Retry-After``)."""
+
+    code = "too_many_requests"
+    status = 429
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: int,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, code=code, details={**(details or {}), "retry_after": self.retry_after})
+
+
 class PayloadTooLarge(AppError):
     code = "payload_too_large"
     status = 413

@@ -40,6 +40,13 @@ from qazai.identity.security import (
     new_token_secret,
     verify_password,
 )
+from qazai.identity.throttle import (
+    SignInLimits,
+    account_key,
+    check_sign_in_allowed,
+    forget_account_failures,
+    record_sign_in_failure,
+)
 from qazai.storage.db import UnitOfWork
 from qazai.storage.tables.identity import (
     ApiTokenRow,
@@ -353,12 +360,30 @@ def authenticate_token(uow: UnitOfWork, secret: str) -> Actor:
 # -- web sessions ----------------------------------------------------------------------------
 
 
-def sign_in(uow: UnitOfWork, cmd: SessionCreate, *, max_age_seconds: int) -> SessionCreated:
-    """Check the password and open a server-side session (the cookie carries its signed id)."""
+def sign_in(
+    uow: UnitOfWork,
+    cmd: SessionCreate,
+    *,
+    max_age_seconds: int,
+    client: str | None = None,
+    limits: SignInLimits | None = None,
+) -> SessionCreated:
+    """Check the password and open a server-side session (the cookie carries its signed id).
+
+    ``client`` is the caller's network address. Raises RateLimited (429) while the account is
+    locked or the address throttled (:mod:`qazai.identity.throttle`), Unauthenticated for a wrong
+    e-mail or password. A failure is recorded and audited (never the password) and committed
+    before the error is raised. An unknown e-mail costs one argon2 verification like a known one.
+    """
+    limits = limits or SignInLimits()
+    account = account_key(cmd.email)
+    check_sign_in_allowed(uow.session, limits, account=account, client=client, now=utcnow())
     user = repo.get_user(uow.session, cmd.email)
     ok = verify_password(user.password_hash if user else None, cmd.password)
     if user is None or not ok or not user.active:
+        _sign_in_failed(uow, limits, user, account, client, "wrong_password" if user else "unknown_account")
         raise Unauthenticated("wrong e-mail or password", code="bad_credentials")
+    forget_account_failures(uow.session, account)
     now = utcnow()
     row = WebSessionRow(
         id=new_session_id(),
@@ -386,6 +411,53 @@ def sign_in(uow: UnitOfWork, cmd: SessionCreate, *, max_age_seconds: int) -> Ses
         user=UserRead.model_validate(user),
         expires_at=row.expires_at,
     )
+
+
+def _sign_in_failed(
+    uow: UnitOfWork,
+    limits: SignInLimits,
+    user: UserRow | None,
+    account: str,
+    client: str | None,
+    reason: str,
+) -> None:
+    """Record, audit and commit one failed sign-in; RateLimited if it locked the account.
+
+    The audit event names a known account by id and e-mail; for an unknown one it keeps only a
+    prefix of the e-mail's hash (enough to see one e-mail tried many times, and no typed secret).
+    """
+    now = utcnow()
+    failures = record_sign_in_failure(uow.session, limits, account=account, client=client, now=now)
+    summary: dict[str, object] = {"reason": reason, "client": client, "failures_in_window": failures}
+    if user is None:
+        summary["account_sha256"] = account[:16]
+    record_event(
+        uow.session,
+        action="session.sign_in_failed",
+        object_type="user",
+        object_id=user.id if user else None,
+        actor_id=None,
+        actor_label=user.email if user else None,
+        summary=summary,
+    )
+    locked = failures == limits.max_per_account
+    if locked:
+        record_event(
+            uow.session,
+            action="session.account_locked",
+            object_type="user",
+            object_id=user.id if user else None,
+            actor_id=None,
+            actor_label=user.email if user else None,
+            summary={
+                "client": client,
+                "failures_in_window": failures,
+                "window_seconds": limits.window_seconds,
+            },
+        )
+    uow.commit()
+    if locked:  # tell the user now, not at the next attempt
+        check_sign_in_allowed(uow.session, limits, account=account, client=client, now=now)
 
 
 def resolve_session(uow: UnitOfWork, session_id: str) -> tuple[Actor, str]:

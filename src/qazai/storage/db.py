@@ -63,6 +63,9 @@ class Database:
             expire_on_commit=False,
             autoflush=True,
         )
+        # Copied into every session's ``info``: what the composition root hands to layers that
+        # only see a session (the audit trail's chain key), without storage knowing about them.
+        self.info: dict[str, Any] = {}
 
     @property
     def dialect(self) -> str:
@@ -71,11 +74,11 @@ class Database:
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
         """A new unit of work; use it as a context manager."""
         factory = self._readonly_sessions if read_only else self._sessions
-        return UnitOfWork(factory(), read_only=read_only)
+        return UnitOfWork(factory(info=dict(self.info)), read_only=read_only)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._sessions() as session:
+        with self._sessions(info=dict(self.info)) as session:
             yield session
 
     def ping(self) -> None:

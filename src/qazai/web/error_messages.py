@@ -29,6 +29,10 @@ ERROR_MESSAGES: dict[str, str] = {
     "unavailable": N_("The service is temporarily unavailable. Please try again later."),
     # accounts and sessions
     "bad_credentials": N_("Wrong e-mail or password."),
+    "account_locked": N_(
+        "Too many failed sign-ins for this account: it is temporarily locked, even for the right password."
+    ),
+    "too_many_sign_in_attempts": N_("Too many failed sign-ins from your network address."),
     "account_disabled": N_("This account is disabled."),
     "authentication_required": N_("Sign in to see this page."),
     "session_expired": N_("Your session has ended. Please sign in again."),
@@ -93,6 +97,8 @@ ERROR_MESSAGES: dict[str, str] = {
 _NOTHING_MORE = frozenset(
     {
         "bad_credentials",
+        "account_locked",
+        "too_many_sign_in_attempts",
         "account_disabled",
         "authentication_required",
         "session_expired",

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from qazai.api.deps import SignedInActor, UowDep
+from qazai.api.deps import PlatformDep, SignedInActor, UowDep
 from qazai.audit import service
+from qazai.audit.heads import verify_and_anchor
 from qazai.audit.models import AuditEventRead, ChainReport
 from qazai.core.errors import InvalidInput, PermissionDenied
 from qazai.core.pagination import Page, decode_cursor, encode_cursor
@@ -38,7 +39,8 @@ def list_events(
 
 
 @router.get("/audit/verify", response_model=ChainReport)
-def verify(uow: UowDep, actor: SignedInActor) -> ChainReport:
+def verify(uow: UowDep, actor: SignedInActor, platform: PlatformDep) -> ChainReport:
+    """Recompute the keyed chain, check it against the latest signed head, export the new head."""
     if not can_read_audit(actor):
         raise PermissionDenied("only operators and regulators can verify the audit trail")
-    return service.verify_chain(uow.session)
+    return verify_and_anchor(uow.session, platform.objects)

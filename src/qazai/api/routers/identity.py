@@ -29,6 +29,7 @@ from qazai.identity.models import (
     UserCreate,
     UserRead,
 )
+from qazai.identity.throttle import SignInLimits
 
 router = APIRouter(tags=["identity"])
 
@@ -43,9 +44,21 @@ def me(uow: UowDep, actor: SignedInActor) -> UserRead:
 
 
 @router.post("/sessions", status_code=status.HTTP_201_CREATED)
-def sign_in(cmd: SessionCreate, uow: UowDep, platform: PlatformDep, response: Response) -> dict[str, object]:
-    """Sign in with e-mail and password; sets the session cookie and returns the CSRF token."""
-    created = service.sign_in(uow, cmd, max_age_seconds=platform.settings.session_max_age_seconds)
+def sign_in(
+    cmd: SessionCreate, request: Request, uow: UowDep, platform: PlatformDep, response: Response
+) -> dict[str, object]:
+    """Sign in with e-mail and password; sets the session cookie and returns the CSRF token.
+
+    Throttled: 429 with `Retry-After` (code `account_locked` or `too_many_sign_in_attempts`)
+    after too many failures for the account or from the address (docs/operations.md, Security).
+    """
+    created = service.sign_in(
+        uow,
+        cmd,
+        max_age_seconds=platform.settings.session_max_age_seconds,
+        client=request.client.host if request.client else None,
+        limits=SignInLimits.from_settings(platform.settings),
+    )
     response.set_cookie(
         SESSION_COOKIE,
         session_serializer(platform).dumps(created.session_id),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, String
+from sqlalchemy import JSON, BigInteger, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qazai.storage.tables.base import ID, Base
@@ -27,3 +27,5 @@ class AuditEventRow(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # 1: plain SHA-256 (rows from before migration 0005), 2: HMAC-SHA256 with the audit key.
+    chain_version: Mapped[int] = mapped_column(SmallInteger, server_default="1")

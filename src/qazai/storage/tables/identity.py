@@ -71,3 +71,18 @@ class WebSessionRow(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class SignInFailureRow(Base):
+    """One failed sign-in, kept for the throttle's sliding window (and purged after it).
+
+    ``account`` is the SHA-256 of the normalised e-mail that was tried, known account or not, so
+    the table never holds what someone typed (a password typed into the e-mail field).
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    account: Mapped[str] = mapped_column(String(64), index=True)
+    client: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
 
 from qazai.api.deps import SESSION_COOKIE, session_serializer
-from qazai.core.errors import AppError, Unauthenticated
+from qazai.core.errors import AppError, RateLimited, Unauthenticated
 from qazai.identity import service as identity
 from qazai.identity.models import SessionCreate, TokenCreate
+from qazai.identity.throttle import SignInLimits
 from qazai.web.context import CSRF_COOKIE, Web
 from qazai.web.error_messages import error_text
 from qazai.web.forms import form_failure
@@ -33,8 +37,25 @@ async def sign_in(ctx: Web) -> Response:
     try:
         cmd = SessionCreate(email=email, password=str(form.get("password") or ""))
         created = identity.sign_in(
-            ctx.uow, cmd, max_age_seconds=ctx.platform.settings.session_max_age_seconds
+            ctx.uow,
+            cmd,
+            max_age_seconds=ctx.platform.settings.session_max_age_seconds,
+            client=ctx.request.client.host if ctx.request.client else None,
+            limits=SignInLimits.from_settings(ctx.platform.settings),
         )
+    except RateLimited as exc:
+        minutes = max(1, math.ceil(exc.retry_after / 60))
+        wait = ctx._("Try again in {minutes} min.").format(minutes=minutes)
+        response = render(
+            ctx,
+            "account/sign_in.html",
+            status_code=429,
+            sign_in_error=Markup("{} {}").format(error_text(ctx._, exc), wait),
+            sign_in_email=email,
+            sign_in_next=next_url,
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except (ValidationError, Unauthenticated) as exc:
         wrong = Unauthenticated("wrong e-mail or password", code="bad_credentials")
         return render(
