@@ -427,3 +427,19 @@ def test_the_documented_standalone_script_verifies_an_export(
     export.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
     short = run()
     assert short.returncode != 0 and "the signed head is at 4" in short.stderr
+
+
+def test_server_start_schedules_the_periodic_head_export(settings: Any, db: Database) -> None:
+    from fastapi.testclient import TestClient
+
+    from qazai.api.app import create_app
+    from qazai.api.wiring import build_platform
+
+    with_workers = settings.model_copy(update={"workers": 1, "audit_head_interval_seconds": 600})
+    platform = build_platform(with_workers, start_workers=True, db=db)
+    with TestClient(create_app(platform)):
+        pass
+    with db.uow(read_only=True) as uow:
+        jobs = list_jobs(uow.session, kind=EXPORT_HEAD_JOB)
+    assert len(jobs) == 1 and jobs[0].state == JobState.queued
+    assert utcnow() < jobs[0].run_after <= utcnow() + timedelta(seconds=600)
