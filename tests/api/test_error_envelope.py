@@ -142,6 +142,14 @@ def test_bad_password_is_401(client: TestClient, people: Any) -> None:
     assert_envelope(response, 401, "bad_credentials")
 
 
+def test_too_many_sign_in_failures_is_429_with_retry_after(client: TestClient, people: Any) -> None:
+    for _ in range(4):
+        client.post("/api/v1/sessions", json={"email": "member@example.kz", "password": "wrong"})
+    response = client.post("/api/v1/sessions", json={"email": "member@example.kz", "password": "wrong"})
+    body = assert_envelope(response, 429, "account_locked")
+    assert int(response.headers["Retry-After"]) == body["error"]["details"]["retry_after"] > 0
+
+
 def test_tampered_session_cookie_is_401(client: TestClient) -> None:
     client.cookies.set("qazai_session", "forged.value.here")
     assert_envelope(client.get("/api/v1/me"), 401, "invalid_session")

@@ -377,6 +377,7 @@ def sign_in(
     """
     limits = limits or SignInLimits()
     account = account_key(cmd.email)
+    client = client[:64] if client else None  # the column's width; an IPv6 address takes 45
     check_sign_in_allowed(uow.session, limits, account=account, client=client, now=utcnow())
     user = repo.get_user(uow.session, cmd.email)
     ok = verify_password(user.password_hash if user else None, cmd.password)
