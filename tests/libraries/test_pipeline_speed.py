@@ -21,7 +21,7 @@ from qazai.libraries.ingest.parse import parse_date, parse_integer
 from qazai.libraries.pipeline import privacy_step
 from qazai.libraries.pipeline.overlap import BackgroundFold
 from qazai.libraries.pipeline.profile import DISTINCT_CAP, DistinctSketch, TableProfiler
-from qazai.libraries.pipeline.run import _fetch
+from qazai.libraries.pipeline.run import _source_file
 from qazai.libraries.pipeline.writer import PartWriter, dictionary_columns
 from qazai.privacy import Action
 from qazai.storage.objects import LocalObjectStore
@@ -146,15 +146,22 @@ def test_background_fold_returns_reraises_and_never_blocks() -> None:
     assert early.result() == 7
 
 
-def test_upload_is_linked_from_a_local_store(tmp_path: Path) -> None:
+def test_upload_is_read_in_place_from_a_local_store_and_copied_from_a_remote_one(tmp_path: Path) -> None:
     store = LocalObjectStore(tmp_path / "objects")
     put = store.put("quarantine/u/data", io.BytesIO(b"a,b\n1,2\n"))
-    target = tmp_path / "source"
-    _fetch(store, put.key, target)
-    assert target.read_bytes() == b"a,b\n1,2\n"
-    assert os.stat(target).st_ino == os.stat(store.local_path(put.key)).st_ino
-    store.delete(put.key)
-    assert target.read_bytes() == b"a,b\n1,2\n"  # the link keeps the bytes
+    work = tmp_path / "work"
+    work.mkdir()
+    source = _source_file(store, put.key, work)
+    # no copy and no hard link that could outlive the upload's retention
+    assert source == store.local_path(put.key) and os.stat(source).st_nlink == 1
+    assert list(work.iterdir()) == []
+
+    class RemoteStore:  # what an S3 store looks like to the pipeline: bytes, no local file
+        def open(self, key: str) -> Iterator[bytes]:
+            return store.open(key)
+
+    copied = _source_file(RemoteStore(), put.key, work)  # type: ignore[arg-type]
+    assert copied.parent == work and copied.read_bytes() == b"a,b\n1,2\n"
 
 
 def test_mostly_grouped_integers_and_dates_parse_as_before() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 
@@ -11,6 +12,9 @@ from qazai.config import Settings
 from qazai.storage.db import Database
 from qazai.storage.jobs import Handler, queue_depth, run_workers, stop_workers
 from qazai.storage.objects import open_object_store
+from qazai.storage.sweep import sweep_temporary_data
+
+log = logging.getLogger("qazai.wiring")
 
 
 def build_platform(settings: Settings, *, start_workers: bool, db: Database | None = None) -> Platform:
@@ -27,6 +31,11 @@ def build_platform(settings: Settings, *, start_workers: bool, db: Database | No
         db = Database(settings.effective_database_url)
     install_audit_key(db, settings.secret_key.get_secret_value())
     platform = Platform(settings=settings, db=db, objects=open_object_store(settings))
+
+    def _sweep() -> None:  # the server's start (the app's lifespan) first clears what crashes left
+        sweep_on_start(platform)
+
+    platform.on_start.append(_sweep)
     if start_workers and settings.workers > 0:
         stop = threading.Event()
         threads: list[threading.Thread] = []
@@ -51,6 +60,15 @@ def build_platform(settings: Settings, *, start_workers: bool, db: Database | No
         platform.on_start.append(_start)
         platform.on_stop.append(_stop)
     return platform
+
+
+def sweep_on_start(platform: Platform) -> dict[str, int]:
+    """Delete scratch folders and partial objects whose processes died (kill -9, power loss):
+    they may hold raw uploads. Logged when anything was found."""
+    swept = sweep_temporary_data(platform.settings.data_dir, platform.objects)
+    if any(swept.values()):
+        log.warning("removed data left by stopped processes: %s", swept)
+    return swept
 
 
 def queue_depth_by_state(platform: Platform) -> dict[str, int]:
@@ -95,6 +113,7 @@ JOB_HANDLER_PROVIDERS: list[Callable[[Platform], dict[str, Handler]]] = [
 def run_standalone_workers(platform: Platform, count: int, stop: threading.Event) -> None:
     """`qazai worker`: ``count`` worker threads in this process until ``stop`` is set."""
     schedule_head_export(platform.db, platform.settings.audit_head_interval_seconds)
+    sweep_on_start(platform)
     threads = run_workers(
         platform.db, job_handlers(platform), count, stop, lease_seconds=platform.settings.job_lease_seconds
     )

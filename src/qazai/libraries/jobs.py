@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from qazai.config import Settings
@@ -13,10 +12,12 @@ from qazai.libraries.uploads import PURGE_JOB, purge_upload
 from qazai.storage.db import Database
 from qazai.storage.jobs import Handler, JobContext
 from qazai.storage.objects import ObjectStore
+from qazai.storage.scratch import scratch_root
+from qazai.storage.sweep import sweep_temporary_data
 
 
 def pipeline_deps(db: Database, objects: ObjectStore, settings: Settings) -> PipelineDeps:
-    work_dir = Path(settings.data_dir) / "tmp"
+    work_dir = scratch_root(settings.data_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     return PipelineDeps(
         db=db,
@@ -36,6 +37,8 @@ def job_handlers(db: Database, objects: ObjectStore, settings: Settings) -> dict
 
     def purge(context: JobContext) -> dict[str, Any]:
         deleted = purge_upload(db, objects, str(context.payload["upload_id"]))
-        return {"deleted": deleted}
+        # The retention rule covers what crashed runs derived from uploads too.
+        swept = sweep_temporary_data(settings.data_dir, objects)
+        return {"deleted": deleted, **swept}
 
     return {PUBLISH_JOB: publish, PURGE_JOB: purge}

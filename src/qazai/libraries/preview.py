@@ -44,6 +44,7 @@ from qazai.libraries.service import library_metadata_dict, load_library
 from qazai.privacy import Policy, classify_table, fit_generalisation, plan_deidentification, transform_batch
 from qazai.storage.db import UnitOfWork
 from qazai.storage.objects import ObjectStore
+from qazai.storage.scratch import scratch_folder
 
 PREFIX_BYTES = 8 << 20
 MAX_SAMPLE_ROWS = 200
@@ -184,13 +185,15 @@ def preview_upload(
     overrides: dict[str, dict[str, dict[str, str]]] | None = None,
     policy_data: dict[str, Any] | None = None,
     limits: ReadLimits = DEFAULT_LIMITS,
+    work_dir: Path | None = None,
 ) -> UploadPreview:
     """What publishing ``upload_id`` as the library's next version would produce, on a sample.
 
     Authorised like publishing (producers of the library's organisation, operators). ``overrides``
     and ``policy_data`` take the same shape as ``PublishRequest``'s. Raises NotFound (library or
     upload), PermissionDenied, Conflict (upload incomplete or deleted), InvalidInput (the readers'
-    message for a bad file, a bad override or policy)."""
+    message for a bad file, a bad override or policy). The sample is copied into a scratch folder
+    under ``work_dir`` (``<data_dir>/tmp``, swept on start; the system's temporary folder if None)."""
     from qazai.libraries.pipeline.run import _overrides
 
     if not 1 <= sample_rows <= MAX_SAMPLE_ROWS:
@@ -230,8 +233,8 @@ def preview_upload(
             for s in sources
         ]
 
-    with tempfile.TemporaryDirectory(prefix="qazai-preview-") as tmp:
-        path = Path(tmp) / "source"
+    with scratch_folder(work_dir or Path(tempfile.gettempdir()), "preview") as tmp:
+        path = tmp / "source"
         truncated = _copy(objects, upload.object_key, path, filename)
         try:
             try:

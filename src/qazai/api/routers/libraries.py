@@ -29,6 +29,7 @@ from qazai.libraries.models import (
     VersionRead,
     VersionWithdraw,
 )
+from qazai.storage.scratch import scratch_root
 
 router = APIRouter(tags=["libraries"])
 
@@ -89,7 +90,14 @@ def preview_upload(
     findings per column with the tier default's action, and de-identified sample rows."""
     response.headers["Cache-Control"] = "no-store"
     return preview.preview_upload(
-        uow, platform.objects, actor, slug, upload_id, sheet=sheet, sample_rows=rows
+        uow,
+        platform.objects,
+        actor,
+        slug,
+        upload_id,
+        sheet=sheet,
+        sample_rows=rows,
+        work_dir=scratch_root(platform.settings.data_dir),
     )
 
 

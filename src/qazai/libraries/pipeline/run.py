@@ -9,9 +9,7 @@ retried job finds by its dedupe key and returns instead of publishing again.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import time
 import unicodedata
 from collections.abc import Callable
@@ -40,6 +38,7 @@ from qazai.libraries.pipeline.writer import PART_ROWS, ROW_GROUP_ROWS
 from qazai.libraries.service import audit, library_metadata_dict, move_latest
 from qazai.storage.db import Database
 from qazai.storage.objects import LocalObjectStore, ObjectStore
+from qazai.storage.scratch import scratch_folder
 from qazai.storage.tables.libraries import LibraryVersionRow
 
 PIPELINE_VERSION = "qazai-libraries-pipeline/1"
@@ -66,15 +65,16 @@ _TRANSLIT = str.maketrans(
 
 @dataclass
 class PipelineDeps:
-    """What the pipeline needs from the platform. ``before_publish`` is a test seam: called after
-    every object is written and before the publishing transaction (a crash there must leave no
-    version)."""
+    """What the pipeline needs from the platform. ``work_dir`` is the root of the scratch folders
+    (``<data_dir>/tmp``, swept on start and by the purge job). ``before_publish`` is a test seam:
+    called after every object is written and before the publishing transaction (a crash there must
+    leave no version)."""
 
     db: Database
     objects: ObjectStore
     secret: bytes
+    work_dir: Path
     limits: ReadLimits = DEFAULT_LIMITS
-    work_dir: Path | None = None
     row_group_rows: int = ROW_GROUP_ROWS
     part_rows: int = PART_ROWS
     before_publish: Callable[[], None] | None = None
@@ -145,10 +145,11 @@ def run_publish(
     policy = privacy_step.policy_for(tier, payload.get("policy"), meta.get("legal_basis"))
     started = utcnow()
     progress(1.0, "reading the upload")
-    with tempfile.TemporaryDirectory(prefix="qazai-publish-", dir=deps.work_dir) as tmp:
-        work = Path(tmp)
-        source_path = work / "source"
-        _fetch(deps.objects, upload_key, source_path)
+    # Everything derived from the raw upload (a copy of it if the store is remote, the spool of
+    # typed rows, the Parquet parts) lives in one scratch folder: deleted when this block ends,
+    # swept by the next start or purge if the process dies in it.
+    with scratch_folder(deps.work_dir, "publish") as work:
+        source_path = _source_file(deps.objects, upload_key, work)
         try:
             outcomes = _process(deps, payload, source_path, filename, size, policy, org_id, work, progress)
         except (pa.ArrowException, pl.exceptions.PolarsError) as exc:
@@ -230,19 +231,17 @@ def run_publish(
     )
 
 
-def _fetch(objects: ObjectStore, key: str, target: Path) -> None:
-    """The upload as a local file: a hard link when the object store is a local folder on the
-    same file system (no copy; the link keeps the bytes even if the upload is purged meanwhile),
-    else a streamed copy."""
+def _source_file(objects: ObjectStore, key: str, work: Path) -> Path:
+    """The upload as a local file. A local store's own file is read in place: no copy or link of
+    the raw bytes outlives the upload's retention (a purge meanwhile fails this run, which is then
+    retried and finds the upload gone). A remote store's object is copied into ``work``."""
     if isinstance(objects, LocalObjectStore):
-        try:
-            os.link(objects.local_path(key), target)
-            return
-        except OSError:
-            pass  # another file system, or links not supported: copy
+        return objects.local_path(key)
+    target = work / "source"
     with target.open("wb") as out:
         for chunk in objects.open(key):
             out.write(chunk)
+    return target
 
 
 def _process(

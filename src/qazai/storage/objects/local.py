@@ -24,6 +24,7 @@ from qazai.storage.objects.base import (
     validate_key,
     validate_prefix,
 )
+from qazai.storage.scratch import GRACE_SECONDS, STAGING_PREFIX, try_lock
 
 TEMP_DIR = ".tmp"
 
@@ -52,25 +53,31 @@ class LocalObjectStore:
         if key is not None:
             validate_explicit_key(key)
         limiter = HashingLimiter(max_bytes)
-        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="put-")
-        tmp = Path(tmp_name)
+        # Locked from before the first byte until the file is moved into place (or deleted): the
+        # kernel drops the lock if this process dies, which is how the sweep knows a partial is
+        # abandoned. Made under a staging name and renamed once locked, so a `put-` file that is
+        # not locked is abandoned (see remove_stale_temporary_files).
+        fd, staging = tempfile.mkstemp(dir=self._tmp, prefix=STAGING_PREFIX)
+        tmp = Path(staging)
         try:
             with os.fdopen(fd, "wb") as handle:
+                try_lock(fd)
+                tmp = tmp.rename(self._tmp / f"put-{tmp.name.removeprefix(STAGING_PREFIX)}")
                 for chunk in limiter.wrap(iter_chunks(data)):
                     handle.write(chunk)
                 handle.flush()
                 os.fsync(handle.fileno())
-            final_key = key if key is not None else content_key(limiter.hexdigest)
-            target = self._path(final_key)
-            if key is None and target.is_file():
-                tmp.unlink()  # same bytes are already stored
-            else:
-                try:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(tmp, target)
-                except (IsADirectoryError, NotADirectoryError, FileExistsError):
-                    raise Conflict(f"object key {final_key!r} collides with a key prefix") from None
-                _fsync_dir(target.parent)
+                final_key = key if key is not None else content_key(limiter.hexdigest)
+                target = self._path(final_key)
+                if key is None and target.is_file():
+                    tmp.unlink()  # same bytes are already stored
+                else:
+                    try:
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        os.replace(tmp, target)
+                    except (IsADirectoryError, NotADirectoryError, FileExistsError):
+                        raise Conflict(f"object key {final_key!r} collides with a key prefix") from None
+                    _fsync_dir(target.parent)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -112,12 +119,26 @@ class LocalObjectStore:
                 yield key
 
     def remove_stale_temporary_files(self, older_than_seconds: float = 24 * 3600) -> int:
-        """Delete temporary files left by writers that crashed; returns how many were removed."""
+        """Delete temporary files left by writers that died; returns how many were removed.
+
+        A writer locks its temporary file before the first byte and holds the lock until the file
+        is in place, so a ``put-`` file that is not locked is abandoned and goes at once. A staging
+        file (between ``mkstemp`` and the lock, empty) goes once unlocked and a minute old. Locked
+        files go only once older than ``older_than_seconds`` (a writer on another host whose file
+        system does not share locks)."""
         removed = 0
-        cutoff = time.time() - older_than_seconds
+        now = time.time()
         for path in self._tmp.iterdir():
             with contextlib.suppress(FileNotFoundError):
-                if path.stat().st_mtime < cutoff:
+                age = now - path.stat().st_mtime
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    unlocked = try_lock(fd)
+                finally:
+                    os.close(fd)
+                staging = path.name.startswith(STAGING_PREFIX)
+                abandoned = unlocked and (not staging or age >= GRACE_SECONDS)
+                if abandoned or age >= older_than_seconds:
                     path.unlink()
                     removed += 1
         return removed

@@ -27,6 +27,7 @@ from qazai.libraries.models import (
 )
 from qazai.privacy.policy import Action
 from qazai.storage.jobs import get_job
+from qazai.storage.scratch import scratch_root
 from qazai.web.context import Web, WebContext
 from qazai.web.error_messages import error_text
 from qazai.web.forms import form_failure, localized, optional, text, words
@@ -205,7 +206,13 @@ def _options_page(
     preview_error = None
     try:
         found = preview.preview_upload(
-            ctx.uow, ctx.platform.objects, ctx.actor, slug, upload_id, sheet=sheet or None
+            ctx.uow,
+            ctx.platform.objects,
+            ctx.actor,
+            slug,
+            upload_id,
+            sheet=sheet or None,
+            work_dir=scratch_root(ctx.platform.settings.data_dir),
         )
     except AppError as exc:
         if exc.status in (401, 403, 404):
