@@ -3,7 +3,6 @@ needs the platform secret) and a truncated one (the signed head in the object st
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta
@@ -107,13 +106,31 @@ def _rewrite_and_recompute(db: Database, seq: int, rehash: Callable[[dict[str, A
 
 def test_chain_recomputed_with_plain_sha256_is_detected(keyed_db: Database) -> None:
     _record(keyed_db, 5)
-    _rewrite_and_recompute(
-        keyed_db, 3, lambda f: hashlib.sha256(json.dumps(f, default=str).encode()).hexdigest()
-    )
+    _rewrite_and_recompute(keyed_db, 3, lambda f: compute_legacy_hash(**f))  # the old algorithm
     with keyed_db.uow(read_only=True) as uow:
         report = verify_chain(uow.session)
     assert not report.ok and report.first_broken_seq == 3
     assert "secret key" in (report.reason or "")
+
+
+def test_whole_chain_downgraded_to_plain_sha256_is_caught_by_the_head(
+    keyed_db: Database, objects: LocalObjectStore
+) -> None:
+    """The one rewrite the chain alone cannot see: every event recomputed as a pre-0005 (unkeyed)
+    event. The signed head exported before still names the keyed hash, so verification fails."""
+    _record(keyed_db, 4)
+    with keyed_db.uow(read_only=True) as uow:
+        assert verify_and_anchor(uow.session, objects).ok
+    with keyed_db.uow() as uow:
+        uow.session.execute(update(AuditEventRow).values(chain_version=CHAIN_LEGACY))
+        uow.commit()
+    _rewrite_and_recompute(keyed_db, 1, lambda f: compute_legacy_hash(**f))
+    with keyed_db.uow(read_only=True) as uow:
+        alone = verify_chain(uow.session)
+        anchored = verify_and_anchor(uow.session, objects)
+    assert alone.ok and alone.legacy_events == 4  # reported as all legacy, but "intact"
+    assert not anchored.ok and anchored.first_broken_seq == 4
+    assert "signed head" in (anchored.reason or "")
 
 
 def test_chain_recomputed_with_another_key_is_detected(keyed_db: Database) -> None:
