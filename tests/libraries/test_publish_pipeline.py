@@ -146,7 +146,12 @@ def test_tier_rule_failure_rejects_with_report_and_publishes_nothing(
     path = tmp_path / "register.csv"
     path.write_bytes(citizen_register_csv(300))
     make_library(lib_platform, "leaky", legal_basis=LegalBasis.depersonalised)
-    job = publish(lib_platform, "leaky", path, policy={"columns": {"ИИН": {"action": "keep"}}})
+    job = publish(
+        lib_platform,
+        "leaky",
+        path,
+        policy={"columns": {"ИИН": {"action": "keep", "reason": "we think they are fine"}}},
+    )
     assert job.state == "failed"
     assert job.error is not None and job.error.code == "version_rejected"
     assert "IIN" in job.error.message and "What to change" in job.error.message

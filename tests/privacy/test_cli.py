@@ -60,6 +60,14 @@ def test_scan_json_has_exact_shape(app: typer.Typer, tmp_path: Path) -> None:
         "kind": "direct_identifier",
         "entities": {"IIN": 2},
         "match_ratio": 1.0,
+        "evidence": {
+            "cells": 2,
+            "findings": [{"entity": "IIN", "cells": 2, "share": 1.0, "validated": True}],
+            "header": ["IIN"],
+            "rule": "identifier_cells",
+            "threshold": 0.5,
+            "attention": False,
+        },
     }
     assert any(
         {"row": 1, "column": "ИИН", "start": 0, "end": 12, "entity": "IIN"}.items() <= f.items()
@@ -173,7 +181,12 @@ def test_deidentify_refuses_output_that_fails_the_tier(tmp_path: Path) -> None:
     src = tmp_path / "people.csv"
     people(200).write_csv(src)
     policy = tmp_path / "policy.json"
-    policy.write_text(json.dumps({"base": "open", "columns": {"ФИО": {"action": "keep"}}}), encoding="utf-8")
+    policy.write_text(
+        json.dumps(
+            {"base": "open", "columns": {"ФИО": {"action": "keep", "reason": "names are public officials"}}}
+        ),
+        encoding="utf-8",
+    )
     out = tmp_path / "out.parquet"
     result = runner.invoke(main_app(), ["deidentify", str(src), "--policy", str(policy), "-o", str(out)])
     assert result.exit_code == 1

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from qazai.core.errors import InvalidInput
 from qazai.privacy.assess import Assessment, RiskAccumulator, check_rules
-from qazai.privacy.classify import as_polars, scan_table
+from qazai.privacy.classify import ColumnEvidence, Thresholds, as_polars, scan_table
 from qazai.privacy.detectors import detect_column
 from qazai.privacy.entities import ColumnKind, Entity
 from qazai.privacy.headers import read_header
@@ -43,6 +43,10 @@ class ColumnPlan:
     rule: ColumnRule
     entity: Entity | None = None
     qi_type: str | None = None
+    #: what the engine's decision rests on (None for columns it did not scan)
+    evidence: ColumnEvidence | None = None
+    #: the engine's action when the policy names this column and chose another one
+    engine_action: Action | None = None
 
 
 @dataclass
@@ -55,6 +59,8 @@ class Plan:
     levels: dict[str, int] = field(default_factory=dict)
     rare: pl.DataFrame | None = None
     rows_in: int = 0
+    #: the sample is a table of statistics (see ``classify.aggregate_table``)
+    aggregate: bool = False
 
     def column(self, name: str) -> ColumnPlan:
         return next(c for c in self.columns if c.name == name)
@@ -78,13 +84,15 @@ def _start_level(col: ColumnPlan) -> int:
 def plan_deidentification(sample: pl.DataFrame | pa.Table | pa.RecordBatch, policy: Policy) -> Plan:
     """Classify ``sample`` and choose each column's transform from ``policy``."""
     frame = as_polars(sample)
-    report = scan_table(frame, min_score=policy.min_score)
+    thresholds = Thresholds(direct_ratio=policy.direct_ratio, embedded_ratio=policy.embedded_ratio)
+    report = scan_table(frame, min_score=policy.min_score, thresholds=thresholds)
     declared_qi = set(policy.quasi_identifiers or [])
     declared_s = set(policy.sensitive or [])
     missing = (declared_qi | declared_s | set(policy.columns)) - set(frame.columns)
     if missing:
         raise InvalidInput(f"the policy names columns the table does not have: {sorted(missing)}")
     columns: list[ColumnPlan] = []
+    engine_rules = policy.model_copy(update={"columns": {}})  # the policy without per-column choices
     for c in report.columns:
         kind = c.kind
         qi_type = c.qi_type
@@ -99,14 +107,31 @@ def plan_deidentification(sample: pl.DataFrame | pa.Table | pa.RecordBatch, poli
             qi_type = "categorical"
         entity = c.dominant if c.dominant is not None else None
         rule = policy.rule_for(c.name, kind, entity)
-        columns.append(ColumnPlan(c.name, kind, rule, entity, qi_type))
+        engine = engine_rules.rule_for(c.name, kind, entity)
+        overridden = c.name in policy.columns and rule.action is not engine.action
+        if overridden and rule.action is Action.keep and not (rule.reason or "").strip():
+            raise InvalidInput(
+                f"column '{c.name}': keeping a column the engine would {engine.action.value} needs a reason",
+                code="override_needs_reason",
+            )
+        columns.append(
+            ColumnPlan(
+                c.name,
+                kind,
+                rule,
+                entity,
+                qi_type,
+                evidence=c.evidence,
+                engine_action=engine.action if overridden else None,
+            )
+        )
     qi = [
         c.name for c in columns if c.kind is ColumnKind.quasi_identifier and c.rule.action is not Action.drop
     ]
     sensitive = [
         c.name for c in columns if c.kind is ColumnKind.sensitive and c.rule.action is not Action.drop
     ]
-    plan = Plan(columns=columns, quasi_identifiers=qi, sensitive=sensitive)
+    plan = Plan(columns=columns, quasi_identifiers=qi, sensitive=sensitive, aggregate=report.aggregate)
     plan.levels = {
         c.name: _start_level(c) for c in columns if c.name in qi and c.rule.action is Action.generalise
     }

@@ -78,8 +78,23 @@ def _digits(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_all(r"[^0-9]", "")
 
 
+#: Number-shaped entities: a candidate that is the fraction or the integer part of a decimal
+#: number (``1.40220260580143``, ``3 909,62``) is a measurement, not an identifier.
+_NUMBER_SHAPED = frozenset(
+    {Entity.IIN, Entity.CARD, Entity.PHONE_KZ, Entity.ID_CARD_KZ, Entity.IP, Entity.PASSPORT_KZ}
+)
+
+
+def _not_decimal_part(spans: pl.DataFrame) -> pl.DataFrame:
+    before = pl.col("before").fill_null("")
+    after = pl.col("after").fill_null("")
+    return spans.filter(~before.str.contains(r"\d[.,]$") & ~after.str.contains(r"^[.,]\d"))
+
+
 def _validate(entity: Entity, spans: pl.DataFrame) -> pl.DataFrame:
     """Keep valid candidates and attach ``entity``; IIN/BIN candidates are split here."""
+    if entity in _NUMBER_SHAPED:
+        spans = _not_decimal_part(spans)
     m = pl.col("match")
     if entity is Entity.IIN:
         digits = spans.select(_digits(m).alias("d"))
@@ -292,6 +307,21 @@ def detect_columns(
     return results
 
 
+def _statistics_columns(stacked: pl.DataFrame) -> pl.Series:
+    """The ``_col`` of stacked columns that hold statistics: nearly every cell a number, and not
+    shaped like one identifier (most cells of an IIN or card column have 12-19 digits)."""
+    text = pl.col("text").str.strip_chars()
+    digits = text.str.replace_all(r"[^0-9]", "").str.len_chars()
+    per_column = stacked.group_by("_col").agg(
+        (text.str.contains(r"^[+\-]?[\d\s\u00a0.,]+$").cast(pl.Int64) * pl.col("count")).sum().alias("_n"),
+        (digits.is_between(12, 19).cast(pl.Int64) * pl.col("count")).sum().alias("_long"),
+        pl.col("count").sum().alias("_all"),
+    )
+    return per_column.filter(
+        (pl.col("_n") >= 0.8 * pl.col("_all")) & (pl.col("_long") < 0.5 * pl.col("_all"))
+    )["_col"]
+
+
 def _detect_stacked(
     batch: list[int],
     columns: Sequence[ColumnInput],
@@ -329,6 +359,7 @@ def _detect_stacked(
         orient="row",
     ).with_columns(pl.lit(True).alias("_hinted"))
     names = [e.value for e in wanted]
+    statistics = _statistics_columns(stacked)
     remaining = stacked
     parts: list[pl.DataFrame] = []
     for spec in _BY_SPECIFICITY:
@@ -350,6 +381,13 @@ def _detect_stacked(
             )
         else:
             valid = valid.with_columns(pl.lit(False).alias("_hinted"))
+        if spec.entity in _NUMBER_SHAPED or spec.entity is Entity.IIN:
+            # a whole-cell number in a column of statistics passes a checksum by chance (1 in 10
+            # for IIN/BIN, 1 in 10 for Luhn): without a header saying so it is a count or a sum
+            whole = (pl.col("start") == 0) & (pl.col("end") == pl.col("_len"))
+            valid = valid.filter(~(whole & pl.col("_col").is_in(statistics.implode()) & ~pl.col("_hinted")))
+            if valid.height == 0:
+                continue
         scored = _score(valid).select(*FINDING_SCHEMA, "_col", "_len")
         scored = scored.filter(pl.col("entity").is_in(names) & (pl.col("score") >= min_score))
         if scored.height:

@@ -12,23 +12,23 @@ _HEADER_ENTITIES: tuple[tuple[str, frozenset[Entity]], ...] = (
     (r"иин.?бин|жсн.?бсн|iin.?bin|бин.?иин", frozenset({_E.IIN, _E.BIN})),
     (r"\bиин\b|\bжсн\b|\biin\b|иин|жсн|^iin|iin$|_iin|iin_|\bинн\b|индивидуальн.*идентиф|жеке сәйкестенд", frozenset({_E.IIN})),  # noqa: E501
     (r"\bбин\b|\bбсн\b|\bbin\b|^bin|bin$|_bin|бизнес.?идентиф", frozenset({_E.BIN})),
-    (r"iban|\bиик\b|\bжск\b|сч[её]т|account|шот", frozenset({_E.IBAN_KZ})),
-    (r"карт|card|pan\b", frozenset({_E.CARD})),
-    (r"тел|phone|моб|ұялы|mobile|байланыс|whatsapp|contact_?n", frozenset({_E.PHONE_KZ})),
+    (r"iban|\bиик\b|\bжск\b|\bсч[её]т\b|\bсч[её]та\b|лицев\w* сч|account|\bшот\b|\bшоты\b", frozenset({_E.IBAN_KZ})),  # noqa: E501
+    (r"\bкарт[аыу]?\b|номер карт|карт[аы] номер|card|\bpan\b", frozenset({_E.CARD})),
+    (r"\bтел\b|\bтел\.|телефон|phone|\bмоб\b|\bмоб\.|мобильн|ұялы|mobile|\bбайланыс|whatsapp|contact_?n", frozenset({_E.PHONE_KZ})),  # noqa: E501
     (r"e-?mail|почт|пошта|эл.*адрес|электрон", frozenset({_E.EMAIL})),
     (r"\bip\b|ip.?addr|ip.?адрес|^ip", frozenset({_E.IP})),
     (r"паспорт|passport|төлқұжат", frozenset({_E.PASSPORT_KZ})),
     (r"удостоверени|куәлі|id.?card|уд\.?.?личн|id_?number|doc_?num|номер докум|құжат нөмірі", frozenset({_E.ID_CARD_KZ})),  # noqa: E501
     (r"гос.?номер|госномер|г/н|plate|мемлекеттік нөмір|vehicle|көлік нөмірі|номер авто", frozenset({_E.VEHICLE_PLATE_KZ})),  # noqa: E501
-    (r"фио|\bфамилия|\bимя\b|отчество|тегі|\bаты\b|аты.?жөні|әкесінің|name|surname|full.?name|"
+    (r"фио|\bфамилия|\bимя\b|отчество|тегі|\bаты\b|аты.?жөні|әкесінің|(?<![a-z])name|surname|full.?name|"
      r"сотрудник|пациент|клиент|заявитель|ф\.и\.о|получатель|recipient|employee|patient|person", frozenset({_E.PERSON})),  # noqa: E501
-    (r"адрес|мекен|address|мекенжай|улица|көше|street|прожива|тұратын", frozenset({_E.ADDRESS})),
-    (r"дата.?рожд|туған|birth|dob|д\.?р\.?$|туылған|born", frozenset({_E.DATE_OF_BIRTH})),
+    (r"адрес|мекен|address|мекенжай|\bулица\b|\bкөше(?:сі)?\b|street|прожива|тұратын|тұрғылықты", frozenset({_E.ADDRESS})),  # noqa: E501
+    (r"дата.?рожд|туған|birth|\bdob\b|(?:^|\s)д\.?\s?р\.?$|туылған|\bborn\b", frozenset({_E.DATE_OF_BIRTH})),
 )  # fmt: skip
 
 _QI: tuple[tuple[str, str], ...] = (
     (r"дата.?рожд|туған|birth|dob|туылған|год.?рожд|born", "date"),
-    (r"возраст|\bжас\b|жасы|\bage\b|^age|age_", "age"),
+    (r"возраст|\bжас\b|жасы|(?<![a-z])age(?![a-z])", "age"),
     (r"\bпол\b|^пол|жыныс|\bsex\b|gender|^sex", "sex"),
     (r"като|kato|\bкато", "kato"),
     (r"индекс|postcode|post_?code|zip|почтов", "postcode"),

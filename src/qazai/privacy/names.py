@@ -23,6 +23,14 @@ _CASE = (
     r"den|tan|ten|nan|nen|men|ben|pen|men|ia"
 )
 _SURNAME = rf"(?:[a-z]{{2,}}(?:ov|ev|[^ndt]in|bekov|baev))(?:{_CASE})?$"
+# Russian adjectives and nouns in -овый/-евой/-овка/-ировать: "Кадастровый", "Транспортировка",
+# "Вербовка", "металлов" share the -ов of surnames (a Kazakh case form of a surname has қ/ғ:
+# "Ахметовқа", not к)
+_NOT_SURNAME_ENDING = (
+    r"(?:ов|ев|ин)(?:ый|ая|ое|ые|ых|ым|ого|ому|ой|ую|ыми)$|(?:ов|ев)к(?:а|и|у|ой|е)$|"
+    r"(?:ов|ев)ани(?:е|я|ю|ем)$|ировк"
+)
+_ADJECTIVE = r"\p{L}{3,}(?:ых|ого|ому|ыми|ими|ая|яя|ое|ее|ые|ие|ый)$"
 _SURNAME_WEAK = (
     rf"(?:[a-z]{{2,}}(?:skii|ski|skaia|cki|ckaia|enko|uk|iuk|ian|svili|dze|bai|bek|ova|eva))(?:{_CASE})?$"
 )
@@ -246,7 +254,7 @@ def _token_features(tokens: pl.DataFrame) -> pl.DataFrame:
         _stem_in(lists["given"]).alias("given"),
         _stem_in(lists["ordinary"]).alias("ordinary"),
         key.str.contains(_PATRONYMIC).alias("patronymic"),
-        key.str.contains(_SURNAME).alias("surname"),
+        (key.str.contains(_SURNAME) & ~tok.str.contains(_NOT_SURNAME_ENDING)).alias("surname"),
         key.str.contains(_SURNAME_WEAK).alias("surname_weak"),
         _stem_in(lists["not_name"]).alias("not_name"),
         _stem_in(lists["place_person"]).alias("place_person"),
@@ -410,6 +418,13 @@ def _score_runs(t: pl.DataFrame) -> pl.DataFrame:
         .sum()
         .alias("n_weak"),
         pl.col("initial").sum().alias("n_initial"),
+        # evidence from the word lists (not from an ending such as -ов, which "Кадастровый",
+        # "Транспортировка" and "металлов" share with surnames)
+        ((pl.col("given") & ~pl.col("ordinary")) | pl.col("known_surname") | pl.col("patronymic"))
+        .sum()
+        .alias("n_lex"),
+        (pl.col("initial").first() & pl.col("place").last()).alias("initial_place"),
+        pl.col("match").str.to_lowercase().str.contains(_ADJECTIVE).sum().alias("n_adjective"),
         pl.col("surname").first().alias("first_surname"),
         pl.col("given").first().alias("first_given"),
         pl.col("ordinary").first().alias("first_ordinary"),
@@ -453,13 +468,20 @@ def _score_runs(t: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.lit(0.0))
     )
     # a title-cased lower-case cell: only runs with lexical evidence, or in a name position
-    lowered_ok = ((n >= 2) & (strong >= 1)) | ((strong >= 1) & pl.col("context")) | pl.col("position")
+    # (a Russian adjective in the run - "цветных металлов" - makes it a phrase, not a name)
+    lowered_ok = (
+        ((n >= 2) & (strong >= 1) & (pl.col("n_adjective") == 0))
+        | ((strong >= 1) & pl.col("context"))
+        | pl.col("position")
+    )
     score = pl.when(pl.col("lowered") & ~lowered_ok).then(0.0).otherwise(score)
     # a place that is also a given name (Абай, Жамбыл) alone, with nothing that says "person"; a
     # surname-like place (Сатпаев) alone stays a surname, as "[like-a-surname]" towns do
     alone_place = (n == 1) & pl.col("first_place") & ~pl.col("first_surname") & ~pl.col("context")
     score = pl.when(alone_place).then(score - 0.25).otherwise(score)
     score = pl.when(pl.col("places")).then(score - 0.3).otherwise(score)
+    # "Г. Алматы", "Қ. Астана": the abbreviation of "city" before a place, not an initial
+    score = pl.when((n == 2) & pl.col("initial_place")).then(0.0).otherwise(score)
     return (
         runs.with_columns(score.alias("score"), pl.lit("PERSON").alias("entity"))
         .filter(pl.col("score") > 0)

@@ -44,6 +44,8 @@ class ColumnRule(BaseModel):
 
     action: Action
     level: int | None = Field(default=None, ge=0, le=6)
+    #: why the producer chose this rule; required where it keeps a column the engine would change
+    reason: str | None = Field(default=None, max_length=1000)
 
 
 class Policy(BaseModel):
@@ -57,6 +59,12 @@ class Policy(BaseModel):
     max_suppression: float = Field(default=0.05, ge=0.0, le=1.0)
     allow_residual_identifiers: bool = False
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+    direct_ratio: float = Field(
+        default=0.5, gt=0.0, le=1.0, description="cell share that makes an identifier column"
+    )
+    embedded_ratio: float = Field(
+        default=0.02, gt=0.0, le=1.0, description="cell share that gets short text redacted"
+    )
     columns: dict[str, ColumnRule] = Field(default_factory=dict)
     by_entity: dict[Entity, ColumnRule] = Field(default_factory=dict)
     by_kind: dict[ColumnKind, ColumnRule] = Field(default_factory=dict)

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from qazai.core.enums import AccessTier
 from qazai.core.errors import InvalidInput
 from qazai.privacy import Action, Plan, Policy, default_policy, plan_deidentification
+from qazai.privacy.deidentify import ColumnPlan
 
 
 def parse_policy(data: dict[str, Any], tier: AccessTier | None = None) -> Policy:
@@ -63,18 +64,39 @@ def plan(sample: pl.DataFrame, policy: Policy) -> tuple[Plan, dict[str, Any]]:
     """The de-identification plan for a typed sample, and its report: each column's kind,
     detected entity and action (no cell values)."""
     deid_plan = plan_deidentification(sample, policy)
-    columns = [
+    columns = [column_report(column, deid_plan.levels.get(column.name)) for column in deid_plan.columns]
+    return deid_plan, {"rows_scanned": sample.height, "aggregate": deid_plan.aggregate, "columns": columns}
+
+
+def column_report(column: ColumnPlan, level: int | None) -> dict[str, Any]:
+    """One column of the privacy report: kind, action, the evidence the decision rests on, and
+    the producer's override (with its reason) where the policy chose another action."""
+    doc: dict[str, Any] = {
+        "name": column.name,
+        "kind": column.kind.value,
+        "entity": column.entity.value if column.entity else None,
+        "qi_type": column.qi_type,
+        "action": column.rule.action.value,
+        "level": level,
+        "evidence": column.evidence.to_json() if column.evidence else None,
+    }
+    if column.engine_action is not None:
+        doc["override"] = {"engine_action": column.engine_action.value, "reason": column.rule.reason}
+    return doc
+
+
+def overrides(plan: Plan) -> list[dict[str, Any]]:
+    """Columns whose action the producer's policy changed from the engine's (for the audit trail)."""
+    return [
         {
-            "name": column.name,
-            "kind": column.kind.value,
-            "entity": column.entity.value if column.entity else None,
-            "qi_type": column.qi_type,
-            "action": column.rule.action.value,
-            "level": deid_plan.levels.get(column.name),
+            "column": c.name,
+            "engine_action": c.engine_action.value,
+            "action": c.rule.action.value,
+            "reason": c.rule.reason,
         }
-        for column in deid_plan.columns
+        for c in plan.columns
+        if c.engine_action is not None
     ]
-    return deid_plan, {"rows_scanned": sample.height, "columns": columns}
 
 
 def policy_json(policy: Policy) -> dict[str, Any]:

@@ -370,12 +370,31 @@ def _record(
                 f"library.version.{'publish' if status is VersionStatus.published else 'reject'}",
                 "library_version",
                 row.id,
-                {"library": library.slug, "number": number, "rows": rows, "bytes": total, "sha256": sha256},
+                {
+                    "library": library.slug,
+                    "number": number,
+                    "rows": rows,
+                    "bytes": total,
+                    "sha256": sha256,
+                    "privacy_overrides": _privacy_overrides(manifest),
+                },
                 library.organisation_id,
             )
             uow.commit()
             return _summary(row, library.slug)
     raise AppError("could not record the version")  # pragma: no cover - loop always returns or raises
+
+
+def _privacy_overrides(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The producer's per-column overrides of the privacy engine, with their reasons: they go
+    into the audit event of the version, so a reviewer sees who kept what, and why."""
+    found = []
+    for table in manifest.get("tables", []):
+        for column in table.get("privacy", {}).get("scan", {}).get("columns", []):
+            if column.get("override"):
+                found.append({"table": table.get("name"), "column": column["name"], **column["override"],
+                              "action": column["action"]})  # fmt: skip
+    return found
 
 
 def _summary(row: LibraryVersionRow, slug: str) -> dict[str, Any]:

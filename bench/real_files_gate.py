@@ -1,0 +1,72 @@
+"""Every real government file in ../shared/data through the publish pipeline's privacy plan.
+
+Prints, per file and table, the columns the default open policy would drop, redact, mask,
+pseudonymise or generalise, with the engine's evidence for each. The issue's target is 0
+columns dropped or redacted on the aggregate statistics and the place/indicator tables, and
+every address and phone of ``akimat-complaints.csv`` redacted.
+
+    .venv/bin/python bench/real_files_gate.py [--data ../shared/data] [--all]
+
+``--all`` prints every column's decision, not only the changed ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+from qazai.core.enums import AccessTier
+from qazai.libraries.ingest import convert_batch, infer_schema, open_source
+from qazai.libraries.pipeline import privacy_step
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tables(path: Path) -> list[tuple[str, pl.DataFrame]]:
+    out = []
+    for table in open_source(path):
+        schema = infer_schema(table.head(10_000))
+        batches = [convert_batch(b, schema).batch for b in table.batches()]
+        frame = pl.from_arrow(pa.Table.from_batches(batches, schema=schema.arrow_schema))
+        assert isinstance(frame, pl.DataFrame)
+        out.append((table.name, frame))
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--all", action="store_true")
+    args = parser.parse_args()
+    files = sorted(p for p in args.data.rglob("*") if p.suffix.lower() in {".csv", ".xlsx", ".json"})
+    total = changed = dropped = redacted = 0
+    for path in files:
+        for name, frame in tables(path):
+            policy = privacy_step.policy_for(AccessTier.open, None)
+            _, report = privacy_step.plan(frame, policy)
+            for column in report["columns"]:
+                total += 1
+                action = column["action"]
+                if action != "keep":
+                    changed += 1
+                dropped += action == "drop"
+                redacted += action == "redact"
+                if action != "keep" or args.all:
+                    evidence = column.get("evidence") or {}
+                    print(
+                        f"{path.relative_to(args.data)} | {name} | {column['name'][:50]!r} | "
+                        f"{column['kind']} {column['entity'] or ''} -> {action}  rule={evidence.get('rule')} "
+                        f"cells={evidence.get('cells')} findings={evidence.get('findings')}"
+                    )
+    print(
+        f"\n{total} columns in {len(files)} files: {changed} changed, {dropped} dropped, {redacted} redacted"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
