@@ -57,6 +57,17 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
     log_json: bool = True
+    # The SQL query API (docs/catalog.md, "Query limits"): each query runs in a worker process.
+    query_workers: int = Field(
+        default=0, ge=0, description="query worker processes = queries at once; 0: 2 per core, at most 8"
+    )
+    query_memory_bytes: int = Field(default=1024**3, ge=32 * 1024**2, description="memory per query")
+    query_timeout_ms: int = Field(default=10_000, ge=100, description="time limit (and the default)")
+    query_kill_grace_ms: int = Field(default=2_000, ge=0, description="then the worker is killed")
+    query_max_result_bytes: int = Field(default=64 * 1024**2, ge=1024, description="result size")
+    query_max_per_caller: int = Field(default=2, ge=1, description="queries at once per user or address")
+    query_anonymous_per_minute: int = Field(default=60, ge=0, description="per address; 0: no limit")
+    query_anonymous_burst: int = Field(default=20, ge=1)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

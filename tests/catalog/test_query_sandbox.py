@@ -9,8 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from qazai.catalog import query
+from qazai.catalog import query as query_module
+from qazai.catalog import query_sandbox as query
 from qazai.catalog.query import QueryRefused, QueryTable, QueryTimeout, run_query
+from qazai.core.errors import Unavailable
 
 
 @pytest.fixture(autouse=True)
@@ -158,3 +160,88 @@ def test_pool_is_bounded(tmp_path: Path) -> None:
         path = _parquet(tmp_path / f"p{i}.parquet", [i])
         run_query({"t": QueryTable(name="t", library_slug="t", paths=(path,))}, "SELECT v FROM t")
     assert len(query._SANDBOXES) == query.SANDBOX_POOL_SIZE
+
+
+@pytest.fixture
+def rooted(tmp_path: Path) -> tuple[dict[str, QueryTable], str]:
+    """A table under an object-store root, as the service resolves them."""
+    root = tmp_path / "objects"
+    (root / "ab").mkdir(parents=True)
+    path = _parquet(root / "ab" / "cdef.parquet", [1, 2, 3])
+    return {"t": QueryTable(name="t", library_slug="t", paths=(path,), root=str(root))}, str(root)
+
+
+def test_views_name_files_relative_to_the_object_store(rooted: tuple[dict[str, QueryTable], str]) -> None:
+    tables, root = rooted
+    assert run_query(tables, "SELECT sum(v) FROM t").rows == [[6]]
+    (sql,) = (
+        _pooled(tables, {"t"}).execute("SELECT sql FROM duckdb_views() WHERE NOT internal").fetchone() or ()
+    )
+    assert "ab/cdef.parquet" in sql and root not in sql
+
+
+def test_error_messages_do_not_show_the_object_store(tmp_path: Path) -> None:
+    root = tmp_path / "objects"
+    root.mkdir()
+    missing = QueryTable(
+        name="t", library_slug="t", paths=(str(root / "ab" / "gone.parquet"),), root=str(root)
+    )
+    with pytest.raises(Unavailable) as unavailable:  # 503: a published file went missing
+        run_query({"t": missing}, "SELECT * FROM t")
+    message = unavailable.value.message
+    assert "ab/gone.parquet" in message and str(root) not in message
+
+
+@pytest.mark.parametrize(
+    ("sql", "rows"),
+    [
+        ("WITH x AS (SELECT v FROM t) SELECT sum(v) FROM x", [[6]]),
+        ("WITH X AS (SELECT v FROM t) SELECT count(*) FROM x", [[3]]),
+        ("SELECT (WITH y AS (SELECT max(v) AS m FROM t) SELECT m FROM y)", [[3]]),
+    ],
+)
+def test_a_query_may_name_its_own_ctes(
+    tables: dict[str, QueryTable], sql: str, rows: list[list[int]]
+) -> None:
+    assert run_query(tables, sql).rows == rows
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM duckdb_views",
+        "SELECT * FROM pg_settings",
+        "WITH pg_settings AS (SELECT 1) SELECT * FROM pg_settings",
+        "SELECT * FROM (WITH duckdb_views AS (SELECT 1) SELECT * FROM duckdb_views), duckdb_views",
+        "SELECT * FROM other",
+    ],
+)
+def test_only_library_tables_and_own_ctes_may_be_named(tables: dict[str, QueryTable], sql: str) -> None:
+    with pytest.raises(QueryRefused) as refused:
+        run_query(tables, sql)
+    assert refused.value.code == "query_catalog"
+
+
+@pytest.mark.parametrize(
+    ("value", "safe"),
+    [
+        ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+        ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+        ("+1+2", "'+1+2"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("-5", "-5"),
+        ("-12.5", "-12.5"),
+        ("-1,5", "-1,5"),
+        ("+7", "+7"),
+        ("-1e-05", "-1e-05"),
+        ("plain", "plain"),
+        ("a=b", "a=b"),
+        (-5, -5),
+        (None, None),
+    ],
+)
+def test_spreadsheet_safe_quotes_formulas_and_keeps_numbers(value: object, safe: object) -> None:
+    assert query_module.spreadsheet_safe(value) == safe

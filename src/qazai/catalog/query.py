@@ -1,50 +1,48 @@
 """The read-only SQL query service on DuckDB (after Datasette).
 
 One statement, read-only, over the Parquet parts of the libraries the person may read. A query
-runs on a locked-down in-memory DuckDB connection (a *sandbox*) prepared, in order:
+is checked here, in the server, then run in a *worker process* (``query_workers.py``) on a
+locked-down in-memory DuckDB connection (a *sandbox*, ``query_sandbox.py``), in order:
 
 1. the text is checked: one statement (``duckdb.extract_statements``), of type SELECT, starting
    with SELECT/WITH/FROM/VALUES/``(``; its parse tree (``json_serialize_sql``) must name no table
-   function (``read_csv``, ``glob``, ``pragma_*`` all are) and no function of a small deny list;
-2. a view is created for each referenced library table over ``read_parquet([...])`` of its files;
+   function (``read_csv``, ``glob``, ``pragma_*`` all are) and no function of a small deny list,
+   and every table it names must be a library table the person may read or one of its own CTEs
+   (so no catalogue view: ``duckdb_views``, ``pg_settings``, ``sqlite_master``... would show
+   how the sandbox was built);
+2. in the worker, a view is created for each referenced library table over ``read_parquet([...])``
+   of its files, named *relative* to the object store's root (``file_search_path``), so a view's
+   SQL shows content-addressed keys, never the server's folders;
 3. ``allowed_paths`` is set to exactly those files, ``enable_external_access=false``, extension
    auto-loading off, ``lock_configuration=true``: whatever slipped through step 1 can open no
    other file, attach nothing, install nothing, change no setting;
-4. the query runs with a deadline (one watchdog thread serves all queries) that interrupts it at
-   the time limit; at most ``limit + 1`` rows are fetched (``truncated``), and a ``next`` token
-   continues after the last row.
+4. the query runs with a deadline that interrupts it at the time limit, with DuckDB's
+   ``memory_limit`` and, for everything DuckDB does not count (huge strings, Python objects), an
+   OS limit on the worker's data segment; a worker that does not answer by the deadline plus a
+   grace period is killed (SIGKILL) and replaced. At most ``limit + 1`` rows are fetched
+   (``truncated``), at most ``max_result_bytes`` of them, and a ``next`` token continues after the
+   last row.
 
-Sandboxes are reused (``_SandboxPool``): opening a connection, starting its threads and reading
-the Parquet footers cost more than a small query. A sandbox is keyed by exactly what it exposes,
-the frozenset of (view name, file paths) plus its thread count, so a reused one can reach
-nothing a fresh one for the same query could not; a request gets one only when the tables it may
-read give the same key (paths are per-version object keys, so a new or withdrawn version simply
-stops matching and its sandboxes age out). Reuse is safe because nothing that passes step 1 can
-change a sandbox: CREATE/SET/PRAGMA/CALL/PREPARE/BEGIN/USE/ATTACH are not SELECTs, settings are
-locked, and the one state-changing scalar function (``setseed``) makes the sandbox single-use.
-A sandbox is checked out by one query at a time, and closed instead of returned after a
-timeout (the timer can only interrupt its own query) or any error.
+Errors: QueryRefused (400), QueryTimeout (408), QueryTooLarge (413, memory or result bytes);
+the concurrency and rate limits in front of all this (``query_limits.py``) raise QueryBusy (429).
 """
 
 from __future__ import annotations
 
-import atexit
 import base64
 import hashlib
 import json
 import re
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 
 from qazai.catalog.models import QueryResult
-from qazai.core.errors import AppError, InvalidInput
+from qazai.core.errors import AppError, InvalidInput, PayloadTooLarge, RateLimited
 
 MAX_SQL = 20_000
 DEFAULT_TIMEOUT_MS = 10_000
@@ -53,8 +51,7 @@ _ALLOWED_FIRST = {"select", "with", "from", "values", "("}
 _DENIED_FUNCTIONS = {"getenv", "current_setting", "read_text", "read_blob", "glob", "load_extension"}
 # Scalar functions that change the connection's state: a query using one gets a sandbox of its own.
 _STATEFUL_FUNCTIONS = {"setseed"}
-SANDBOX_POOL_SIZE = 8
-SANDBOX_IDLE_SECONDS = 300.0
+DEFAULT_MAX_RESULT_BYTES = 64 * 1024**2
 
 
 class QueryRefused(AppError):
@@ -67,13 +64,62 @@ class QueryTimeout(AppError):
     status = 408
 
 
+class QueryTooLarge(PayloadTooLarge):
+    """The query needed more memory than a query may use, or its result more bytes than it may
+    return (``code`` tells which: ``query_memory`` or ``query_result_too_large``)."""
+
+    code = "query_memory"
+
+
+class QueryBusy(RateLimited):
+    """Too many queries at once (the caller's or everyone's), or an anonymous caller's rate is
+    spent: try again after ``retry_after`` seconds (HTTP 429 with ``Retry-After``)."""
+
+    code = "too_many_queries"
+
+
 @dataclass(frozen=True)
 class QueryTable:
-    """A table the person may query: its name in SQL and the local paths (or URLs) of its parts."""
+    """A table the person may query: its name in SQL and the local paths of its parts; ``root``,
+    when set, is the object store's folder the paths are under (views name the paths relative to
+    it, so no view or error message shows it)."""
 
     name: str
     library_slug: str
     paths: tuple[str, ...]
+    root: str | None = None
+
+
+@dataclass(frozen=True)
+class QueryTask:
+    """One statement for a sandbox, as sent to a worker process (picklable).
+
+    ``sql`` is the wrapped, checked SELECT; for a browse (``browse_filters`` set) it is the table
+    name and the worker builds the page's SQL once it knows the columns."""
+
+    tables: tuple[QueryTable, ...]
+    sql: str
+    limit: int
+    timeout_ms: int
+    threads: int = 2
+    single_use: bool = False
+    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
+    browse_filters: tuple[tuple[str, str], ...] | None = None
+    browse_after: int = 0
+
+
+@dataclass
+class TaskResult:
+    """What a sandbox returns: at most ``limit`` rows as JSON values, and whether more exist."""
+
+    columns: list[str]
+    types: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    truncated: bool = False
+
+
+# How a task is run: in a worker process (the service) or in this process (tests, tools).
+TaskRunner = Callable[[QueryTask], TaskResult]
 
 
 _PROBE_LOCK = threading.Lock()
@@ -125,12 +171,20 @@ def _first_line(exc: BaseException) -> str:
 
 
 def referenced_tables(connection: duckdb.DuckDBPyConnection, sql: str) -> set[str]:
-    """Base-table names the query mentions; QueryRefused for table functions and denied functions."""
-    return _analyse(connection, sql)[0]
+    """Base-table names the query mentions, its own CTEs left out; QueryRefused for table
+    functions and denied functions."""
+    analysis = _analyse(connection, sql)
+    return {n for n in analysis.names if n.lower() not in analysis.ctes}
 
 
-def _analyse(connection: duckdb.DuckDBPyConnection, sql: str) -> tuple[set[str], bool]:
-    """``referenced_tables``, and whether the query calls a state-changing function."""
+@dataclass(frozen=True)
+class _Analysis:
+    names: set[str]  # every base-table reference
+    ctes: set[str]  # the names of the statement's CTEs (lower case: DuckDB's names are)
+    stateful: bool  # calls a state-changing function
+
+
+def _analyse(connection: duckdb.DuckDBPyConnection, sql: str) -> _Analysis:
     stateful = False
     raw = connection.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
     tree = json.loads(raw[0]) if raw else {"error": True}
@@ -139,6 +193,7 @@ def _analyse(connection: duckdb.DuckDBPyConnection, sql: str) -> tuple[set[str],
             f"the query cannot be analysed: {tree.get('error_message', 'not a SELECT')}", code="query_syntax"
         )
     names: set[str] = set()
+    ctes: set[str] = set()
     stack: list[Any] = [tree["statements"]]
     while stack:
         node = stack.pop()
@@ -158,6 +213,9 @@ def _analyse(connection: duckdb.DuckDBPyConnection, sql: str) -> tuple[set[str],
                         "name library tables without a schema or catalogue", code="query_table_denied"
                     )
                 names.add(str(node.get("table_name")))
+            cte_map = node.get("cte_map")
+            if isinstance(cte_map, dict):
+                ctes.update(str(entry.get("key", "")).lower() for entry in cte_map.get("map", []))
             if (
                 node.get("class") == "FUNCTION"
                 and str(node.get("function_name", "")).lower() in _DENIED_FUNCTIONS
@@ -171,7 +229,35 @@ def _analyse(connection: duckdb.DuckDBPyConnection, sql: str) -> tuple[set[str],
             ):
                 stateful = True
             stack.extend(node.values())
-    return names, stateful
+    return _Analysis(names=names, ctes=ctes, stateful=stateful)
+
+
+_CATALOG_VIEWS: set[str] = set()
+
+
+def _catalog_views() -> set[str]:
+    """DuckDB's own views a bare name reaches (``duckdb_views``, ``pg_settings``, ``sqlite_master``
+    ...), lower case; call under ``_PROBE_LOCK``."""
+    if not _CATALOG_VIEWS:
+        rows = _probe().execute(
+            "SELECT view_name FROM duckdb_views() WHERE internal AND schema_name IN ('main', 'pg_catalog')"
+        )
+        _CATALOG_VIEWS.update(str(r[0]).lower() for r in rows.fetchall())
+    return _CATALOG_VIEWS
+
+
+def _check_references(analysis: _Analysis, tables: dict[str, QueryTable], catalog_views: set[str]) -> None:
+    """Every table the query names is a library table the person may read, or its own CTE; a CTE
+    may not borrow the name of a catalogue view (a reference outside its scope would reach the view)."""
+    for name in sorted(analysis.names):
+        if name in tables:
+            continue
+        if name.lower() in analysis.ctes and name.lower() not in catalog_views:
+            continue
+        raise QueryRefused(
+            f"there is no table {name!r} that you may query (GET /api/v1/query/tables lists them)",
+            code="query_catalog",
+        )
 
 
 def quote_identifier(name: str) -> str:
@@ -180,273 +266,6 @@ def quote_identifier(name: str) -> str:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-class _FreshConnections:
-    """Fresh, never-used in-memory DuckDB connections, opened ahead of time.
-
-    Opening a DuckDB database costs 10-100 ms (more under load), which would be most of a small
-    query's time. A background thread keeps ``size`` unused connections ready; each is handed out
-    once, then configured, locked and closed by its query, so it is exactly as fresh as one
-    opened on the spot."""
-
-    def __init__(self, size: int = 2) -> None:
-        self.size = size
-        self._ready: list[duckdb.DuckDBPyConnection] = []
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._closed = False
-        # A DuckDB connection still being opened by a daemon thread when the interpreter exits
-        # aborts the process ("terminate called without an active exception"): stop first.
-        atexit.register(self.close)
-
-    @staticmethod
-    def _open() -> duckdb.DuckDBPyConnection:
-        return duckdb.connect(":memory:", config={"threads": 2, "memory_limit": "1GB"})
-
-    def take(self) -> duckdb.DuckDBPyConnection:
-        with self._lock:
-            connection = self._ready.pop() if self._ready else None
-            if not self._closed and (self._thread is None or not self._thread.is_alive()):
-                self._thread = threading.Thread(target=self._fill, name="duckdb-prepare", daemon=True)
-                self._thread.start()
-        return connection or self._open()
-
-    def _fill(self) -> None:
-        while True:
-            with self._lock:
-                if self._closed or len(self._ready) >= self.size:
-                    return
-            connection = self._open()
-            with self._lock:
-                if self._closed:
-                    connection.close()
-                    return
-                self._ready.append(connection)
-
-    def close(self) -> None:
-        """Stop preparing connections and close the unused ones (at exit)."""
-        with self._lock:
-            self._closed = True
-            thread = self._thread
-        if thread is not None:
-            thread.join(timeout=10)
-        with self._lock:
-            for connection in self._ready:
-                connection.close()
-            self._ready.clear()
-
-
-_FRESH = _FreshConnections()
-
-
-def _sandbox_key(tables: dict[str, QueryTable], names: set[str], threads: int) -> tuple[object, ...]:
-    exposed = frozenset((name, tables[name].paths) for name in names if name in tables)
-    return (exposed, threads)
-
-
-def open_sandbox(
-    tables: dict[str, QueryTable], names: set[str], *, threads: int = 2
-) -> duckdb.DuckDBPyConnection:
-    """A connection with views for ``names`` (those of ``tables``), then locked (step 2-3)."""
-    connection = _FRESH.take()
-    try:
-        if threads != 2:
-            connection.execute(f"SET threads={int(threads)}")
-        # Footers read once per sandbox, not per query (set before the configuration is locked).
-        connection.execute("SET parquet_metadata_cache=true")
-        paths: list[str] = []
-        for name in sorted(names):
-            table = tables.get(name)
-            if table is None:
-                continue
-            files = ", ".join(_literal(p) for p in table.paths)
-            connection.execute(
-                f"CREATE VIEW {quote_identifier(name)} AS SELECT * FROM read_parquet([{files}])"
-            )
-            paths.extend(table.paths)
-        connection.execute(f"SET allowed_paths=[{', '.join(_literal(p) for p in paths)}]")
-        connection.execute("SET enable_external_access=false")
-        connection.execute("SET autoinstall_known_extensions=false")
-        connection.execute("SET autoload_known_extensions=false")
-        connection.execute("SET lock_configuration=true")
-    except BaseException:
-        connection.close()
-        raise
-    return connection
-
-
-class _SandboxPool:
-    """Idle locked sandboxes, least recently used first, keyed by what they expose (``_sandbox_key``).
-
-    ``checkout`` removes a sandbox from the pool, so exactly one query uses it at a time; ``give_back``
-    returns it (closing the least recently used beyond ``size``, and any idle longer than
-    ``idle_seconds``)."""
-
-    def __init__(self, size: int = SANDBOX_POOL_SIZE, idle_seconds: float = SANDBOX_IDLE_SECONDS) -> None:
-        self.size = size
-        self.idle_seconds = idle_seconds
-        self._idle: OrderedDict[int, tuple[tuple[object, ...], duckdb.DuckDBPyConnection, float]] = (
-            OrderedDict()
-        )
-        self._lock = threading.Lock()
-        self._serial = 0
-        self.hits = 0
-        self.misses = 0
-        atexit.register(self.clear)
-
-    def checkout(self, key: tuple[object, ...]) -> duckdb.DuckDBPyConnection | None:
-        stale: list[duckdb.DuckDBPyConnection] = []
-        found = None
-        with self._lock:
-            now = time.monotonic()
-            for serial, (k, connection, since) in list(self._idle.items()):
-                if now - since > self.idle_seconds:
-                    del self._idle[serial]
-                    stale.append(connection)
-                elif found is None and k == key:
-                    del self._idle[serial]
-                    found = connection
-            if found is None:
-                self.misses += 1
-            else:
-                self.hits += 1
-        for connection in stale:
-            connection.close()
-        return found
-
-    def give_back(self, key: tuple[object, ...], connection: duckdb.DuckDBPyConnection) -> None:
-        evicted: list[duckdb.DuckDBPyConnection] = []
-        with self._lock:
-            if self.size <= 0:
-                evicted.append(connection)
-            else:
-                self._serial += 1
-                self._idle[self._serial] = (key, connection, time.monotonic())
-                while len(self._idle) > self.size:
-                    evicted.append(self._idle.popitem(last=False)[1][1])
-        for old in evicted:
-            old.close()
-
-    def forget(self, paths: set[str] | None = None) -> None:
-        """Close idle sandboxes exposing any of ``paths`` (all of them without)."""
-        closing: list[duckdb.DuckDBPyConnection] = []
-        with self._lock:
-            for serial, (key, connection, _since) in list(self._idle.items()):
-                exposed = key[0]
-                assert isinstance(exposed, frozenset)
-                if paths is None or any(set(files) & paths for _name, files in exposed):
-                    del self._idle[serial]
-                    closing.append(connection)
-        for connection in closing:
-            connection.close()
-
-    def clear(self) -> None:
-        self.forget(None)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._idle)
-
-
-_SANDBOXES = _SandboxPool()
-
-
-def forget_sandboxes(paths: set[str] | None = None) -> None:
-    """Close the idle sandboxes that expose any of ``paths`` (every one without): for a caller
-    that removes or replaces files in place; per-version files need not (their keys stop matching)."""
-    _SANDBOXES.forget(paths)
-
-
-class _Lease:
-    """A checked-out sandbox; ``discard()`` makes it be closed instead of returned to the pool."""
-
-    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
-        self.connection = connection
-        self.reusable = True
-
-    def discard(self) -> None:
-        self.reusable = False
-
-
-@contextmanager
-def sandbox(tables: dict[str, QueryTable], names: set[str], *, threads: int = 2) -> Iterator[_Lease]:
-    """A locked sandbox for ``names`` (reused when one exposing exactly the same is idle), returned
-    to the pool afterwards unless the block raised or called ``discard()``."""
-    key = _sandbox_key(tables, names, threads)
-    connection = _SANDBOXES.checkout(key) or open_sandbox(tables, names, threads=threads)
-    lease = _Lease(connection)
-    try:
-        yield lease
-    except BaseException:
-        connection.close()
-        raise
-    if lease.reusable:
-        _SANDBOXES.give_back(key, connection)
-    else:
-        connection.close()
-
-
-class _Watchdog:
-    """One daemon thread that fires every pending ``_Deadline`` when its time comes (starting a
-    ``threading.Timer`` per query costs milliseconds on a busy machine)."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._pending: dict[int, tuple[float, _Deadline]] = {}
-        self._thread: threading.Thread | None = None
-
-    def add(self, deadline: _Deadline, at: float) -> None:
-        with self._cond:
-            self._pending[id(deadline)] = (at, deadline)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="query-watchdog", daemon=True)
-                self._thread.start()
-            self._cond.notify()
-
-    def remove(self, deadline: _Deadline) -> None:
-        with self._cond:
-            self._pending.pop(id(deadline), None)
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                now = time.monotonic()
-                due = [d for at, d in self._pending.values() if at <= now]
-                for d in due:
-                    self._pending.pop(id(d), None)
-                if not due:
-                    nearest = min((at for at, _d in self._pending.values()), default=now + 60)
-                    self._cond.wait(timeout=max(0.0, nearest - now))
-                    continue
-            for d in due:
-                d.fire()
-
-
-_WATCHDOG = _Watchdog()
-
-
-class _Deadline:
-    """Interrupts a connection at the time limit, but never once ``finish()`` has returned (so a
-    late interrupt cannot hit the next query on a reused sandbox)."""
-
-    def __init__(self, connection: duckdb.DuckDBPyConnection, timeout_ms: int) -> None:
-        self._connection = connection
-        self._lock = threading.Lock()
-        self._done = False
-        self.fired = False
-        _WATCHDOG.add(self, time.monotonic() + timeout_ms / 1000)
-
-    def fire(self) -> None:
-        with self._lock:
-            if not self._done:
-                self.fired = True
-                self._connection.interrupt()
-
-    def finish(self) -> None:
-        _WATCHDOG.remove(self)
-        with self._lock:
-            self._done = True
 
 
 def _cursor_token(sql: str, offset: int) -> str:
@@ -469,6 +288,15 @@ def _cursor_offset(sql: str, token: str | None) -> int:
     return offset
 
 
+def human_bytes(count: int) -> str:
+    """``1 GiB``, ``64 MiB``, ``20 KiB``, ``512 bytes`` (for limits named in messages)."""
+    for unit, size in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if count >= size:
+            value = count / size
+            return f"{value:.0f} {unit}" if value == int(value) or value >= 10 else f"{value:.1f} {unit}"
+    return f"{count} bytes"
+
+
 def json_value(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
@@ -488,52 +316,44 @@ def run_query(
     limit: int = 1000,
     cursor: str | None = None,
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
+    runner: TaskRunner | None = None,
 ) -> QueryResult:
-    """Run one guarded query (module docstring). QueryRefused, QueryTimeout, InvalidInput."""
+    """Run one guarded query (module docstring) with ``runner`` (a worker pool's ``run``; by
+    default in this process, for tests and tools). QueryRefused, QueryTimeout, QueryTooLarge,
+    InvalidInput."""
     check_sql(sql)
     started = time.perf_counter()
     offset = _cursor_offset(sql, cursor)
     with _PROBE_LOCK:  # parsing only: one shared connection (opening one costs ~10-30 ms)
-        names, stateful = _analyse(_probe(), sql)
-    unknown = sorted(n for n in names if n not in tables)
+        analysis = _analyse(_probe(), sql)
+        catalog_views = _catalog_views()
+    _check_references(analysis, tables, catalog_views)
     # The newline ends a trailing ``--`` comment; the wrapped text must still be one SELECT.
     wrapped = f"SELECT * FROM ({sql.strip().rstrip(';')}\n) AS q LIMIT {limit + 1} OFFSET {offset}"
     _check_single_select(wrapped)
-    with sandbox(tables, names) as lease:
-        connection = lease.connection
-        if stateful:
-            lease.discard()
-        deadline = _Deadline(connection, timeout_ms)
-        try:
-            result = connection.execute(wrapped)
-            rows = result.fetchall()
-        except duckdb.InterruptException:
-            raise QueryTimeout(f"the query ran longer than {timeout_ms} ms and was stopped") from None
-        except duckdb.CatalogException as exc:
-            hint = " (GET /api/v1/query/tables lists the tables you may query)" if unknown else ""
-            raise QueryRefused(f"{_first_line(exc)}{hint}", code="query_catalog") from None
-        except duckdb.PermissionException:
-            raise QueryRefused(
-                "the query tried to reach files, the network or settings", code="query_denied"
-            ) from None
-        except duckdb.Error as exc:
-            raise QueryRefused(_first_line(exc), code="query_error") from None
-        finally:
-            deadline.finish()
-        if deadline.fired:
-            lease.discard()
-        columns = [d[0] for d in result.description or []]
-        types = [str(d[1]) for d in result.description or []]
-    truncated = len(rows) > limit
-    rows = rows[:limit]
+    read = sorted(n for n in analysis.names if n in tables)
+    task = QueryTask(
+        tables=tuple(tables[n] for n in read),
+        sql=wrapped,
+        limit=limit,
+        timeout_ms=timeout_ms,
+        single_use=analysis.stateful,
+        max_result_bytes=max_result_bytes,
+    )
+    if runner is None:
+        from qazai.catalog.query_sandbox import execute_task
+
+        runner = execute_task
+    result = runner(task)
     return QueryResult(
-        columns=columns,
-        types=types,
-        rows=[[json_value(v) for v in row] for row in rows],
-        truncated=truncated,
-        next=_cursor_token(sql, offset + limit) if truncated else None,
+        columns=result.columns,
+        types=result.types,
+        rows=result.rows,
+        truncated=result.truncated,
+        next=_cursor_token(sql, offset + limit) if result.truncated else None,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 3),
-        tables=sorted(n for n in names if n in tables),
+        tables=read,
     )
 
 
@@ -544,17 +364,34 @@ def query_table_names(sql: str) -> set[str]:
         return referenced_tables(_probe(), sql)
 
 
+# OWASP "CSV injection": a spreadsheet runs a cell starting with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """``value`` for a CSV or XLSX cell: text a spreadsheet would run as a formula gets a leading
+    single quote (``=HYPERLINK(...)`` -> ``'=HYPERLINK(...)``); numbers, and text that is only a
+    number (``-12.5``), stay as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def csv_lines(result: QueryResult) -> Iterator[str]:
     import csv
     import io
 
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(result.columns)
+    # RFC 4180 line ends: with "\n" alone, a cell holding a bare "\r" would not be quoted.
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([spreadsheet_safe(c) for c in result.columns])
     for row in result.rows:
         writer.writerow(
             [
-                "" if v is None else (json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
+                ""
+                if v is None
+                else spreadsheet_safe(json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
                 for v in row
             ]
         )

@@ -8,16 +8,8 @@ from qazai.catalog import repo
 from qazai.catalog.indexer import CatalogIndex
 from qazai.catalog.manifest import version_doc
 from qazai.catalog.models import LibraryDoc, QueryResult, SearchRequest, SearchResult, VersionDoc
-from qazai.catalog.query import (
-    DEFAULT_TIMEOUT_MS,
-    QueryTable,
-    browse_sql,
-    json_value,
-    query_table_names,
-    quote_identifier,
-    run_query,
-    sandbox,
-)
+from qazai.catalog.query import QueryTable, QueryTask, query_table_names, run_query
+from qazai.catalog.query_limits import QueryRuntime
 from qazai.catalog.search import PUBLIC, STAFF, org_key
 from qazai.core.clock import utcnow
 from qazai.core.enums import AccessTier, PlatformRole
@@ -99,6 +91,12 @@ def _object_path(objects: ObjectStore, key: str) -> str:
     )
 
 
+def _object_root(objects: ObjectStore) -> str | None:
+    from qazai.storage.objects.local import LocalObjectStore
+
+    return str(objects.root) if isinstance(objects, LocalObjectStore) else None
+
+
 def queryable_tables(
     uow: UnitOfWork,
     index: CatalogIndex,
@@ -140,11 +138,28 @@ def queryable_tables(
                 paths = tuple(_object_path(objects, k) for k in keys)
             except Unavailable:
                 continue
-            entry = QueryTable(name=f"{doc.slug}/{table}", library_slug=doc.slug, paths=paths)
+            root = _object_root(objects)
+            entry = QueryTable(name=f"{doc.slug}/{table}", library_slug=doc.slug, paths=paths, root=root)
             tables[entry.name] = entry
             if len(parts) == 1:
-                tables[doc.slug] = QueryTable(name=doc.slug, library_slug=doc.slug, paths=paths)
+                tables[doc.slug] = QueryTable(name=doc.slug, library_slug=doc.slug, paths=paths, root=root)
     return tables
+
+
+def _end_transaction(uow: UnitOfWork) -> None:
+    """End the request's transaction before a query runs: the query service writes nothing, and
+    a query may take seconds, during which it must hold neither a pooled connection nor (on
+    SQLite, where a POST's unit of work begins IMMEDIATE) the database's write lock."""
+    uow.rollback()
+
+
+def _caller(actor: Actor, client: str | None) -> tuple[str, bool]:
+    """Whose query slots a query takes: the user's, else the client address's (anonymous)."""
+    if actor.user_id is not None:
+        return f"user:{actor.user_id}", False
+    if actor.is_system:
+        return f"system:{actor.label}", False
+    return f"address:{client or 'unknown'}", True
 
 
 def query(
@@ -154,13 +169,31 @@ def query(
     actor: Actor,
     sql: str,
     *,
+    runtime: QueryRuntime,
+    client: str | None = None,
     limit: int = 1000,
     cursor: str | None = None,
     timeout_ms: int | None = None,
 ) -> QueryResult:
-    """Run one read-only statement over the tables ``actor`` may read (see ``query.py``)."""
-    tables = queryable_tables(uow, index, objects, actor, query_table_names(sql))
-    return run_query(tables, sql, limit=limit, cursor=cursor, timeout_ms=timeout_ms or DEFAULT_TIMEOUT_MS)
+    """Run one read-only statement over the tables ``actor`` may read (see ``query.py``), in
+    one of ``runtime``'s worker processes, within its limits (``query_limits.py``); ``client``
+    is the caller's address (anonymous callers are limited by it). ``timeout_ms`` may lower the
+    time limit, not raise it. QueryRefused (400), QueryTimeout (408), QueryTooLarge (413),
+    QueryBusy (429), InvalidInput."""
+    limits = runtime.limits
+    caller, anonymous = _caller(actor, client)
+    with runtime.gate.admit(caller, anonymous=anonymous):
+        tables = queryable_tables(uow, index, objects, actor, query_table_names(sql))
+        _end_transaction(uow)
+        return run_query(
+            tables,
+            sql,
+            limit=limit,
+            cursor=cursor,
+            timeout_ms=min(timeout_ms or limits.timeout_ms, limits.timeout_ms),
+            max_result_bytes=limits.max_result_bytes,
+            runner=runtime.workers.run,
+        )
 
 
 def browse(
@@ -171,10 +204,13 @@ def browse(
     table: str,
     filters: dict[str, str],
     *,
+    runtime: QueryRuntime,
+    client: str | None = None,
     limit: int = 100,
     cursor: str | None = None,
 ) -> QueryResult:
-    """One page of a table's rows with ``column = value`` filters, keyset-paged (``next``)."""
+    """One page of a table's rows with ``column = value`` filters, keyset-paged (``next``), in a
+    worker process within the same limits as ``query``."""
     import time
 
     from qazai.core.pagination import decode_cursor, encode_cursor
@@ -186,25 +222,28 @@ def browse(
     if not isinstance(after, int) or after < 0:
         raise InvalidInput("the `next` cursor is malformed", code="invalid_cursor")
     started = time.perf_counter()
-    with sandbox(tables, {table}, threads=1) as lease:
-        connection = lease.connection
-        columns = [
-            d[0]
-            for d in connection.execute(f"SELECT * FROM {quote_identifier(table)} LIMIT 0").description or []
-        ]
-        sql, params = browse_sql(table, columns, filters, after, limit)
-        result = connection.execute(sql, params)
-        rows = result.fetchall()
-        names = [d[0] for d in result.description or []]
-        types = [str(d[1]) for d in result.description or []]
-    truncated = len(rows) > limit
-    rows = rows[:limit]
+    limits = runtime.limits
+    caller, anonymous = _caller(actor, client)
+    task = QueryTask(
+        tables=(tables[table],),
+        sql=table,
+        limit=limit,
+        timeout_ms=limits.timeout_ms,
+        threads=1,
+        max_result_bytes=limits.max_result_bytes,
+        browse_filters=tuple(filters.items()),
+        browse_after=after,
+    )
+    _end_transaction(uow)
+    with runtime.gate.admit(caller, anonymous=anonymous):
+        result = runtime.workers.run(task)
+    rows = result.rows
     return QueryResult(
-        columns=names[1:],
-        types=types[1:],
-        rows=[[json_value(v) for v in row[1:]] for row in rows],
-        truncated=truncated,
-        next=encode_cursor(int(rows[-1][0])) if truncated and rows else None,
+        columns=result.columns[1:],
+        types=result.types[1:],
+        rows=[row[1:] for row in rows],
+        truncated=result.truncated,
+        next=encode_cursor(int(rows[-1][0])) if result.truncated and rows else None,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 3),
         tables=[table],
     )

@@ -21,6 +21,8 @@ from qazai.catalog.ckan import package_dict
 from qazai.catalog.ckan_params import package_search_request
 from qazai.catalog.indexer import catalog_index
 from qazai.catalog.models import QueryResult
+from qazai.catalog.query import spreadsheet_safe
+from qazai.catalog.query_limits import query_runtime
 from qazai.cli.context import cli_actor, open_platform
 
 console = Console()
@@ -47,8 +49,9 @@ def _print_result(result: QueryResult, fmt: OutputFormat) -> None:
     if fmt == OutputFormat.csv:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(result.columns)
-        writer.writerows([_cell(v) for v in row] for row in result.rows)
+        # Spreadsheet-safe, as the API's CSV: a formula-like cell gets a leading quote.
+        writer.writerow([spreadsheet_safe(c) for c in result.columns])
+        writer.writerows([spreadsheet_safe(_cell(v)) for v in row] for row in result.rows)
         typer.echo(buffer.getvalue(), nl=False)
         return
     table = Table(*result.columns, show_lines=False)
@@ -78,7 +81,14 @@ def register(app: typer.Typer) -> None:
             index = catalog_index(platform.db)
             with platform.db.uow(read_only=True) as uow:
                 result = service.query(
-                    uow, index, platform.objects, cli_actor(), sql, limit=limit, timeout_ms=timeout_ms
+                    uow,
+                    index,
+                    platform.objects,
+                    cli_actor(),
+                    sql,
+                    runtime=query_runtime(platform.settings),
+                    limit=limit,
+                    timeout_ms=timeout_ms,
                 )
         _print_result(result, fmt)
 

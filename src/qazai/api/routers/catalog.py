@@ -8,17 +8,22 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from qazai.api.deps import CurrentActor, PlatformDep, UowDep
+from qazai.api.params import VersionNumber
 from qazai.catalog import exports, service
 from qazai.catalog.ckan import package_dict
-from qazai.catalog.ckan_params import as_list, package_search_request
+from qazai.catalog.ckan_params import MAX_ROWS, MAX_START, SORT_PATTERN, as_list, package_search_request
 from qazai.catalog.indexer import catalog_index
 from qazai.catalog.models import QueryFormat, QueryRequest, QueryResult
 from qazai.catalog.query import csv_lines
+from qazai.catalog.query_limits import query_runtime
 
 router = APIRouter(tags=["catalog"])
 feeds = APIRouter(tags=["catalog"])
 
 JSONLD = "application/ld+json"
+_JSONLD_OK: dict[int | str, dict[str, Any]] = {
+    200: {"description": "JSON-LD", "content": {JSONLD: {"schema": {"type": "object"}}}}
+}
 
 
 @router.get("/catalog/search")
@@ -26,11 +31,11 @@ def search(
     request: Request,
     platform: PlatformDep,
     actor: CurrentActor,
-    q: str = "",
-    sort: str | None = None,
-    start: str | None = None,
-    rows: str | None = None,
-    include_private: str | None = None,
+    q: Annotated[str, Query(max_length=500)] = "",
+    sort: Annotated[str | None, Query(pattern=SORT_PATTERN, description="`<field> asc|desc`")] = None,
+    start: Annotated[int | None, Query(ge=0, le=MAX_START)] = None,
+    rows: Annotated[int | None, Query(ge=0, description=f"at most {MAX_ROWS} are returned")] = None,
+    include_private: bool | None = None,
 ) -> dict[str, Any]:
     """Search libraries in Kazakh, Russian or English, Cyrillic or Latin. Facet filters are
     repeated query parameters (`producer`, `theme`, `tier`, `licence`, `format`, `region`, `year`,
@@ -47,7 +52,7 @@ def search(
         "fq": " ".join(clauses),
         "sort": sort,
         "start": start,
-        "rows": rows or "20",
+        "rows": 20 if rows is None else rows,
         "include_private": include_private,
         "facet.field": ["producer", "theme", "tier", "licence", "format", "region", "year"],
     }
@@ -75,12 +80,58 @@ def _query_response(result: QueryResult, fmt: QueryFormat) -> Response:
         headers = {"X-Truncated": str(result.truncated).lower()}
         if result.next:
             headers["X-Next"] = result.next
+        # Cells a spreadsheet would run as formulas are quoted (``query.spreadsheet_safe``).
         return StreamingResponse(csv_lines(result), media_type="text/csv; charset=utf-8", headers=headers)
     return JSONResponse({"ok": True, **result.model_dump(mode="json")})
 
 
-@router.get("/query")
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _error(description: str) -> dict[str, Any]:
+    envelope = {
+        "type": "object",
+        "required": ["ok", "error"],
+        "properties": {
+            "ok": {"type": "boolean", "const": False},
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "status", "details"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "details": {"type": "object"},
+                },
+            },
+            "request_id": {"type": ["string", "null"]},
+        },
+    }
+    return {"description": description, "content": {"application/json": {"schema": envelope}}}
+
+
+# The limits of docs/catalog.md ("Query limits"), declared for every operation that runs SQL.
+QUERY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _error("the statement was refused: not one read-only SELECT, or a table you may not query"),
+    408: _error("`query_timeout`: the query ran past the time limit and was stopped"),
+    413: _error(
+        "`query_memory`: the query needed more memory than a query may use; "
+        "`query_result_too_large`: the result is larger than a query may return"
+    ),
+    429: {
+        **_error(
+            "`too_many_queries`: the caller (or the server) has as many queries running as allowed; "
+            "`query_rate_limited`: an anonymous address started too many queries this minute"
+        ),
+        "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+    },
+}
+
+
+@router.get("/query", responses=QUERY_RESPONSES)
 def query_get(
+    request: Request,
     uow: UowDep,
     platform: PlatformDep,
     actor: CurrentActor,
@@ -90,28 +141,42 @@ def query_get(
     format: QueryFormat = QueryFormat.json,
 ) -> Response:
     """Run one read-only SQL SELECT over the open libraries (and, with a token, granted ones).
-    Tables are named by library slug (`"population-by-region"`) or `slug/table`."""
+    Tables are named by library slug (`"population-by-region"`) or `slug/table`. Each query runs
+    within the server's time, memory and result-size limits (408, 413); queries at once are
+    capped per caller and anonymous callers are rate-limited (429 with `Retry-After`)."""
     result = service.query(
-        uow, catalog_index(platform.db), platform.objects, actor, sql, limit=limit, cursor=next
+        uow,
+        catalog_index(platform.db),
+        platform.objects,
+        actor,
+        sql,
+        runtime=query_runtime(platform.settings),
+        client=_client(request),
+        limit=limit,
+        cursor=next,
     )
     return _query_response(result, format)
 
 
-@router.post("/query")
+@router.post("/query", responses=QUERY_RESPONSES)
 def query_post(
+    request: Request,
     cmd: QueryRequest,
     uow: UowDep,
     platform: PlatformDep,
     actor: CurrentActor,
     format: QueryFormat = QueryFormat.json,
 ) -> Response:
-    """As `GET /query`, with the statement in a JSON body (`sql`, `limit`, `next`, `timeout_ms`)."""
+    """As `GET /query`, with the statement in a JSON body (`sql`, `limit`, `next`, `timeout_ms`:
+    a lower time limit than the server's, never a higher one)."""
     result = service.query(
         uow,
         catalog_index(platform.db),
         platform.objects,
         actor,
         cmd.sql,
+        runtime=query_runtime(platform.settings),
+        client=_client(request),
         limit=cmd.limit,
         cursor=cmd.next,
         timeout_ms=cmd.timeout_ms,
@@ -130,7 +195,7 @@ def query_tables(uow: UowDep, platform: PlatformDep, actor: CurrentActor) -> dic
     }
 
 
-@router.get("/query/tables/{table:path}")
+@router.get("/query/tables/{table:path}", responses=QUERY_RESPONSES)
 def browse_table(
     table: str,
     request: Request,
@@ -141,15 +206,25 @@ def browse_table(
     next: Annotated[str | None, Query(alias="_next")] = None,
     format: Annotated[QueryFormat, Query(alias="_format")] = QueryFormat.json,
 ) -> Response:
-    """Rows of one table, filtered by `column=value` query parameters, keyset-paged with `_next`."""
+    """Rows of one table, filtered by `column=value` query parameters, keyset-paged with `_next`
+    (the limits of `GET /query` apply)."""
     filters = {k: v for k, v in request.query_params.items() if not k.startswith("_")}
     result = service.browse(
-        uow, catalog_index(platform.db), platform.objects, actor, table, filters, limit=limit, cursor=next
+        uow,
+        catalog_index(platform.db),
+        platform.objects,
+        actor,
+        table,
+        filters,
+        runtime=query_runtime(platform.settings),
+        client=_client(request),
+        limit=limit,
+        cursor=next,
     )
     return _query_response(result, format)
 
 
-@feeds.get("/catalog.jsonld", tags=["catalog"])
+@feeds.get("/catalog.jsonld", tags=["catalog"], responses=_JSONLD_OK)
 def dcat_catalog(
     platform: PlatformDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
@@ -171,7 +246,7 @@ def dcat_us(platform: PlatformDep) -> JSONResponse:
     return JSONResponse(exports.dcat_us(platform.settings.public_base_url, docs))
 
 
-@feeds.get("/libraries/{slug}/dcat.jsonld", tags=["catalog"])
+@feeds.get("/libraries/{slug}/dcat.jsonld", tags=["catalog"], responses=_JSONLD_OK)
 def dcat_library(slug: str, platform: PlatformDep, actor: CurrentActor) -> JSONResponse:
     """One library as a DCAT-AP dataset."""
     doc = service.get_library_doc(catalog_index(platform.db), actor, slug)
@@ -186,9 +261,9 @@ def dcat_library(slug: str, platform: PlatformDep, actor: CurrentActor) -> JSONR
 _IMMUTABLE = {"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"}
 
 
-@feeds.get("/libraries/{slug}/v/{number}/croissant.json", tags=["catalog"])
+@feeds.get("/libraries/{slug}/v/{number}/croissant.json", tags=["catalog"], responses=_JSONLD_OK)
 def croissant(
-    slug: str, number: int, uow: UowDep, platform: PlatformDep, actor: CurrentActor
+    slug: str, number: VersionNumber, uow: UowDep, platform: PlatformDep, actor: CurrentActor
 ) -> JSONResponse:
     """Croissant 1.1 metadata of a version (`mlcroissant validate` / `mlcroissant.Dataset(url)`)."""
     doc, version = service.get_version_doc(uow, catalog_index(platform.db), actor, slug, number)
@@ -198,7 +273,7 @@ def croissant(
 
 @feeds.get("/libraries/{slug}/v/{number}/datapackage.json", tags=["catalog"])
 def datapackage(
-    slug: str, number: int, uow: UowDep, platform: PlatformDep, actor: CurrentActor
+    slug: str, number: VersionNumber, uow: UowDep, platform: PlatformDep, actor: CurrentActor
 ) -> JSONResponse:
     """Frictionless Data Package of a version (`frictionless validate URL`)."""
     doc, version = service.get_version_doc(uow, catalog_index(platform.db), actor, slug, number)

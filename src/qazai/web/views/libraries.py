@@ -13,6 +13,7 @@ from qazai.catalog import exports
 from qazai.catalog import service as catalog
 from qazai.catalog.indexer import catalog_index
 from qazai.catalog.models import FacetName, SearchRequest
+from qazai.catalog.query_limits import query_runtime
 from qazai.core.enums import AccessTier, OrgRole
 from qazai.core.errors import AppError, NotFound
 from qazai.libraries import access
@@ -100,7 +101,15 @@ def _samples(ctx: WebContext, slug: str, tables: list[dict[str, Any]]) -> dict[s
         for sql_name in (f"{slug}/{name}", slug):
             try:
                 samples[name] = catalog.browse(
-                    ctx.uow, index, ctx.platform.objects, ctx.actor, sql_name, {}, limit=10
+                    ctx.uow,
+                    index,
+                    ctx.platform.objects,
+                    ctx.actor,
+                    sql_name,
+                    {},
+                    runtime=query_runtime(ctx.platform.settings),
+                    client=ctx.request.client.host if ctx.request.client else None,
+                    limit=10,
                 )
                 break
             except AppError:
