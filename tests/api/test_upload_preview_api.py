@@ -36,6 +36,10 @@ def test_preview_authorization_and_content(client: TestClient, people: Any) -> N
     iin = next(c for c in table["columns"] if c["source"] == "ИИН")
     assert iin["kind"] == "direct_identifier" and iin["action"] == "drop" and iin["match_ratio"] > 0.9
     assert len(table["sample_rows"]) <= 5
+    # the decision's evidence: every cell an IIN that passed its checksum
+    assert table["aggregate"] is False and iin["override_reason"] is None
+    assert iin["evidence"]["rule"] == "identifier_cells" and iin["evidence"]["cells"] == 200
+    assert iin["evidence"]["findings"][0] == {"entity": "IIN", "cells": 200, "share": 1.0, "validated": True}
     text = json.dumps(body, ensure_ascii=False)
     assert not re.search(r"\b\d{12}\b", text)
     assert client.get(path, params={"rows": 0}, headers=people["producer"].headers).status_code == 422

@@ -163,3 +163,51 @@ def test_preview_is_for_the_producers_of_the_organisation(lib_platform: Platform
     purge_upload(lib_platform.db, lib_platform.objects, upload_id)
     with pytest.raises(Conflict):
         _preview(lib_platform, "mine", upload_id)
+
+
+def test_preview_explains_each_decision_with_its_evidence(lib_platform: Platform, tmp_path: Path) -> None:
+    path = tmp_path / "register.csv"
+    path.write_bytes(citizen_register_csv(300))
+    make_library(lib_platform, "explained", legal_basis=LegalBasis.depersonalised)
+    upload_id = upload(lib_platform, "explained", path)
+    [table] = _preview(lib_platform, "explained", upload_id).tables
+    assert table.aggregate is False
+    columns = {c.source: c for c in table.columns}
+    evidence = columns["ИИН"].evidence
+    assert evidence is not None and evidence.rule == "identifier_cells" and evidence.cells == 300
+    [iin] = [f for f in evidence.findings if f.entity == "IIN"]
+    assert iin.validated and iin.share == 1.0 and iin.cells == 300
+    assert all(c.override_reason is None for c in table.columns)
+    income = columns["Доход"].evidence
+    assert income is not None and income.findings == [] and columns["Доход"].action == "keep"
+
+
+def test_a_table_of_statistics_is_kept_whole_and_says_so(lib_platform: Platform, real_data: Path) -> None:
+    make_library(lib_platform, "population")
+    upload_id = upload(lib_platform, "population", real_data / "stat-population-by-region.xlsx")
+    table = _preview(lib_platform, "population", upload_id).tables[0]
+    assert table.aggregate is True
+    assert {c.action for c in table.columns} == {"keep"}
+    rules = {c.name: c.evidence.rule for c in table.columns if c.evidence is not None}
+    assert rules["Regions_KZ"] == "aggregate_table" and rules["2021"] == "no_evidence"
+
+
+def test_an_override_to_keep_needs_a_reason_and_shows_it(lib_platform: Platform, tmp_path: Path) -> None:
+    path = tmp_path / "register.csv"
+    path.write_bytes(citizen_register_csv(300))
+    make_library(lib_platform, "kept", tier=AccessTier.registered, legal_basis=LegalBasis.depersonalised)
+    upload_id = upload(lib_platform, "kept", path)
+    with pytest.raises(InvalidInput) as caught:
+        _preview(lib_platform, "kept", upload_id, policy_data={"columns": {"Регион": {"action": "keep"}}})
+    assert caught.value.code == "override_needs_reason"
+    result = _preview(
+        lib_platform,
+        "kept",
+        upload_id,
+        policy_data={"columns": {"Регион": {"action": "keep", "reason": "Oblast names are public"}}},
+    )
+    columns = {c.name: c for c in result.tables[0].columns}
+    region = columns["Регион"]
+    assert region.action == "keep" and region.default_action == "generalise"
+    assert region.override_reason == "Oblast names are public"
+    assert all(c.override_reason is None for n, c in columns.items() if n != "Регион")

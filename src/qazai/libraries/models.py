@@ -267,6 +267,31 @@ class TermsAcceptance(BaseModel):
     accepted_at: datetime
 
 
+class EvidenceFinding(BaseModel):
+    """Cells of one entity the privacy engine found in a column."""
+
+    entity: str = Field(description="the entity, e.g. IIN, PHONE_KZ, PERSON_NAME")
+    cells: int = Field(description="sample cells holding it")
+    share: float = Field(description="share of the scanned cells, 0..1")
+    validated: bool = Field(description="checked by checksum or strict format, not a heuristic")
+
+
+class ColumnEvidenceRead(BaseModel):
+    """What the privacy engine's decision on a column rests on (no cell values)."""
+
+    cells: int = Field(description="non-empty cells scanned")
+    findings: list[EvidenceFinding] = Field(description="entities found, most cells first")
+    header: list[str] = Field(description="entities the column's header suggests")
+    rule: str = Field(
+        description="why the column got its kind: identifier_cells, identifier_cells_header, "
+        "free_text_findings, embedded_identifiers, birth_dates, quasi_identifier_values, "
+        "sensitive_header, company_ids, aggregate_table, no_person_table, header_only, "
+        "free_text_clean, no_evidence, empty"
+    )
+    threshold: float | None = Field(description="the cell share the rule compared against, if any")
+    attention: bool = Field(description="the decision is close or unusual: worth a producer's look")
+
+
 class PreviewColumn(BaseModel):
     """One column as the pipeline would publish it, and what the privacy engine found in it."""
 
@@ -281,6 +306,12 @@ class PreviewColumn(BaseModel):
     qi_type: str | None
     action: str = Field(description="what the policy will do: keep, drop, mask, pseudonymise, ...")
     default_action: str = Field(description="what the tier's default policy would do")
+    evidence: ColumnEvidenceRead | None = Field(
+        default=None, description="what the engine's decision rests on (None for an unscanned column)"
+    )
+    override_reason: str | None = Field(
+        default=None, description="the producer's reason, where the policy overrides the engine's action"
+    )
 
 
 class PreviewTable(BaseModel):
@@ -292,6 +323,9 @@ class PreviewTable(BaseModel):
     delimiter: str | None
     notes: list[str]
     rows_sampled: int = Field(description="rows read for inference and classification")
+    aggregate: bool = Field(
+        default=False, description="a table of statistics: nothing in it is about one person"
+    )
     columns: list[PreviewColumn]
     sample_columns: list[str] = Field(description="the columns of `sample_rows` (dropped ones are absent)")
     sample_rows: list[list[Any]] = Field(description="the first rows after de-identification")

@@ -38,7 +38,13 @@ from qazai.libraries.ingest import (
     open_source,
 )
 from qazai.libraries.ingest.sniff import detect_format
-from qazai.libraries.models import PreviewColumn, PreviewTable, UploadPreview, UploadStatus
+from qazai.libraries.models import (
+    ColumnEvidenceRead,
+    PreviewColumn,
+    PreviewTable,
+    UploadPreview,
+    UploadStatus,
+)
 from qazai.libraries.pipeline import privacy_step
 from qazai.libraries.service import library_metadata_dict, load_library
 from qazai.privacy import Policy, classify_table, fit_generalisation, plan_deidentification, transform_batch
@@ -155,6 +161,10 @@ def _preview_table(
                 qi_type=planned.qi_type,
                 action=planned.rule.action.value,
                 default_action=defaults.get(column.name, planned.rule.action.value),
+                evidence=ColumnEvidenceRead.model_validate(planned.evidence.to_json())
+                if planned.evidence
+                else None,
+                override_reason=planned.rule.reason if planned.engine_action is not None else None,
             )
         )
     return PreviewTable(
@@ -166,6 +176,7 @@ def _preview_table(
         delimiter=source.delimiter,
         notes=list(source.notes),
         rows_sampled=frame.height,
+        aggregate=plan.aggregate,
         columns=columns,
         sample_columns=list(out.columns),
         sample_rows=[[_cell(v) for v in row] for row in out.iter_rows()],
