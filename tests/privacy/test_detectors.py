@@ -166,3 +166,47 @@ def test_columns_scanned_together_equal_columns_scanned_alone() -> None:
     assert [t.height for t in together] == [a.height for a in alone]
     assert all(t.equals(a) for t, a in zip(together, alone, strict=True))
     assert together[0].height >= 3 and together[3].height >= 3
+
+
+@pytest.mark.parametrize(
+    ("text", "entity", "value"),
+    [
+        # addresses as written in Kazakhstan (street names that carry a person's name are part of
+        # the ADDRESS span, never a PERSON)
+        ("Төле би көшесі, 121 үй, 59 пәтер тұрамын", "ADDRESS", "Төле би көшесі, 121 үй, 59 пәтер"),
+        ("мекенжайы: Жібек жолы даңғылы, 76", "ADDRESS", "Жібек жолы даңғылы, 76"),
+        ("ул. Қабанбай батыр, д. 90, кв. 7", "ADDRESS", "ул. Қабанбай батыр, д. 90, кв. 7"),
+        ("во дворе дома №50 по улице Абая, дороги", "ADDRESS", "дома №50 по улице Абая"),
+        ("I live at Abay St 147, apt 189.", "ADDRESS", "Abay St 147, apt 189"),
+        ("пр-т Абылай хана, 79, кв. 15", "ADDRESS", "пр-т Абылай хана, 79, кв. 15"),
+        ("мой адрес 12 мкр., д. 67, кв. 65", "ADDRESS", "12 мкр., д. 67, кв. 65"),
+        ("Я живу на Сатпаева 22, кв 14", "ADDRESS", "Сатпаева 22, кв 14"),
+        ("Алматы қаласы, Абай көшесі, 50 үйдің ауласы", "ADDRESS", "Алматы қаласы, Абай көшесі, 50 үйдің"),
+        # phones without +7/8 where a word says "phone"; the span is the number alone
+        ("байланыс тел: 777 627 24 23.", "PHONE_KZ", "777 627 24 23"),
+        ("моб. 705-111-22-33", "PHONE_KZ", "705-111-22-33"),
+        ("call (701) 852-03-50", "PHONE_KZ", "(701) 852-03-50"),
+        ("туған күні: 1978 жылғы 5 тамыз", "DATE_OF_BIRTH", "1978 жылғы 5 тамыз"),
+    ],
+)
+def test_kazakhstan_forms_are_found(text: str, entity: str, value: str) -> None:
+    found = _found(text)
+    assert (entity, value) in found
+    assert not [v for e, v in found if e == "PERSON"], found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Кадастровый номер 19:100:096:12, площадь 1316 кв. м.",
+        "Ремонт на улице Сатпаева продлится до конца месяца.",
+        "Транспортировка нефти без документов (ст. 35 УПК РК)",
+        "руководители и государственные служащие",
+        "Республика Казахстан",
+        "небольшой тяжести",
+        "Показатель 1.40220260580143 за 2020 год",
+        "приказ №123 от 12.03.2024, 701 555",
+    ],
+)
+def test_statistics_words_are_not_personal(text: str) -> None:
+    assert _found(text) == []

@@ -109,7 +109,13 @@ def _validate(entity: Entity, spans: pl.DataFrame) -> pl.DataFrame:
         return spans.filter(ok).with_columns(pl.lit(entity.value).alias("entity"))
     if entity is Entity.PHONE_KZ:
         d = _digits(m)
-        return spans.filter(d.str.len_chars() == 11).with_columns(pl.lit(entity.value).alias("entity"))
+        # 11 digits with the country or trunk prefix; 10 (a 7xx mobile) after a "phone" cue
+        ok = (d.str.len_chars() == 11) | ((d.str.len_chars() == 10) & d.str.starts_with("7"))
+        return spans.filter(ok).with_columns(pl.lit(entity.value).alias("entity"))
+    if entity is Entity.ADDRESS:
+        # "площадь 1316 кв. м.": an area, not a square and a house number
+        after = pl.col("after").fill_null("").str.to_lowercase()
+        spans = spans.filter(~after.str.contains(r"^\s*(?:кв\.?\s*м|м2|м²|га\b|sq\b|кв\.?\s*км)"))
     if entity is Entity.IBAN_KZ:
         compact = spans.select(m.str.replace_all(r"\s", "").str.to_uppercase().alias("c"))
         return spans.filter(iban_mask(compact, "c")).with_columns(pl.lit(entity.value).alias("entity"))
@@ -307,6 +313,18 @@ def detect_columns(
     return results
 
 
+def _cut_cue(spans: pl.DataFrame, cue: str) -> pl.DataFrame:
+    """Move the context word a pattern matched to be sure (``тел: ``) from the span into its
+    left context: the span is the identifier alone."""
+    stripped = pl.col("match").str.replace(cue, "")
+    cut = pl.col("match").str.len_chars().cast(pl.Int64) - stripped.str.len_chars().cast(pl.Int64)
+    return spans.with_columns(
+        (pl.col("start") + cut).alias("start"),
+        (pl.col("before").fill_null("") + pl.col("match").str.slice(0, cut)).alias("before"),
+        stripped.alias("match"),
+    )
+
+
 def _statistics_columns(stacked: pl.DataFrame) -> pl.Series:
     """The ``_col`` of stacked columns that hold statistics: nearly every cell a number, and not
     shaped like one identifier (most cells of an IIN or card column have 12-19 digits)."""
@@ -372,6 +390,8 @@ def _detect_stacked(
         spans = find_spans(source, spec.regex, lead=spec.lead, keep=("_col", "_len"))
         if spans.height == 0:
             continue
+        if spec.cue:
+            spans = _cut_cue(spans, spec.cue)
         valid = _validate(spec.entity, spans)
         if valid.height == 0:
             continue

@@ -45,6 +45,7 @@ _ENDINGS = [
 ]  # fmt: skip
 _ADDRESS_PREV = (
     r"(?:^|[\s,(])(?:(?:к|м|ул|пр|д|г|обл|қ|а|р-н|мкр|көш|город\w*|сел[оа]|посёлок|поселок|река|реки|рекой|"
+    r"улиц\w*|проспект\w*|бульвар\w*|переул\w*|микрорайон\w*|street|avenue|"
     r"озер\w*|lake|river|town|city|village|өзен\w*|көлі\w*|водохранилищ\w*)\.?|(?:с|п|пос|р|оз|вдхр)\.)\s*$"
 )
 _SINGLE_CONTEXT = (
@@ -266,6 +267,9 @@ def _token_features(tokens: pl.DataFrame) -> pl.DataFrame:
         ).alias("known_surname"),
         key.is_in(lists["short_surnames"]).alias("short_surname"),
         tok.str.contains(r"^\p{Ll}").alias("lower"),
+        tok.str.to_lowercase()
+        .str.contains(r"^(?:улиц[аеыу]|проспект\w*|бульвар\w*|переул\w*|микрорайон\w*|street|avenue)$")
+        .alias("street_word"),
         tok.str.contains(r"^\p{Lu}").alias("upper_start"),
     )
     return words.drop("_stem1", "_stem2", "_stem3").with_columns(
@@ -385,6 +389,7 @@ def detect_persons(frame: pl.DataFrame, columns: pl.DataFrame) -> pl.DataFrame:
         ).alias("strong"),
         (
             ~pl.col("not_name")
+            & ~pl.col("street_word")
             & ~pl.col("glued")
             & ~pl.col("address_prev")
             & ~pl.col("street_after")

@@ -28,7 +28,8 @@ DATE = (
     rf"{B}{_DAY}[./\-]{_MON}[./\-]{_YEAR}{B}"
     rf"|{B}{_YEAR}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]){B}"
     rf"|{B}{_DAY}\s+(?i:{_MONTHS_RU})\s+{_YEAR}(?:\s?(?:г\.|года|г))?"
-    rf"|{B}{_YEAR}\s?(?:ж\.|жылы)?\s+{_DAY}\s+(?i:{_MONTHS_KK})(?:да|де|та|те|ы|і)?"
+    rf"|{B}{_YEAR}\s?(?:ж\.|жылы|жылғы)?\s+{_DAY}\s+(?i:{_MONTHS_KK})(?:да|де|та|те|ы|і)?"
+    rf"|{B}{_DAY}\s+(?i:{_MONTHS_KK})(?:да|де|та|те|ы|і)?\s+{_YEAR}(?:\s?(?:ж\.|жылы|жыл))?"
     rf"|{B}{_DAY}\s+(?i:{_MONTHS_EN})\.?,?\s+{_YEAR}{B}"
     rf"|{B}(?i:{_MONTHS_EN})\.?\s+{_DAY},?\s+{_YEAR}{B}"
 )
@@ -37,24 +38,49 @@ _STREET_RU = (
     r"ул\.|ул|улица|улице|улицы|пр\.|пр-т|пр-кт|проспект|проспекте|мкр\.|мкр|мкрн\.?|микрорайон|"
     r"микрорайоне|бульвар|б-р|пер\.|переулок|шоссе|тупик|наб\.|набережная|пл\.|площадь"
 )
-_STREET_KK_AFTER = r"көшесі|көш\.|к-сі|даңғылы|даң\.|шағын ауданы|ш\.а\.|ш/а|шағынауданы|тұйық көшесі|алаңы"
-_STREET_EN = (
-    r"street|st\.|avenue|ave\.|ave|str\.|prospekt|pr\.|microdistrict|mkr\.?|kóshesi|koshesi|dańğyly|dangyly"
+_STREET_KK_AFTER = (
+    r"көшесі|көш\.|к-сі|даңғылы|даңғ\.|даң\.|шағын ауданы|ш\.а\.|ш/а|шағынауданы|ықшам ауданы|"
+    r"тұйық көшесі|алаңы|бульвары"
 )
-_NAME_WORDS = r"[\p{Lu}\d][\p{L}\d\-’'.]*(?:\s[\p{Lu}][\p{L}\-’'.]*){0,2}"
-_HOUSE = r"(?:д\.|дом|үй|уй|h\.|house|№)?\s?\d{1,4}(?:\s?[/\-]\s?\d{1,4})?[\p{L}]?(?:\s?(?:үй|уй))?"
-_FLAT = r"(?:,?\s?(?:кв\.?|квартира|пәтер|п\.|оф\.?|офис|apt\.?|flat|apartment)\s?\d{1,4}(?:\s?(?:пәтер))?)?"
-_KK_FLAT = r"(?:,?\s?\d{1,4}\s?(?:пәтер|п\.))?"
+_STREET_EN = (
+    r"street|st\.?|avenue|ave\.|ave|str\.|prospekt|pr\.|microdistrict|mkr\.?|kóshesi|koshesi|dańğyly|dangyly"
+)
+# A street's name: capitalised words, and the lower-case titles that follow a person's name in
+# street names (Төле би, Қабанбай батыр, Абылай хана, Райымбек батыра)
+_TITLE = r"(?:би|батыр|батыра|хан|хана|ханы|ата|ана|баба|жолы|bi|batyr|khan|han|joly|zholy)"
+_NAME_WORDS = rf"[\p{{Lu}}\d][\p{{L}}\d\-’'.]*(?:\s(?:[\p{{Lu}}][\p{{L}}\-’'.]*|{_TITLE})){{0,3}}"
+_HOUSE = (
+    r"(?:д\.|дом|үй|уй|h\.|house|№|d\.)?\s?\d{1,4}(?:\s?[/\-]\s?\d{1,4})?[\p{L}]?"
+    r"(?:\s?(?:үй|уй)\p{L}*)?"
+)
+_FLAT = (
+    r"(?:,?\s?(?:кв\.?|квартира|пәтер|п\.|оф\.?|офис|apt\.?|flat|apartment|kv\.?)\s?\d{1,4}"
+    r"(?:\s?(?:пәтер))?)?"
+)
+_KK_FLAT = r"(?:,?\s?\d{1,4}\s?(?:пәтер|п\.)\p{L}*)?"
+_CITY_RU = r"(?:(?:г\.|город)\s?[\p{Lu}][\p{L}\-]+,?\s)?"
+_CITY_KK = r"(?:[\p{Lu}][\p{L}\-]+\sқаласы,?\s)?"
 
 ADDRESS = (
-    rf"{LEAD}(?i:{_STREET_RU})\s?{_NAME_WORDS},?\s?{_HOUSE}{_FLAT}"
+    rf"{LEAD}{_CITY_RU}(?i:{_STREET_RU})\s?{_NAME_WORDS},?\s?{_HOUSE}{_FLAT}"
+    # the house first: "дома №50 по улице Абая", "д. 12 по ул. Сейфуллина"
+    rf"|{LEAD}(?i:дом[аеу]?|д\.)\s?№?\s?\d{{1,4}}[\p{{L}}]?(?:,?\s?(?:кв\.?|квартира)\s?\d{{1,4}})?"
+    rf"\s(?:по\s|на\s)?(?i:улиц[аеыу]|ул\.|проспект[аеу]?|пр\.|пр-т[аеу]?|бульвар[аеу]?)\s?{_NAME_WORDS}"
+    # Aktau's numbered microdistricts: "12 мкр., д. 67, кв. 65", "5 шағын аудан, 12 үй"
+    rf"|{B}\d{{1,2}}\s?(?i:мкр\.?|мкрн\.?|микрорайон|шағын аудан\w*|ш\.а\.)\s?,?\s?(?:д\.|дом)?\s?\d{{1,4}}"
+    rf"[\p{{L}}]?(?:\s?(?:үй|уй)\p{{L}}*)?{_FLAT}{_KK_FLAT}"
+    # a street named without "ул.", with a house and a flat: "Сатпаева 22, кв 14"
+    rf"|{LEAD}[\p{{Lu}}][\p{{L}}\-]+(?:\s{_TITLE})?\s\d{{1,4}}[\p{{L}}]?,?\s?(?:кв\.?|квартира|пәтер|apt\.?|flat)\s?\d{{1,4}}"
     rf"|{LEAD}(?i:мкр\.?|мкрн\.?|микрорайон)\s?[\p{{Lu}}][\p{{L}}]+-\d{{1,2}}(?:,\s?(?:д\.|дом)?\s?\d{{1,4}}{_FLAT})?"
-    rf"|{LEAD}{_NAME_WORDS}\s(?i:{_STREET_KK_AFTER}),?\s?\d{{1,4}}[\p{{L}}]?(?:\s?(?:үй|уй))?{_KK_FLAT}"
+    rf"|{LEAD}{_CITY_KK}{_NAME_WORDS}\s(?i:{_STREET_KK_AFTER}),?\s?\d{{1,4}}[\p{{L}}]?(?:\s?(?:үй|уй|ү\.)\p{{L}}*)?"
+    rf"{_KK_FLAT}{_FLAT}"
     rf"|{LEAD}[\p{{Lu}}][\p{{L}}]+-\d{{1,2}}\s(?i:шағын ауданы|ш\.а\.)(?:,?\s?\d{{1,4}}\s?(?:үй|уй)?{_KK_FLAT})?"  # noqa: E501
     rf"|{B}\d{{1,4}}\s[A-Z][a-z]+(?:\s[A-Z][a-z]+)?\s(?:Street|St\.|Avenue|Ave\.?|Road|Rd\.)"
     rf"{_FLAT}"
     rf"|{LEAD}[A-Z][\p{{L}}\-]+(?:\s[A-Z][\p{{L}}]+)?\s(?i:{_STREET_EN}),?\s?(?:h\.|house|№)?\s?\d{{1,4}}[A-Za-z]?{_FLAT}"
-    rf"|{LEAD}(?i:st\.|str\.|ave\.|mkr\.?|microdistrict)\s?[A-Z][\p{{L}}\-]+(?:-\d{{1,2}})?,?\s?\d{{1,4}}[A-Za-z]?{_FLAT}"
+    rf"|{LEAD}(?i:st\.|str\.|ave\.|mkr\.?|microdistrict|ul\.|pr\.)\s?[A-Z][\p{{L}}\-]+(?:\s(?:[A-Z][\p{{L}}]+|{_TITLE}))?"
+    rf"(?:-\d{{1,2}})?,?\s?\d{{1,4}}[A-Za-z]?{_FLAT}"
+    rf"|{LEAD}[A-Z][\p{{L}}]+-\d{{1,2}}\s(?i:microdistrict|mkr\.?),?\s?\d{{1,4}}[A-Za-z]?{_FLAT}"
 )
 
 
@@ -64,6 +90,8 @@ class PatternSpec:
     regex: str
     lead: bool = False
     needs: str = "digit"  # cheap prefilter: "digit", "at" or "" (none)
+    #: a context word the pattern includes to be sure (``тел:``), cut off the reported span
+    cue: str = ""
 
 
 PATTERNS: tuple[PatternSpec, ...] = (
@@ -87,6 +115,17 @@ PATTERNS: tuple[PatternSpec, ...] = (
         + B
         + r")[78][\s\-]?\(?[67]\d{3}(?:\)[\s\-]?|[\s\-]?)\d{2}[\s\-]?\d{2}[\s\-]?\d{2}"
         + B,
+    ),
+    # a Kazakh number written without +7/8 after a word that says "phone": "тел: 777 627 24 23"
+    PatternSpec(
+        Entity.PHONE_KZ,
+        r"(?i:тел|tel|телефон\w*|моб|mob|мобильн\w*|ұялы|байланыс|call|phone|whatsapp|contact|сот\.?)\.?\s?"
+        r"(?:тел\.?|телефоны|номер[иі]?|нөмірі|no\.?)?\s?[:\-]?\s?"
+        + r"\(?7\d{2}\)?[\s\-]?\d{3}[\s\-]?\d{2}[\s\-]?\d{2}"
+        + B
+        + r"|(?i:тел|tel|телефон\w*|моб|ұялы|байланыс|call|phone)\.?\s?[:\-]?\s?7\d{2}\s?\d{7}"
+        + B,
+        cue=r"^[^\d(]*",
     ),
     PatternSpec(
         Entity.EMAIL, r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}", needs="at"
@@ -117,7 +156,7 @@ POSITIVE_CONTEXT: dict[Entity, str] = {
 }
 #: Words just after a match that make it more likely ("1990 жылы 15 наурызда туған").
 POSITIVE_AFTER: dict[Entity, str] = {
-    Entity.DATE_OF_BIRTH: r"^\W{0,3}(?:ж\.?\s*)?(?:туған|туыл|г\.\s?р|года рожд|born|р\.)",
+    Entity.DATE_OF_BIRTH: r"^\W{0,3}(?:(?:ж\.?|жылы|жылғы)\s*)?(?:туған|туыл|г\.\s?р|года рожд|born|р\.)",
 }
 #: Context words that make a match unlikely (order numbers, amounts, cadastral numbers).
 NEGATIVE_BEFORE = (
