@@ -110,8 +110,8 @@ def _validate(entity: Entity, spans: pl.DataFrame) -> pl.DataFrame:
     if entity is Entity.PHONE_KZ:
         d = _digits(m)
         # 11 digits with the country or trunk prefix; 10 (a 7xx mobile) after a "phone" cue
-        ok = (d.str.len_chars() == 11) | ((d.str.len_chars() == 10) & d.str.starts_with("7"))
-        return spans.filter(ok).with_columns(pl.lit(entity.value).alias("entity"))
+        phone = (d.str.len_chars() == 11) | ((d.str.len_chars() == 10) & d.str.starts_with("7"))
+        return spans.filter(phone).with_columns(pl.lit(entity.value).alias("entity"))
     if entity is Entity.ADDRESS:
         # "площадь 1316 кв. м.": an area, not a square and a house number
         after = pl.col("after").fill_null("").str.to_lowercase()
