@@ -60,6 +60,7 @@ ERROR_MESSAGES: dict[str, str] = {
     "no_tables": N_("No table with data was found in the file."),
     "unreadable_data": N_("The data could not be read or converted."),
     "file_not_found": N_("The file was not found."),
+    "override_needs_reason": N_("Keeping a column the privacy policy would change needs a reason."),
     # access to libraries
     "grant_not_applicable": N_("Access requests are only for restricted libraries."),
     "grant_pending": N_("You already have a pending request for this library."),

@@ -33,12 +33,13 @@ from qazai.web.error_messages import error_text
 from qazai.web.forms import form_failure, localized, optional, text, words
 from qazai.web.job_messages import progress_text
 from qazai.web.labels import N_, label
+from qazai.web.privacy_evidence import evidence_text
 from qazai.web.templating import NAV, redirect, render
 
 router = APIRouter()
 COLUMN_TYPES = ("", *(t.value for t in ColumnType))
 EMPTY_ROWS = 3
-MAX_FORM_FIELDS = 5 * 10_000 + 10
+MAX_FORM_FIELDS = 7 * 10_000 + 10
 
 
 def _producer_orgs(ctx: WebContext) -> list[Any]:
@@ -182,12 +183,14 @@ def _known_columns(ctx: WebContext, slug: str) -> list[dict[str, Any]]:
     return out
 
 
-def _preview_rows(found: UploadPreview) -> list[dict[str, Any]]:
-    """The form's rows: one per column of every table, numbered across tables."""
+def _preview_rows(ctx: WebContext, found: UploadPreview) -> list[dict[str, Any]]:
+    """The form's rows: one per column of every table, numbered across tables, each with the
+    engine's reason for its decision as a sentence in the visitor's language."""
     rows: list[dict[str, Any]] = []
     for table in found.tables:
         for column in table.columns:
-            rows.append({"table": table.name, **column.model_dump()})
+            explained = evidence_text(ctx._, column.evidence)
+            rows.append({"table": table.name, **column.model_dump(), "explanation": explained})
     return rows
 
 
@@ -227,7 +230,7 @@ def _options_page(
         preview=found,
         preview_error=preview_error,
         sheet=sheet or "",
-        columns=_preview_rows(found) if found else _known_columns(ctx, slug),
+        columns=_preview_rows(ctx, found) if found else _known_columns(ctx, slug),
         empty_rows=range(0 if found else EMPTY_ROWS),
         column_types=COLUMN_TYPES,
         actions=list(Action),
@@ -253,7 +256,15 @@ def _policy_and_overrides(
         rename = text(form, f"rename_{i}")
         action = text(form, f"action_{i}")
         if action:  # the policy names columns as published: after a rename
-            rules[rename or column] = {"action": action}
+            reason = text(form, f"reason_{i}")
+            engine = text(form, f"engine_action_{i}")  # what the preview showed the engine would do
+            if action == Action.keep.value and engine not in ("", action) and not reason:
+                # the privacy engine refuses it too, but only in the job: say so on the form
+                raise InvalidInput(
+                    f"column '{rename or column}': keeping a column the engine would {engine} needs a reason",
+                    code="override_needs_reason",
+                )
+            rules[rename or column] = {"action": action, **({"reason": reason} if reason else {})}
         new_type = text(form, f"type_{i}")
         if rename or new_type:
             table = text(form, f"table_{i}") or "*"
@@ -265,11 +276,11 @@ def _policy_and_overrides(
 @router.post("/publish/{slug}/uploads/{upload_id}", response_model=None)
 async def publish(slug: str, upload_id: str, ctx: Web) -> Response:
     _require_producer(ctx)
-    # five fields per column: a workbook of many sheets passes Starlette's default of 1,000
+    # seven fields per column: a workbook of many sheets passes Starlette's default of 1,000
     await ctx.request.form(max_fields=MAX_FORM_FIELDS)
     form = await ctx.form()
-    policy, overrides = _policy_and_overrides(form)
     try:
+        policy, overrides = _policy_and_overrides(form)
         accepted = libraries.request_publish(
             ctx.uow,
             ctx.actor,
