@@ -19,17 +19,23 @@ Workers are reused (a small query costs a pipe round trip, not a process start) 
 sandboxes (``query_sandbox.py``); a task goes to an idle worker that ran the same tables last when
 there is one. A worker whose data segment stayed above half its budget after a query (allocators
 keep freed memory) retires after answering, so the next query has its whole limit. Workers are
-started lazily, from a ``forkserver`` (the server is multi-threaded, so it is never forked
-itself; the fork server has imported DuckDB once, so a new worker is ready in tens of ms).
+started lazily by a fork server of our own (``_ForkServer``; the server is multi-threaded, so it
+is never forked itself; the fork server imported DuckDB once, so a new worker is ready in
+milliseconds).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
-import multiprocessing
+import os
 import resource
 import signal
+import socket
+import struct
+import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -107,9 +113,101 @@ def _serve(connection: Connection, memory_bytes: int) -> None:
             return
 
 
+class _ForkServer:
+    """A small single-threaded process that forks query workers on request.
+
+    Not ``multiprocessing``'s fork server: that one makes every new worker import the server's
+    ``__main__`` (for ``qazai serve``, the whole CLI: seconds and 150 MB per worker). This one is
+    a fresh interpreter that imports only this module (DuckDB included) and forks from there, so
+    a worker starts in milliseconds with nothing it does not need. The server hands it one end of
+    a socket pair per worker (``SCM_RIGHTS``) and reads back the worker's pid. It and its workers
+    end when the server's end of their sockets closes (the server exiting included)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._control: socket.socket | None = None
+
+    def spawn(self, memory_bytes: int) -> tuple[int, Connection]:
+        """A new worker's pid and the server's end of its connection."""
+        with self._lock:
+            if self._process is None or self._process.poll() is not None or self._control is None:
+                self._start()
+            assert self._control is not None
+            ours, theirs = socket.socketpair()
+            try:
+                socket.send_fds(self._control, [struct.pack("q", memory_bytes)], [theirs.fileno()])
+                reply = b""
+                while len(reply) < 8:
+                    chunk = self._control.recv(8 - len(reply))
+                    if not chunk:
+                        raise OSError("the query fork server stopped")
+                    reply += chunk
+            except BaseException:
+                ours.close()
+                raise
+            finally:
+                theirs.close()
+        return struct.unpack("q", reply)[0], Connection(ours.detach())
+
+    def _start(self) -> None:
+        self.close()
+        ours, theirs = socket.socketpair()
+        code = f"from qazai.catalog.query_workers import _fork_server; _fork_server({theirs.fileno()})"
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", code], pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL
+        )
+        theirs.close()
+        self._control = ours
+
+    def close(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(timeout=5)
+            self._process = None
+
+
+def _fork_server(control_fd: int) -> None:
+    """The fork server's life (``_ForkServer``): fork a worker for every socket received."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
+    control = socket.socket(fileno=control_fd)
+    while True:
+        try:
+            message, fds, _flags, _address = socket.recv_fds(control, 8, 1)
+        except OSError:
+            return
+        if not message or not fds:
+            return
+        (memory_bytes,) = struct.unpack("q", message)
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                control.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                _serve(Connection(fds[0]), memory_bytes)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(fds[0])
+        control.sendall(struct.pack("q", pid))
+
+
+_FORK_SERVER = _ForkServer()
+atexit.register(_FORK_SERVER.close)
+
+
 class _Worker:
-    def __init__(self, process: Any, connection: Connection) -> None:
-        self.process = process
+    def __init__(self, pid: int, connection: Connection) -> None:
+        self.pid = pid
         self.connection = connection
         self.keys: deque[object] = deque(maxlen=query_sandbox.SANDBOX_POOL_SIZE)
 
@@ -160,14 +258,14 @@ class QueryWorkers:
                 reply, retire = worker.connection.recv()
         except (EOFError, OSError):
             self._discard(worker, kill=True)
-            log.warning("query worker %s died (exit code %s)", worker.process.pid, worker.process.exitcode)
+            log.warning("query worker %s died", worker.pid)
             raise query_sandbox.memory_refusal(self.memory_bytes) from None
         except BaseException:
             self._discard(worker, kill=True)
             raise
         if reply is None:
             self._discard(worker, kill=True)
-            log.warning("query worker %s killed at the deadline", worker.process.pid)
+            log.warning("query worker %s killed at the deadline", worker.pid)
             raise QueryTimeout(f"the query ran longer than {task.timeout_ms} ms and was stopped")
         if retire:
             self.retired += 1
@@ -216,16 +314,9 @@ class QueryWorkers:
         return worker
 
     def _start(self) -> _Worker:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["qazai.catalog.query_workers"])
-        ours, theirs = context.Pipe(duplex=True)
-        process = context.Process(
-            target=_serve, args=(theirs, self.memory_bytes), name="qazai-query-worker", daemon=True
-        )
-        process.start()
-        theirs.close()
+        pid, connection = _FORK_SERVER.spawn(self.memory_bytes)
         self.started += 1
-        return _Worker(process, ours)
+        return _Worker(pid, connection)
 
     def _give_back(self, worker: _Worker) -> None:
         with self._cond:
@@ -253,7 +344,7 @@ class QueryWorkers:
         """The process ids of the workers (only those running a task with ``busy``)."""
         with self._cond:
             workers = list(self._busy) if busy else [*self._idle, *self._busy]
-        return [w.process.pid for w in workers if w.process.pid is not None]
+        return [w.pid for w in workers]
 
     def close(self) -> None:
         """Stop every idle worker; busy ones stop when their task ends."""
@@ -266,14 +357,17 @@ class QueryWorkers:
 
 
 def _stop(worker: _Worker, *, kill: bool) -> None:
+    """Close the worker's connection (an idle worker reads EOF and exits); with ``kill``, SIGKILL
+    it first, unless its end already reads EOF (it is gone, and its pid may be someone else's)."""
     if kill:
-        with contextlib.suppress(OSError, ValueError):
-            worker.process.kill()  # SIGKILL, unless it was already reaped
-    worker.connection.close()  # an idle worker reads EOF and exits
-    worker.process.join(timeout=5)
-    if worker.process.is_alive():
-        worker.process.kill()
-        worker.process.join(timeout=5)
+        try:
+            gone = worker.connection.poll(0)
+        except OSError:
+            gone = True
+        if not gone:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker.pid, signal.SIGKILL)
+    worker.connection.close()
 
 
 def _result(reply: tuple[Any, ...]) -> TaskResult:
