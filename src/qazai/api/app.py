@@ -11,6 +11,7 @@ from qazai import __version__
 from qazai.api.envelope import install_error_handlers
 from qazai.api.observability import Metrics, PlatformMiddleware, configure_logging
 from qazai.api.platform import Platform
+from qazai.api.responses import declare_error_responses
 from qazai.api.routers import audit, files, identity, jobs, libraries, system
 from qazai.api.routers import catalog as catalog_routes
 from qazai.api.routers import ckan as ckan_routes
@@ -47,6 +48,10 @@ def create_app(platform: Platform) -> FastAPI:
     metrics = Metrics(queue_depth=lambda: queue_depth_by_state(platform))
     app.state.metrics = metrics
     install_error_handlers(app)
+    for router in (system.router, identity.router, audit.router, jobs.router, libraries.router, files.router):
+        declare_error_responses(router)
+    for router in (registry_routes.router, catalog_routes.router, catalog_routes.feeds, ckan_routes.router):
+        declare_error_responses(router)
     app.include_router(system.router, prefix=API_PREFIX)
     app.include_router(identity.router, prefix=API_PREFIX)
     app.include_router(audit.router, prefix=API_PREFIX)

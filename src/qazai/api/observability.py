@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from fastapi.routing import iter_route_contexts
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -96,6 +97,15 @@ class _QueueCollector(Collector):
         yield gauge
 
 
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def metric_method(method: str) -> str:
+    """The method as a metrics label: any name a client invents counts as ``other``, so nobody
+    can grow the series without bound (one per made-up method) without signing in."""
+    return method if method in KNOWN_METHODS else "other"
+
+
 class PlatformMiddleware:
     """Adds ``X-Request-ID``, refuses oversized bodies with the envelope, logs and measures."""
 
@@ -140,6 +150,8 @@ class PlatformMiddleware:
                 status_holder["status"] = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                if message["status"] == 405:
+                    message["headers"] = _with_allow(message["headers"], scope)
             elif message["type"] == "http.response.body":
                 status_holder["bytes"] += len(message.get("body", b""))
             await send(message)
@@ -198,8 +210,9 @@ class PlatformMiddleware:
             duration = time.perf_counter() - started
             route = scope.get("route")
             route_name = getattr(route, "path", None) or "unmatched"
-            self.metrics.requests.labels(scope["method"], route_name, str(status_holder["status"])).inc()
-            self.metrics.latency.labels(scope["method"], route_name).observe(duration)
+            method = metric_method(scope["method"])
+            self.metrics.requests.labels(method, route_name, str(status_holder["status"])).inc()
+            self.metrics.latency.labels(method, route_name).observe(duration)
             actor = scope.get("state", {}).get("actor_label")
             access_log.info(
                 "%s %s %s",
@@ -235,6 +248,28 @@ class PlatformMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def allowed_methods(app: Any, path: str) -> list[str]:
+    """Every method some route serves at ``path``. The router's own 405 names only the methods of
+    the first route that matched the path, although other routes may serve the same path (GET and
+    POST of a collection are two routes)."""
+    methods: set[str] = set()
+    # included routers are walked lazily by FastAPI; its contexts give each route's full path
+    for route in iter_route_contexts(getattr(getattr(app, "router", None), "routes", [])):
+        route_methods = getattr(route, "methods", None)
+        regex = getattr(route, "path_regex", None)
+        if route_methods and regex is not None and regex.match(path):
+            methods.update(route_methods)
+    return sorted(methods)
+
+
+def _with_allow(headers: list[tuple[bytes, bytes]], scope: Scope) -> list[tuple[bytes, bytes]]:
+    methods = allowed_methods(scope.get("app"), scope["path"])
+    if not methods:
+        return headers
+    kept = [(k, v) for k, v in headers if k.lower() != b"allow"]
+    return [*kept, (b"allow", ", ".join(methods).encode())]
 
 
 class _BodyTooLarge(Exception):

@@ -60,6 +60,12 @@ _SORT_ALIASES = {
     "metadata_modified": SortField.modified,
     "metadata_created": SortField.created,
 }
+# What parse_sort accepts, for the OpenAPI document (and FastAPI's check of the parameter).
+SORT_PATTERN = (
+    r"^[ \t]*$|^[ \t]*(?:"
+    + "|".join(sorted(_SORT_ALIASES, key=len, reverse=True))
+    + r")(?:[ \t]+(?:[aA][sS][cC]|[dD][eE][sS][cC]))?[ \t]*(?:,.*)?$"
+)
 _RANGE_ALIASES = {"metadata_modified": SortField.modified, "metadata_created": SortField.created}
 _IGNORED = {"dataset_type": {"dataset"}, "type": {"dataset"}, "state": {"active"}}
 

@@ -15,7 +15,7 @@ from qazai.core.clock import as_utc, utcnow
 from qazai.core.enums import Language, OrgRole, PlatformRole
 from qazai.core.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
 from qazai.core.ids import new_id
-from qazai.core.pagination import Page, check_limit, decode_cursor, encode_cursor
+from qazai.core.pagination import Page, check_limit, decode_text_cursor, encode_cursor
 from qazai.identity import policy, repo
 from qazai.identity.actor import Actor
 from qazai.identity.models import (
@@ -124,7 +124,7 @@ def list_organisations(
     uow: UnitOfWork, actor: Actor, *, cursor: str | None = None, limit: int = 50
 ) -> Page[OrganisationRead]:
     check_limit(limit)
-    rows = repo.list_organisations(uow.session, decode_cursor(cursor), limit + 1)
+    rows = repo.list_organisations(uow.session, decode_text_cursor(cursor), limit + 1)
     items = [OrganisationRead.model_validate(r) for r in rows[:limit]]
     return Page(items=items, next=encode_cursor(items[-1].slug) if len(rows) > limit else None)
 
@@ -216,7 +216,7 @@ def list_users(
     if not policy.can_list_users(actor):
         raise PermissionDenied("only a platform operator can list users")
     check_limit(limit)
-    rows = repo.list_users(uow.session, decode_cursor(cursor), limit + 1)
+    rows = repo.list_users(uow.session, decode_text_cursor(cursor), limit + 1)
     items = [UserRead.model_validate(r) for r in rows[:limit]]
     return Page(items=items, next=encode_cursor(items[-1].email) if len(rows) > limit else None)
 

@@ -9,7 +9,7 @@ from qazai.core.clock import utcnow
 from qazai.core.enums import AccessTier
 from qazai.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from qazai.core.ids import new_id
-from qazai.core.pagination import Page, check_limit, decode_cursor, encode_cursor
+from qazai.core.pagination import Page, check_limit, decode_text_cursor, encode_cursor
 from qazai.identity.actor import Actor
 from qazai.libraries import policy, repo
 from qazai.libraries.models import (
@@ -166,7 +166,7 @@ def list_grants(
     if actor.user_id is None and not actor.is_system:
         raise Unauthenticated("sign in to see access requests", code="authentication_required")
     check_limit(limit)
-    before = decode_cursor(cursor)
+    before = decode_text_cursor(cursor)
     library_ids: list[str] | None
     user_id: str | None = actor.user_id
     if library is not None:

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from qazai.core.enums import AccessTier
 from qazai.core.text import LocalizedText
 
+MAX_VERSION_NUMBER = 2**31 - 1  # the `number` column is INTEGER (32 bits on PostgreSQL)
+
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
 _KATO = re.compile(r"^\d{9}$")
 # SPDX ids look like `CC-BY-4.0`, `ODbL-1.0`, `MIT`; named national licences are accepted by name.

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from qazai.libraries.models import MAX_VERSION_NUMBER
 from qazai.storage.tables.identity import OrganisationRow
 from qazai.storage.tables.libraries import (
     LibraryGrantRow,
@@ -56,6 +57,8 @@ def organisation_slugs(session: Session, ids: set[str]) -> dict[str, str]:
 
 
 def get_version(session: Session, library_id: str, number: int) -> LibraryVersionRow | None:
+    if not 1 <= number <= MAX_VERSION_NUMBER:  # no such version; the database could not bind it
+        return None
     return session.scalars(
         select(LibraryVersionRow).where(
             LibraryVersionRow.library_id == library_id, LibraryVersionRow.number == number

@@ -18,7 +18,7 @@ from qazai.core.clock import utcnow
 from qazai.core.enums import AccessTier
 from qazai.core.errors import AppError, Conflict, InvalidInput, NotFound, PermissionDenied
 from qazai.core.ids import new_id
-from qazai.core.pagination import Page, check_limit, decode_cursor, encode_cursor
+from qazai.core.pagination import Page, check_limit, decode_int_cursor, decode_text_cursor, encode_cursor
 from qazai.identity.actor import Actor
 from qazai.libraries import policy, repo
 from qazai.libraries.completeness import completeness_report
@@ -225,7 +225,7 @@ def list_libraries(
         if org is None:
             raise NotFound(f"no organisation {organisation!r}", code="organisation_not_found")
         org_id = org.id
-    rows = repo.list_libraries(uow.session, decode_cursor(cursor), limit + 1, org_id)
+    rows = repo.list_libraries(uow.session, decode_text_cursor(cursor), limit + 1, org_id)
     items = [library_read(uow.session, r) for r in rows[:limit]]
     return Page(items=items, next=encode_cursor(items[-1].slug) if len(rows) > limit else None)
 
@@ -281,8 +281,8 @@ def list_versions(
     """Versions newest first, rejected and withdrawn ones included (their reports say why)."""
     check_limit(limit)
     library = load_library(uow.session, key)
-    before = decode_cursor(cursor)
-    rows = repo.list_versions(uow.session, library.id, int(before) if before is not None else None, limit + 1)
+    before = decode_int_cursor(cursor)
+    rows = repo.list_versions(uow.session, library.id, before, limit + 1)
     items = [version_read(r, library.slug) for r in rows[:limit]]
     return Page(items=items, next=encode_cursor(items[-1].number) if len(rows) > limit else None)
 

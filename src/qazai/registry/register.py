@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from qazai.catalog.text import fold, text_keys, word_keys, words
 from qazai.core.clock import as_utc
 from qazai.core.enums import Language
-from qazai.core.pagination import Page, check_limit, decode_cursor, encode_cursor
+from qazai.core.pagination import Page, check_limit, decode_text_cursor, encode_cursor
 from qazai.core.text import LocalizedText
 from qazai.identity import repo as identity_repo
 from qazai.identity.actor import Actor
@@ -220,7 +220,7 @@ def browse_register(
     check_limit(limit)
     items: list[RegisterEntry] = []
     more = False
-    for entry in _scan(uow.session, q, lang, decode_cursor(cursor)):
+    for entry in _scan(uow.session, q, lang, decode_text_cursor(cursor)):
         if len(items) == limit:
             more = True
             break

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from qazai.core.clock import utcnow
 from qazai.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from qazai.core.ids import new_id
-from qazai.core.pagination import Page, check_limit, decode_cursor, encode_cursor
+from qazai.core.pagination import Page, check_limit, decode_text_cursor, encode_cursor
 from qazai.core.text import LocalizedText
 from qazai.identity import repo as identity_repo
 from qazai.identity.actor import Actor
@@ -224,7 +224,7 @@ def list_systems(
     check_limit(limit)
     sees_all = policy.is_regulator(actor) or actor.is_system or policy.can_edit_reference(actor)
     org_ids = None if sees_all else list(actor.memberships)
-    after = decode_cursor(cursor)
+    after = decode_text_cursor(cursor)
     items: list[SystemRead] = []
     while True:
         rows = repo.list_systems(

@@ -29,7 +29,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 # File uploads of the publish wizard stream past the request-size limit (they have their own).
 WEB_UPLOAD_PREFIX = "/publish/upload/"
 _MACHINE_PATHS = re.compile(
-    r"^/(api(/|$)|metrics$|catalog\.jsonld$|data\.json$|libraries/[^/]+/(v|latest)(/|$))"
+    r"^/(api(/|$)|metrics$|catalog\.jsonld$|data\.json$|libraries/[^/]+/((v|latest)(/|$)|dcat\.jsonld$))"
 )
 
 CONTENT_SECURITY_POLICY = "; ".join(

@@ -10,8 +10,8 @@ from qazai.api.deps import PlatformDep, SignedInActor, UowDep
 from qazai.audit import service
 from qazai.audit.heads import verify_and_anchor
 from qazai.audit.models import AuditEventRead, ChainReport
-from qazai.core.errors import InvalidInput, PermissionDenied
-from qazai.core.pagination import Page, decode_cursor, encode_cursor
+from qazai.core.errors import PermissionDenied
+from qazai.core.pagination import Page, decode_int_cursor, encode_cursor
 from qazai.identity.policy import can_read_audit
 
 router = APIRouter(tags=["audit"])
@@ -28,11 +28,9 @@ def list_events(
 ) -> Page[AuditEventRead]:
     if not can_read_audit(actor):
         raise PermissionDenied("only operators and regulators can read the audit trail")
-    after = decode_cursor(cursor)
-    if after is not None and not isinstance(after, int):
-        raise InvalidInput("the `next` cursor is malformed", code="invalid_cursor")
+    after = decode_int_cursor(cursor)
     items = service.list_events(
-        uow.session, after_seq=int(after or 0), limit=limit + 1, object_type=object_type, object_id=object_id
+        uow.session, after_seq=after or 0, limit=limit + 1, object_type=object_type, object_id=object_id
     )
     page = items[:limit]
     return Page(items=page, next=encode_cursor(page[-1].seq) if len(items) > limit else None)

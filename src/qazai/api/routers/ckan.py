@@ -6,9 +6,9 @@ Errors use CKAN's envelope, not the platform's: ckanapi maps ``error.__type`` to
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -91,7 +91,10 @@ def _runs_inline(platform: Platform, request: Request, name: str) -> bool:
 @router.post("/api/3/action/{name}", operation_id="ckan_action_post")
 @router.get("/api/action/{name}", include_in_schema=False)
 @router.post("/api/action/{name}", include_in_schema=False)
-async def action(name: str, request: Request) -> JSONResponse:
+async def action(
+    name: Annotated[str, Path(description="the action", json_schema_extra={"enum": sorted(ACTIONS)})],
+    request: Request,
+) -> JSONResponse:
     """Call a CKAN read action (package_search, package_show, organization_list, ...)."""
     if name not in ACTIONS:
         return _envelope(

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
 from qazai.api.deps import CurrentActor, PlatformDep, UowDep
 from qazai.api.envelope import error_response
+from qazai.api.params import VersionNumber
 from qazai.core.errors import NotFound
 from qazai.libraries import access, repo
 from qazai.libraries.manifest import files_list, version_base_path, version_manifest
@@ -84,7 +86,7 @@ def data_file_options() -> Response:
 @router.head("/libraries/{slug}/v/{number}/data/{filename}", include_in_schema=False)
 def data_file(
     slug: str,
-    number: int,
+    number: VersionNumber,
     filename: str,
     request: Request,
     uow: UowDep,
@@ -136,7 +138,7 @@ def _json(body: dict[str, Any], *, public: bool) -> JSONResponse:
 
 @router.get("/libraries/{slug}/v/{number}/files.json")
 def files_json(
-    slug: str, number: int, uow: UowDep, actor: CurrentActor, platform: PlatformDep
+    slug: str, number: VersionNumber, uow: UowDep, actor: CurrentActor, platform: PlatformDep
 ) -> JSONResponse:
     """`{library, version, files: [{url, sha256, bytes, rows, table}]}`; 410 once withdrawn."""
     manifest = version_manifest(uow, actor, slug, number, base_url=platform.settings.public_base_url)
@@ -146,7 +148,7 @@ def files_json(
 @router.get("/libraries/{slug}/v/{number}/metadata.json")
 @router.get("/libraries/{slug}/v/{number}/")
 def version_metadata(
-    slug: str, number: int, uow: UowDep, actor: CurrentActor, platform: PlatformDep
+    slug: str, number: VersionNumber, uow: UowDep, actor: CurrentActor, platform: PlatformDep
 ) -> JSONResponse:
     """The version's manifest: schema, profile, privacy report, provenance, status and reason."""
     return _json(
@@ -163,5 +165,12 @@ def latest(slug: str, uow: UowDep, rest: str = "") -> RedirectResponse:
         raise NotFound(f"no library {slug!r}", code="library_not_found")
     if library.latest_number is None:
         raise NotFound(f"library {slug!r} has no published version yet", code="no_published_version")
-    target = version_base_path(library.slug, library.latest_number) + rest
+    segments = rest.split("/")
+    # `rest` arrives percent-decoded (`..%2f` is `../`): a dot segment would point the redirect
+    # outside the version, so there is nothing at such a path
+    if any(s in (".", "..") or "\\" in s for s in segments):
+        raise NotFound(f"nothing at /libraries/{slug}/latest/{rest}", code="not_found")
+    target = version_base_path(library.slug, library.latest_number) + "/".join(
+        quote(s, safe="") for s in segments
+    )
     return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-cache", **_CORS})

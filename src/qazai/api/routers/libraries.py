@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from qazai.api.deps import CurrentActor, PlatformDep, SignedInActor, UowDep, get_actor
+from qazai.api.params import VersionNumber
 from qazai.core.errors import InvalidInput, PayloadTooLarge, Unauthenticated
 from qazai.core.pagination import Page
 from qazai.identity.actor import Actor
@@ -109,13 +110,13 @@ def list_versions(
 
 
 @router.get("/libraries/{slug}/versions/{number}", response_model=VersionRead)
-def show_version(slug: str, number: int, uow: UowDep, actor: CurrentActor) -> VersionRead:
+def show_version(slug: str, number: VersionNumber, uow: UowDep, actor: CurrentActor) -> VersionRead:
     return service.get_version(uow, actor, slug, number)
 
 
 @router.post("/libraries/{slug}/versions/{number}/withdraw", response_model=VersionRead)
 def withdraw_version(
-    slug: str, number: int, cmd: VersionWithdraw, uow: UowDep, actor: SignedInActor
+    slug: str, number: VersionNumber, cmd: VersionWithdraw, uow: UowDep, actor: SignedInActor
 ) -> VersionRead:
     """Withdraw a version with a reason: its files answer 410 from now on."""
     return service.withdraw_version(uow, actor, slug, number, cmd)
