@@ -123,6 +123,21 @@ def test_memory_hungry_query_is_refused_413_and_memory_stays_bounded(
     assert after.json()["rows"] == [[3]]
 
 
+def test_concurrent_string_bombs_are_refused_and_memory_stays_bounded(
+    client: Any, library: Any, people: Any
+) -> None:
+    """The review's case: two 1e9-character queries at once took the server to 4.2 GB."""
+    sql = "SELECT length(repeat('x', 1000000000)) AS n"
+    callers = [None, people["member"].headers]
+    with PeakMemory() as memory, ThreadPoolExecutor(2) as pool:
+        answers = list(
+            pool.map(lambda h: client.post("/api/v1/query", json={"sql": sql}, headers=h), callers)
+        )
+    for answer in answers:
+        _error(answer, 413, "query_memory")
+    assert memory.peak < 1.5 * GB, f"peak {memory.peak / GB:.2f} GB"
+
+
 def test_time_bomb_is_killed_within_deadline_and_grace(client: Any, library: Any) -> None:
     workers = _runtime(library).workers
     killed = workers.killed
@@ -178,7 +193,7 @@ def test_queries_at_once_are_capped_per_caller_and_overall(
     def post(headers: dict[str, str] | None = None, sql: str = SLOW) -> httpx.Response:
         return httpx.post(url, json={"sql": sql}, headers=headers, timeout=60)
 
-    with ThreadPoolExecutor(3) as pool:
+    with PeakMemory() as memory, ThreadPoolExecutor(3) as pool:
         slow = [pool.submit(post) for _ in range(2)]  # anonymous, from 127.0.0.1
         _wait_for(lambda: gate.running() == 2)
         third = post(sql="SELECT 1")
@@ -192,6 +207,7 @@ def test_queries_at_once_are_capped_per_caller_and_overall(
         assert [f.result().status_code for f in slow] == [408, 408, 408]
     assert post(sql="SELECT 1").json()["rows"] == [[1]]
     assert gate.running() == 0
+    assert memory.peak < 1.5 * GB
 
 
 def test_anonymous_callers_are_rate_limited(
@@ -212,7 +228,10 @@ def test_anonymous_callers_are_rate_limited(
 
 def test_result_over_the_byte_cap_is_refused_413(client: Any, library: Any) -> None:
     sql = "SELECT repeat('x', 1000) || i AS s FROM (SELECT unnest(range(100)) AS i)"
-    error = _error(client.post("/api/v1/query", json={"sql": sql}), 413, "query_result_too_large")
+    with PeakMemory() as memory:
+        response = client.post("/api/v1/query", json={"sql": sql})
+    error = _error(response, 413, "query_result_too_large")
+    assert memory.peak < 1.5 * GB
     assert "64 KiB" in error["message"] and error["details"]["limit_bytes"] == RESULT_BYTES
     csv_too = client.get("/api/v1/query", params={"sql": sql, "format": "csv"})
     _error(csv_too, 413, "query_result_too_large")
