@@ -211,3 +211,27 @@ def test_an_override_to_keep_needs_a_reason_and_shows_it(lib_platform: Platform,
     assert region.action == "keep" and region.default_action == "generalise"
     assert region.override_reason == "Oblast names are public"
     assert all(c.override_reason is None for n, c in columns.items() if n != "Регион")
+
+
+def test_an_iin_kept_by_override_in_the_open_tier_is_not_shown(
+    lib_platform: Platform, tmp_path: Path
+) -> None:
+    path = tmp_path / "register.csv"
+    path.write_bytes(citizen_register_csv(300))
+    make_library(lib_platform, "open-kept", legal_basis=LegalBasis.depersonalised)
+    upload_id = upload(lib_platform, "open-kept", path)
+    keep = {"action": "keep", "reason": "needed for linkage"}
+    result = _preview(
+        lib_platform, "open-kept", upload_id, policy_data={"columns": {"ИИН": keep, "Регион": keep}}
+    )
+    [table] = result.tables
+    columns = {c.name: c for c in table.columns}
+    iin, region = columns["ИИН"], columns["Регион"]
+    assert (
+        iin.action == "keep" and iin.default_action == "drop" and iin.override_reason == "needed for linkage"
+    )
+    assert iin.sample_withheld and iin.examples == [] and "ИИН" in table.sample_columns
+    document = json.dumps(result.model_dump(mode="json"), ensure_ascii=False)
+    assert not re.search(r"\b\d{12}\b", document)
+    # an override of a column without personal findings shows its values
+    assert not region.sample_withheld and region.examples and region.override_reason == "needed for linkage"

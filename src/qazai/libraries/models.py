@@ -314,6 +314,11 @@ class PreviewColumn(BaseModel):
     override_reason: str | None = Field(
         default=None, description="the producer's reason, where the policy overrides the engine's action"
     )
+    sample_withheld: bool = Field(
+        default=False,
+        description="kept by an override despite personal findings in a tier that allows no residual "
+        "identifiers: its sample values are not shown (the publish's residual rescan decides)",
+    )
 
 
 class PreviewTable(BaseModel):

@@ -47,7 +47,14 @@ from qazai.libraries.models import (
 )
 from qazai.libraries.pipeline import privacy_step
 from qazai.libraries.service import library_metadata_dict, load_library
-from qazai.privacy import Policy, classify_table, fit_generalisation, plan_deidentification, transform_batch
+from qazai.privacy import (
+    Action,
+    Policy,
+    classify_table,
+    fit_generalisation,
+    plan_deidentification,
+    transform_batch,
+)
 from qazai.storage.db import UnitOfWork
 from qazai.storage.objects import ObjectStore
 from qazai.storage.scratch import scratch_folder
@@ -134,6 +141,19 @@ def _preview_table(
     shown = frame.head(sample_rows)
     # A throwaway key: the preview's pseudonyms are not the ones the published version will carry.
     out = transform_batch(shown, plan, policy_, os.urandom(32), scope)
+    # A producer's keep override of a column with personal findings, in a tier that allows no
+    # residual identifiers: the publish's rescan decides, and the preview does not show the values.
+    withheld = {
+        c.name
+        for c in plan.columns
+        if c.engine_action is not None
+        and c.rule.action is Action.keep
+        and not policy_.allow_residual_identifiers
+        and c.evidence is not None
+        and c.evidence.matched
+    }
+    if withheld & set(out.columns):
+        out = out.with_columns(pl.lit(None).alias(name) for name in withheld & set(out.columns))
     found = {c.name: c for c in report.columns}
     headers = dict(zip(source.columns, source.source_columns, strict=False))
     columns: list[PreviewColumn] = []
@@ -165,6 +185,7 @@ def _preview_table(
                 if planned.evidence
                 else None,
                 override_reason=planned.rule.reason if planned.engine_action is not None else None,
+                sample_withheld=column.name in withheld,
             )
         )
     return PreviewTable(
