@@ -63,9 +63,12 @@ def _runtime(platform: Any) -> QueryRuntime:
 
 
 class PeakMemory:
-    """The largest sum of RSS of this process and all its children, sampled every 20 ms."""
+    """The largest sum of RSS of this process (the server), the query fork server and the
+    workers of ``platform``'s query runtime, sampled every 20 ms. (Other test modules' idle
+    workers, children of the same fork server, are not this server's.)"""
 
-    def __init__(self) -> None:
+    def __init__(self, platform: Any) -> None:
+        self.platform = platform
         self.peak = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -73,10 +76,15 @@ class PeakMemory:
     def _sample(self) -> None:
         me = psutil.Process()
         while not self._stop.is_set():
-            total = me.memory_info().rss
-            for child in me.children(recursive=True):
+            processes = [me]
+            processes += [c for c in me.children() if "_fork_server" in " ".join(_cmdline(c))]
+            for pid in _runtime(self.platform).workers.pids():
+                with contextlib.suppress(psutil.Error):
+                    processes.append(psutil.Process(pid))
+            total = 0
+            for process in processes:
                 with contextlib.suppress(psutil.Error):  # it just ended
-                    total += child.memory_info().rss
+                    total += process.memory_info().rss
             self.peak = max(self.peak, total)
             time.sleep(0.02)
 
@@ -87,6 +95,13 @@ class PeakMemory:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
 
 
 def _error(response: Any, status: int, code: str) -> dict[str, Any]:
@@ -114,7 +129,7 @@ def _wait_for(condition: Callable[[], bool], seconds: float = 15) -> None:
 def test_memory_hungry_query_is_refused_413_and_memory_stays_bounded(
     client: Any, library: Any, sql: str
 ) -> None:
-    with PeakMemory() as memory:
+    with PeakMemory(library) as memory:
         response = client.post("/api/v1/query", json={"sql": sql})
     error = _error(response, 413, "query_memory")
     assert "256 MiB" in error["message"] and error["details"]["limit_bytes"] == MEMORY
@@ -129,7 +144,7 @@ def test_concurrent_string_bombs_are_refused_and_memory_stays_bounded(
     """The review's case: two 1e9-character queries at once took the server to 4.2 GB."""
     sql = "SELECT length(repeat('x', 1000000000)) AS n"
     callers = [None, people["member"].headers]
-    with PeakMemory() as memory, ThreadPoolExecutor(2) as pool:
+    with PeakMemory(library) as memory, ThreadPoolExecutor(2) as pool:
         answers = list(
             pool.map(lambda h: client.post("/api/v1/query", json={"sql": sql}, headers=h), callers)
         )
@@ -142,7 +157,7 @@ def test_time_bomb_is_killed_within_deadline_and_grace(client: Any, library: Any
     workers = _runtime(library).workers
     killed = workers.killed
     started = time.monotonic()
-    with PeakMemory() as memory:
+    with PeakMemory(library) as memory:
         response = client.post("/api/v1/query", json={"sql": BOMB})
     elapsed = time.monotonic() - started
     _error(response, 408, "query_timeout")
@@ -193,7 +208,7 @@ def test_queries_at_once_are_capped_per_caller_and_overall(
     def post(headers: dict[str, str] | None = None, sql: str = SLOW) -> httpx.Response:
         return httpx.post(url, json={"sql": sql}, headers=headers, timeout=60)
 
-    with PeakMemory() as memory, ThreadPoolExecutor(3) as pool:
+    with PeakMemory(library) as memory, ThreadPoolExecutor(3) as pool:
         slow = [pool.submit(post) for _ in range(2)]  # anonymous, from 127.0.0.1
         _wait_for(lambda: gate.running() == 2)
         third = post(sql="SELECT 1")
@@ -228,7 +243,7 @@ def test_anonymous_callers_are_rate_limited(
 
 def test_result_over_the_byte_cap_is_refused_413(client: Any, library: Any) -> None:
     sql = "SELECT repeat('x', 1000) || i AS s FROM (SELECT unnest(range(100)) AS i)"
-    with PeakMemory() as memory:
+    with PeakMemory(library) as memory:
         response = client.post("/api/v1/query", json={"sql": sql})
     error = _error(response, 413, "query_result_too_large")
     assert memory.peak < 1.5 * GB

@@ -136,21 +136,26 @@ class QueryRuntime:
     workers: QueryWorkers
 
 
-_RUNTIMES: dict[QueryLimits, QueryRuntime] = {}
+_RUNTIMES: dict[int, QueryRuntime] = {}  # by id() of the settings object
 _RUNTIMES_LOCK = threading.Lock()
 
 
 def query_runtime(settings: Settings) -> QueryRuntime:
-    """This process's runtime for the query settings in ``settings`` (built on first use)."""
+    """This process's runtime for ``settings`` (built on first use; rebuilt, and the old workers
+    stopped, when its query settings changed)."""
     limits = QueryLimits.of(settings)
     with _RUNTIMES_LOCK:
-        runtime = _RUNTIMES.get(limits)
-        if runtime is None:
-            workers = QueryWorkers(
-                size=limits.workers, memory_bytes=limits.memory_bytes, grace_ms=limits.grace_ms
-            )
-            runtime = QueryRuntime(limits=limits, gate=QueryGate(limits), workers=workers)
-            _RUNTIMES[limits] = runtime
+        runtime = _RUNTIMES.get(id(settings))
+        if runtime is not None and runtime.limits == limits:
+            return runtime
+        stale = runtime
+        workers = QueryWorkers(
+            size=limits.workers, memory_bytes=limits.memory_bytes, grace_ms=limits.grace_ms
+        )
+        runtime = QueryRuntime(limits=limits, gate=QueryGate(limits), workers=workers)
+        _RUNTIMES[id(settings)] = runtime
+    if stale is not None:
+        stale.workers.close()  # busy workers stop when their query ends
     return runtime
 
 
