@@ -19,7 +19,8 @@ __all__ = ["app", "module_database_url", "module_tmp", "people", "platform"]  # 
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
-EXAMPLES = 4
+EXAMPLES = 6
+PHASES = ["examples", "fuzzing"]  # the coverage phase (every boundary and method) runs in the long run
 # Whether the server accepts exactly what the schema allows: not all of it can be said in a schema
 # (SQL text, a search query's syntax, a body that is valid but larger than the request limit), so
 # these two are reported by the longer run (docs/operations.md, "Fuzzing"), not asserted here.
@@ -35,7 +36,9 @@ FUZZ_SETTINGS = settings(
 
 @pytest.fixture(scope="module")
 def api_schema(app: Any) -> Any:
-    return schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
+    loaded = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
+    loaded.config.phases.update(phases=PHASES)
+    return loaded
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

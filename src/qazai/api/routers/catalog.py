@@ -68,7 +68,7 @@ def search(
     }
 
 
-@router.get("/catalog/libraries/{slug}/schema.jsonld")
+@router.get("/catalog/libraries/{slug}/schema.jsonld", responses=_JSONLD_OK)
 def schema_org(slug: str, platform: PlatformDep, actor: CurrentActor) -> JSONResponse:
     """schema.org `Dataset` JSON-LD of a library (embedded in its HTML page)."""
     doc = service.get_library_doc(catalog_index(platform.db), actor, slug)

@@ -16,8 +16,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from qazai.api.deps import CurrentActor, PlatformDep, UowDep
 from qazai.api.envelope import error_response
 from qazai.api.params import VersionNumber
+from qazai.api.responses import error_responses
 from qazai.core.errors import NotFound
 from qazai.libraries import access, repo
+from qazai.libraries.access import PARQUET_TYPE
 from qazai.libraries.manifest import files_list, version_base_path, version_manifest
 from qazai.storage.objects import ByteRange
 
@@ -82,7 +84,16 @@ def data_file_options() -> Response:
     )
 
 
-@router.get("/libraries/{slug}/v/{number}/data/{filename}")
+_FILE = {"schema": {"type": "string", "format": "binary"}}
+_FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The file", "content": {PARQUET_TYPE: _FILE, "text/csv": _FILE}},
+    206: {"description": "The requested byte range", "content": {PARQUET_TYPE: _FILE, "text/csv": _FILE}},
+    304: {"description": "Not modified (`If-None-Match` matched the ETag)"},
+    **error_responses(410, 416),
+}
+
+
+@router.get("/libraries/{slug}/v/{number}/data/{filename}", responses=_FILE_RESPONSES)
 @router.head("/libraries/{slug}/v/{number}/data/{filename}", include_in_schema=False)
 def data_file(
     slug: str,
@@ -136,7 +147,7 @@ def _json(body: dict[str, Any], *, public: bool) -> JSONResponse:
     return JSONResponse(body, headers=headers)
 
 
-@router.get("/libraries/{slug}/v/{number}/files.json")
+@router.get("/libraries/{slug}/v/{number}/files.json", responses=error_responses(410))
 def files_json(
     slug: str, number: VersionNumber, uow: UowDep, actor: CurrentActor, platform: PlatformDep
 ) -> JSONResponse:
@@ -145,8 +156,8 @@ def files_json(
     return _json(files_list(manifest), public=True)
 
 
-@router.get("/libraries/{slug}/v/{number}/metadata.json")
-@router.get("/libraries/{slug}/v/{number}/")
+@router.get("/libraries/{slug}/v/{number}/metadata.json", responses=error_responses(410))
+@router.get("/libraries/{slug}/v/{number}/", responses=error_responses(410))
 def version_metadata(
     slug: str, number: VersionNumber, uow: UowDep, actor: CurrentActor, platform: PlatformDep
 ) -> JSONResponse:
@@ -157,7 +168,11 @@ def version_metadata(
 
 
 @router.get("/libraries/{slug}/latest", include_in_schema=False)
-@router.get("/libraries/{slug}/latest/{rest:path}")
+@router.get(
+    "/libraries/{slug}/latest/{rest:path}",
+    status_code=302,
+    responses={302: {"description": "To the same path in the newest published version (`Location`)"}},
+)
 def latest(slug: str, uow: UowDep, rest: str = "") -> RedirectResponse:
     """Redirect to the newest published version (`/latest/files.json` → `/v/{n}/files.json`)."""
     library = repo.get_library(uow.session, slug)

@@ -363,7 +363,15 @@ def list_notifications(
     return notifications.list_notifications(uow, actor, organisation)
 
 
-@router.get("/registry/systems/{system_id}/export")
+@router.get(
+    "/registry/systems/{system_id}/export",
+    responses={
+        200: {
+            "description": "The audit bundle",
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
 def export_system(system_id: str, uow: UowDep, actor: SignedInActor, platform: PlatformDep) -> Response:
     """The audit bundle (zip: bundle.json + documents) for the owner or the regulator."""
     buffer = io.BytesIO()

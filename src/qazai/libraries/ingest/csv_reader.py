@@ -31,14 +31,15 @@ _CHUNK = 1 << 20
 class _TranscodingStream(io.RawIOBase):
     """A read-only byte stream of a legacy-encoded file as UTF-8, checked as it goes."""
 
-    def __init__(self, path: Path, encoding: str, label: str) -> None:
+    def __init__(self, path: Path, encoding: str, label: str, *, utf8_prefix: int = 0) -> None:
         super().__init__()
         self._raw = path.open("rb")
         self._label = label
         self._decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
         self._encoding = encoding
-        self._pending = b""
-        self._offset = 0
+        # the first `utf8_prefix` bytes (whole lines up to a UTF-8 header) pass through as they are
+        self._pending = self._raw.read(utf8_prefix)
+        self._offset = len(self._pending)
         self._eof = False
         self.quotes = 0
 
@@ -109,6 +110,26 @@ def _find_header(rows: list[tuple[list[str], int]]) -> int:
     return 0
 
 
+def _utf8_header(
+    head: bytes, encoding: str, delimiter: str, index: int, skip_lines: int
+) -> tuple[list[str] | None, int]:
+    """The header row read as UTF-8 when the rows are in a legacy code page but the lines up to
+    the header are valid UTF-8 with letters beyond ASCII (a UTF-8 header pasted above cp1251 data):
+    read as the rows' code page they would come out garbled (`Р¤РРћ` for `ФИО`). Returns it
+    with the length in bytes of those lines, or (None, 0)."""
+    if codecs.lookup(encoding).name in _PASS_THROUGH or encoding.startswith("utf-16"):
+        return None, 0
+    top = b"".join(head.splitlines(keepends=True)[:skip_lines])
+    if top.isascii():
+        return None, 0
+    try:
+        text = top.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, 0
+    rows = _sample_rows(text.lstrip("\ufeff"), delimiter, complete=True)
+    return (rows[index][0], len(top)) if index < len(rows) else (None, 0)
+
+
 def read_csv(
     path: Path,
     *,
@@ -142,6 +163,9 @@ def read_csv(
     if index >= len(rows):
         raise InvalidInput(f"{label}: header row {index + 1} is past the end of the sample")
     header, skip_lines = rows[index]
+    utf8_header, utf8_prefix = _utf8_header(head, encoding, chosen, index, skip_lines)
+    if utf8_header is not None:
+        header = utf8_header
     if len(header) > limits.max_columns:
         raise PayloadTooLarge(
             f"{label}: {len(header)} columns, more than the limit of {limits.max_columns} "
@@ -150,6 +174,11 @@ def read_csv(
     columns = clean_column_names(header)
     stats = ReadStats()
     notes = [f"skipped {index} title row(s) above the header"] if index else []
+    if utf8_header is not None:
+        notes.append(
+            f"the header is in UTF-8 but the rows are in {encoding}: the header was read as UTF-8 "
+            "and the rows as " + encoding + "; save the whole file in one encoding to be sure"
+        )
 
     def open_batches() -> Iterator[pa.RecordBatch]:
         return _stream(
@@ -161,6 +190,7 @@ def read_csv(
             skip_lines=skip_lines,
             limits=limits,
             stats=stats,
+            utf8_prefix=utf8_prefix,
         )
 
     return SourceTable(
@@ -188,6 +218,7 @@ def _stream(
     skip_lines: int,
     limits: ReadLimits,
     stats: ReadStats,
+    utf8_prefix: int = 0,
 ) -> Iterator[pa.RecordBatch]:
     stats.rows = stats.skipped_rows = 0
     stats.skipped_examples.clear()
@@ -207,7 +238,9 @@ def _stream(
         return "error"
 
     native = encoding in _PASS_THROUGH
-    stream: str | _TranscodingStream = str(path) if native else _TranscodingStream(path, encoding, label)
+    stream: str | _TranscodingStream = (
+        str(path) if native else _TranscodingStream(path, encoding, label, utf8_prefix=utf8_prefix)
+    )
     try:
         reader = pa_csv.open_csv(
             stream,
