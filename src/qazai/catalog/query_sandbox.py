@@ -78,7 +78,9 @@ class _FreshConnections:
     def _open() -> duckdb.DuckDBPyConnection:
         # Most of the limit for DuckDB, the rest for the rows turned into Python values.
         duckdb_bytes = _LIMITS["memory_bytes"] * 3 // 4
-        return duckdb.connect(":memory:", config={"threads": 2, "memory_limit": f"{duckdb_bytes}B"})
+        connection = duckdb.connect(":memory:", config={"threads": 2, "memory_limit": f"{duckdb_bytes}B"})
+        connection.execute("SET enable_progress_bar=false")  # a worker's output is the server's log
+        return connection
 
     def take(self) -> duckdb.DuckDBPyConnection:
         with self._lock:

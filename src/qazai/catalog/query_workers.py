@@ -248,6 +248,7 @@ class QueryWorkers:
                 worker.connection.send(task)
                 break
             except (OSError, ValueError):  # it died while idle: not this task's doing
+                log.warning("query worker %s had stopped while idle; trying another", worker.pid)
                 self._discard(worker, kill=True)
         else:
             raise Unavailable("the query workers keep failing to start", code="query_unavailable")
