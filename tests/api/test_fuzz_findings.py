@@ -127,6 +127,9 @@ def test_latest_redirect_stays_inside_the_version_and_quotes_names(
     response = client.get(f"/libraries/{published}/latest/files.json", follow_redirects=False)
     assert response.status_code == 302
     assert response.headers["location"] == f"/libraries/{published}/v/1/files.json"
+    assert response.content == b""  # as the document says: a 302 without a body
+    declared = client.get("/api/v1/openapi.json").json()["paths"]["/libraries/{slug}/latest/{rest}"]["get"]
+    assert "content" not in declared["responses"]["302"]
     odd = client.get(f"/libraries/{published}/latest/data/a%3Fb%23c.parquet", follow_redirects=False)
     assert odd.headers["location"] == f"/libraries/{published}/v/1/data/a%3Fb%23c.parquet"
 

@@ -171,6 +171,7 @@ def version_metadata(
 @router.get(
     "/libraries/{slug}/latest/{rest:path}",
     status_code=302,
+    response_class=RedirectResponse,
     responses={302: {"description": "To the same path in the newest published version (`Location`)"}},
 )
 def latest(slug: str, uow: UowDep, rest: str = "") -> RedirectResponse:
