@@ -85,10 +85,18 @@ _NUMBER_SHAPED = frozenset(
 )
 
 
+_POINTS = pl.Series([".", ","]).implode()
+_DIGITS = pl.Series(list("0123456789")).implode()
+
+
 def _not_decimal_part(spans: pl.DataFrame) -> pl.DataFrame:
+    # one-character slices, not a regex: this runs on every number-shaped candidate
     before = pl.col("before").fill_null("")
     after = pl.col("after").fill_null("")
-    return spans.filter(~before.str.contains(r"\d[.,]$") & ~after.str.contains(r"^[.,]\d"))
+    decimal = (before.str.slice(-1).is_in(_POINTS) & before.str.slice(-2, 1).is_in(_DIGITS)) | (
+        after.str.slice(0, 1).is_in(_POINTS) & after.str.slice(1, 1).is_in(_DIGITS)
+    )
+    return spans.filter(~decimal)
 
 
 def _validate(entity: Entity, spans: pl.DataFrame) -> pl.DataFrame:
@@ -108,9 +116,9 @@ def _validate(entity: Entity, spans: pl.DataFrame) -> pl.DataFrame:
         )
         return spans.filter(ok).with_columns(pl.lit(entity.value).alias("entity"))
     if entity is Entity.PHONE_KZ:
-        d = _digits(m)
         # 11 digits with the country or trunk prefix; 10 (a 7xx mobile) after a "phone" cue
-        phone = (d.str.len_chars() == 11) | ((d.str.len_chars() == 10) & d.str.starts_with("7"))
+        count = m.str.count_matches(r"\d")
+        phone = (count == 11) | ((count == 10) & m.str.contains(r"^\D*7"))
         return spans.filter(phone).with_columns(pl.lit(entity.value).alias("entity"))
     if entity is Entity.ADDRESS:
         # "площадь 1316 кв. м.": an area, not a square and a house number
@@ -325,18 +333,53 @@ def _cut_cue(spans: pl.DataFrame, cue: str) -> pl.DataFrame:
     )
 
 
+def _drop_chance_numbers(valid: pl.DataFrame, stacked: pl.DataFrame) -> pl.DataFrame:
+    """A whole-cell number in a column of statistics passes a checksum by chance (1 in 10 for
+    IIN/BIN or Luhn): without a header saying so it is a count or a sum. Columns where most cells
+    are such findings are identifier columns and need no look."""
+    whole = (pl.col("start") == 0) & (pl.col("end") == pl.col("_len"))
+    candidates = valid.filter(whole & ~pl.col("_hinted"))
+    if candidates.height == 0:
+        return valid
+    weights = stacked.select("row", "count")
+    per_column = candidates.join(weights, on="row").group_by("_col").agg(pl.col("count").sum().alias("_hit"))
+    totals = (
+        stacked.filter(pl.col("_col").is_in(per_column["_col"].implode()))
+        .group_by("_col")
+        .agg(pl.col("count").sum().alias("_all"))
+    )
+    sparse = per_column.join(totals, on="_col").filter(pl.col("_hit") < 0.5 * pl.col("_all"))["_col"]
+    if sparse.len() == 0:
+        return valid
+    statistics = _statistics_columns(stacked.filter(pl.col("_col").is_in(sparse.implode())))
+    if statistics.len() == 0:
+        return valid
+    return valid.filter(~(whole & pl.col("_col").is_in(statistics.implode()) & ~pl.col("_hinted")))
+
+
 def _statistics_columns(stacked: pl.DataFrame) -> pl.Series:
     """The ``_col`` of stacked columns that hold statistics: nearly every cell a number, and not
-    shaped like one identifier (most cells of an IIN or card column have 12-19 digits)."""
+    shaped like one identifier (an identifier has a fixed length: most cells of an IIN, phone or
+    card column have the same 10-19 digits; counts and sums vary in length)."""
     text = pl.col("text").str.strip_chars()
-    digits = text.str.replace_all(r"[^0-9]", "").str.len_chars()
-    per_column = stacked.group_by("_col").agg(
-        (text.str.contains(r"^[+\-]?[\d\s\u00a0.,]+$").cast(pl.Int64) * pl.col("count")).sum().alias("_n"),
-        (digits.is_between(12, 19).cast(pl.Int64) * pl.col("count")).sum().alias("_long"),
+    numbers = stacked.with_columns(
+        text.str.contains(r"^[+\-]?[\d\s\u00a0.,]+$").alias("_number"),
+        text.str.replace_all(r"[^0-9]", "").str.len_chars().alias("_digits"),
+    )
+    per_column = numbers.group_by("_col").agg(
+        (pl.col("_number").cast(pl.Int64) * pl.col("count")).sum().alias("_n"),
         pl.col("count").sum().alias("_all"),
     )
+    shaped = (
+        numbers.filter(pl.col("_digits").is_between(10, 19))
+        .group_by("_col", "_digits")
+        .agg(pl.col("count").sum().alias("_same"))
+        .group_by("_col")
+        .agg(pl.col("_same").max())
+    )
+    per_column = per_column.join(shaped, on="_col", how="left").with_columns(pl.col("_same").fill_null(0))
     return per_column.filter(
-        (pl.col("_n") >= 0.8 * pl.col("_all")) & (pl.col("_long") < 0.5 * pl.col("_all"))
+        (pl.col("_n") >= 0.8 * pl.col("_all")) & (pl.col("_same") < 0.5 * pl.col("_all"))
     )["_col"]
 
 
@@ -377,14 +420,28 @@ def _detect_stacked(
         orient="row",
     ).with_columns(pl.lit(True).alias("_hinted"))
     names = [e.value for e in wanted]
-    statistics = _statistics_columns(stacked)
     remaining = stacked
     parts: list[pl.DataFrame] = []
+    # each prefilter's cells, computed once and narrowed as findings cover cells (a filter of the
+    # whole stack per detector cost more than some of the detectors)
+    sources: dict[str, pl.DataFrame] = {}
+
+    def source_for(needs: str) -> pl.DataFrame:
+        if needs not in sources:
+            if needs == "digit":
+                sources[needs] = remaining.filter("_digit")
+            elif needs == "at":
+                sources[needs] = remaining.filter("_at")
+            elif needs == "alnum":  # a digit and a letter: addresses, numbers after a cue word
+                sources[needs] = source_for("digit").filter(pl.col("text").str.contains(r"\p{L}"))
+            else:
+                sources[needs] = remaining
+        return sources[needs]
+
     for spec in _BY_SPECIFICITY:
         if spec.entity not in wanted and not (spec.entity is Entity.IIN and Entity.BIN in wanted):
             continue
-        source = remaining.filter("_digit") if spec.needs == "digit" else remaining
-        source = source.filter("_at") if spec.needs == "at" else source
+        source = source_for(spec.needs)
         if source.height == 0:
             continue
         spans = find_spans(source, spec.regex, lead=spec.lead, keep=("_col", "_len"))
@@ -402,10 +459,7 @@ def _detect_stacked(
         else:
             valid = valid.with_columns(pl.lit(False).alias("_hinted"))
         if spec.entity in _NUMBER_SHAPED or spec.entity is Entity.IIN:
-            # a whole-cell number in a column of statistics passes a checksum by chance (1 in 10
-            # for IIN/BIN, 1 in 10 for Luhn): without a header saying so it is a count or a sum
-            whole = (pl.col("start") == 0) & (pl.col("end") == pl.col("_len"))
-            valid = valid.filter(~(whole & pl.col("_col").is_in(statistics.implode()) & ~pl.col("_hinted")))
+            valid = _drop_chance_numbers(valid, stacked)
             if valid.height == 0:
                 continue
         scored = _score(valid).select(*FINDING_SCHEMA, "_col", "_len")
@@ -415,7 +469,9 @@ def _detect_stacked(
             # cells one finding covers from end to end
             covered = scored.filter((pl.col("start") == 0) & (pl.col("end") == pl.col("_len")))["row"]
             if covered.len():
-                remaining = remaining.filter(~pl.col("row").is_in(covered.implode()))
+                gone = ~pl.col("row").is_in(covered.implode())
+                remaining = remaining.filter(gone)
+                sources = {needs: frame.filter(gone) for needs, frame in sources.items()}
     if Entity.PERSON in wanted and remaining.height:
         flags = pl.DataFrame(
             {

@@ -267,6 +267,7 @@ def _token_features(tokens: pl.DataFrame) -> pl.DataFrame:
         ).alias("known_surname"),
         key.is_in(lists["short_surnames"]).alias("short_surname"),
         tok.str.contains(r"^\p{Ll}").alias("lower"),
+        tok.str.to_lowercase().str.contains(_ADJECTIVE).alias("adjective"),
         tok.str.to_lowercase()
         .str.contains(r"^(?:улиц[аеыу]|проспект\w*|бульвар\w*|переул\w*|микрорайон\w*|street|avenue)$")
         .alias("street_word"),
@@ -429,7 +430,7 @@ def _score_runs(t: pl.DataFrame) -> pl.DataFrame:
         .sum()
         .alias("n_lex"),
         (pl.col("initial").first() & pl.col("place").last()).alias("initial_place"),
-        pl.col("match").str.to_lowercase().str.contains(_ADJECTIVE).sum().alias("n_adjective"),
+        pl.col("adjective").sum().alias("n_adjective"),
         pl.col("surname").first().alias("first_surname"),
         pl.col("given").first().alias("first_given"),
         pl.col("ordinary").first().alias("first_ordinary"),

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (regular expressions read best unbroken)
 """Regular expressions of the pattern detectors and of the context words (kk/ru/en).
 
 Boundaries: ``(?-u:\\b)`` is an ASCII word boundary, which keeps the Rust regex engine on its
@@ -61,27 +62,34 @@ _KK_FLAT = r"(?:,?\s?\d{1,4}\s?(?:пәтер|п\.)\p{L}*)?"
 _CITY_RU = r"(?:(?:г\.|город)\s?[\p{Lu}][\p{L}\-]+,?\s)?"
 _CITY_KK = r"(?:[\p{Lu}][\p{L}\-]+\sқаласы,?\s)?"
 
-ADDRESS = (
-    rf"{LEAD}{_CITY_RU}(?i:{_STREET_RU})\s?{_NAME_WORDS},?\s?{_HOUSE}{_FLAT}"
+# The address forms, in four regexes: one alternation of all of them makes the regex engine's
+# lazy DFA thrash (measured 13x slower than the four run one after another).
+ADDRESS_FORMS = (
+    # Russian street words first, a city before them: "г. Алматы, ул. Абая, д. 50, кв. 12"
+    rf"{LEAD}{_CITY_RU}(?i:{_STREET_RU})\s?{_NAME_WORDS},?\s?{_HOUSE}{_FLAT}",
+    # Kazakh street words after the name: "Алматы қаласы, Төле би көшесі, 121 үй, 59 пәтер"
+    rf"{LEAD}{_CITY_KK}{_NAME_WORDS}\s(?i:{_STREET_KK_AFTER}),?\s?\d{{1,4}}[\p{{L}}]?(?:\s?(?:үй|уй|ү\.)\p{{L}}*)?"
+    rf"{_KK_FLAT}{_FLAT}",
     # the house first: "дома №50 по улице Абая", "д. 12 по ул. Сейфуллина"
-    rf"|{LEAD}(?i:дом[аеу]?|д\.)\s?№?\s?\d{{1,4}}[\p{{L}}]?(?:,?\s?(?:кв\.?|квартира)\s?\d{{1,4}})?"
+    rf"{LEAD}(?i:дом[аеу]?|д\.)\s?№?\s?\d{{1,4}}[\p{{L}}]?(?:,?\s?(?:кв\.?|квартира)\s?\d{{1,4}})?"
     rf"\s(?:по\s|на\s)?(?i:улиц[аеыу]|ул\.|проспект[аеу]?|пр\.|пр-т[аеу]?|бульвар[аеу]?)\s?{_NAME_WORDS}"
     # Aktau's numbered microdistricts: "12 мкр., д. 67, кв. 65", "5 шағын аудан, 12 үй"
     rf"|{B}\d{{1,2}}\s?(?i:мкр\.?|мкрн\.?|микрорайон|шағын аудан\w*|ш\.а\.)\s?,?\s?(?:д\.|дом)?\s?\d{{1,4}}"
     rf"[\p{{L}}]?(?:\s?(?:үй|уй)\p{{L}}*)?{_FLAT}{_KK_FLAT}"
     # a street named without "ул.", with a house and a flat: "Сатпаева 22, кв 14"
     rf"|{LEAD}[\p{{Lu}}][\p{{L}}\-]+(?:\s{_TITLE})?\s\d{{1,4}}[\p{{L}}]?,?\s?(?:кв\.?|квартира|пәтер|apt\.?|flat)\s?\d{{1,4}}"
+    # named microdistricts: "мкр. Самал-2, 15", "Самал-2 шағын ауданы, 33 үй"
     rf"|{LEAD}(?i:мкр\.?|мкрн\.?|микрорайон)\s?[\p{{Lu}}][\p{{L}}]+-\d{{1,2}}(?:,\s?(?:д\.|дом)?\s?\d{{1,4}}{_FLAT})?"
-    rf"|{LEAD}{_CITY_KK}{_NAME_WORDS}\s(?i:{_STREET_KK_AFTER}),?\s?\d{{1,4}}[\p{{L}}]?(?:\s?(?:үй|уй|ү\.)\p{{L}}*)?"
-    rf"{_KK_FLAT}{_FLAT}"
-    rf"|{LEAD}[\p{{Lu}}][\p{{L}}]+-\d{{1,2}}\s(?i:шағын ауданы|ш\.а\.)(?:,?\s?\d{{1,4}}\s?(?:үй|уй)?{_KK_FLAT})?"  # noqa: E501
-    rf"|{B}\d{{1,4}}\s[A-Z][a-z]+(?:\s[A-Z][a-z]+)?\s(?:Street|St\.|Avenue|Ave\.?|Road|Rd\.)"
-    rf"{_FLAT}"
+    rf"|{LEAD}[\p{{Lu}}][\p{{L}}]+-\d{{1,2}}\s(?i:шағын ауданы|ш\.а\.)(?:,?\s?\d{{1,4}}\s?(?:үй|уй)?{_KK_FLAT})?",
+    # Latin script: "12 Baker Street", "Abay St 147, apt 189", "ul. Gogola 302, kv. 145"
+    rf"{B}\d{{1,4}}\s[A-Z][a-z]+(?:\s[A-Z][a-z]+)?\s(?:Street|St\.|Avenue|Ave\.?|Road|Rd\.){_FLAT}"
     rf"|{LEAD}[A-Z][\p{{L}}\-]+(?:\s[A-Z][\p{{L}}]+)?\s(?i:{_STREET_EN}),?\s?(?:h\.|house|№)?\s?\d{{1,4}}[A-Za-z]?{_FLAT}"
     rf"|{LEAD}(?i:st\.|str\.|ave\.|mkr\.?|microdistrict|ul\.|pr\.)\s?[A-Z][\p{{L}}\-]+(?:\s(?:[A-Z][\p{{L}}]+|{_TITLE}))?"
     rf"(?:-\d{{1,2}})?,?\s?\d{{1,4}}[A-Za-z]?{_FLAT}"
-    rf"|{LEAD}[A-Z][\p{{L}}]+-\d{{1,2}}\s(?i:microdistrict|mkr\.?),?\s?\d{{1,4}}[A-Za-z]?{_FLAT}"
+    rf"|{LEAD}[A-Z][\p{{L}}]+-\d{{1,2}}\s(?i:microdistrict|mkr\.?),?\s?\d{{1,4}}[A-Za-z]?{_FLAT}",
 )
+#: all address forms as one regex (for callers that want one pattern; the detector runs the forms)
+ADDRESS = "|".join(ADDRESS_FORMS)
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,7 @@ class PatternSpec:
     entity: Entity
     regex: str
     lead: bool = False
-    needs: str = "digit"  # cheap prefilter: "digit", "at" or "" (none)
+    needs: str = "digit"  # cheap prefilter: "digit", "alnum" (a digit and a letter), "at" or "" (none)
     #: a context word the pattern includes to be sure (``тел:``), cut off the reported span
     cue: str = ""
 
@@ -126,6 +134,12 @@ PATTERNS: tuple[PatternSpec, ...] = (
         + r"|(?i:тел|tel|телефон\w*|моб|ұялы|байланыс|call|phone)\.?\s?[:\-]?\s?7\d{2}\s?\d{7}"
         + B,
         cue=r"^[^\d(]*",
+        needs="alnum",
+    ),
+    # a cell that is a Kazakh mobile number written without +7/8: "(707) 889-42-33", "707 1797134"
+    PatternSpec(
+        Entity.PHONE_KZ,
+        r"^\s*\(?7(?:0[0-8]|47|5\d|6\d|7[0-8])\)?[\s\-]?\d{3}[\s\-]?\d{2}[\s\-]?\d{2}\s*$",
     ),
     PatternSpec(
         Entity.EMAIL, r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}", needs="at"
@@ -137,7 +151,7 @@ PATTERNS: tuple[PatternSpec, ...] = (
     PatternSpec(Entity.PASSPORT_KZ, rf"{LEAD}[NН]\s?\d{{8}}{B}", lead=True),
     PatternSpec(Entity.ID_CARD_KZ, rf"{B}\d{{9}}{B}"),
     PatternSpec(Entity.VEHICLE_PLATE_KZ, rf"{B}\d{{3}}\s?[A-Z]{{2,3}}\s?(?:0[1-9]|1\d|20){B}"),
-    PatternSpec(Entity.ADDRESS, ADDRESS, lead=True),
+    *(PatternSpec(Entity.ADDRESS, form, lead=True, needs="alnum") for form in ADDRESS_FORMS),
     PatternSpec(Entity.DATE_OF_BIRTH, DATE),
 )
 
