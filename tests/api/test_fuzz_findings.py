@@ -159,3 +159,14 @@ def test_every_operation_declares_the_error_envelope(client: TestClient) -> None
                 assert status in responses, (method, path, status)
             schema = responses["404"]["content"]["application/json"]["schema"]["$ref"]
             assert schema.endswith("CkanErrorEnvelope" if ckan else "/ErrorEnvelope"), (method, path)
+
+
+def test_a_number_is_not_a_boolean_in_a_system_s_models() -> None:
+    # schemathesis sent `hosted_here: 0` (the schema says boolean) and it was accepted as false
+    from pydantic import ValidationError
+
+    from qazai.registry.models import ModelUsed
+
+    assert ModelUsed.model_validate({"name": "kazllm", "hosted_here": True}).hosted_here is True
+    with pytest.raises(ValidationError):
+        ModelUsed.model_validate({"name": "kazllm", "hosted_here": 0})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from qazai.core.enums import AutonomyLevel, RiskLevel
 from qazai.core.text import LocalizedText
@@ -33,7 +33,7 @@ class ModelUsed(_Cmd):
     name: str = Field(min_length=1, max_length=200)
     version: str = Field(default="", max_length=100)
     provenance: str = Field(default="", max_length=1000, description="who trained it, from what")
-    hosted_here: bool = Field(default=False, description="hosted on the national platform")
+    hosted_here: StrictBool = Field(default=False, description="hosted on the national platform")
 
 
 class SystemCreate(_Cmd):
