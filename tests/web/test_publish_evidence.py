@@ -90,7 +90,19 @@ def test_a_table_of_statistics_is_explained_as_kept_whole(
     sign_in(client, people["producer"].email)
     url, token = _upload(client, "stats", CSV, legal_basis="none")
     client.post("/language", data={"csrf_token": token, "lang": "en", "next": "/"})
-    assert "A table of statistics: kept whole." in client.get(url).text
+    page = client.get(url).text
+    assert "A table of statistics: kept whole." in page
+    # published, the version's privacy report says the same, per column, in the visitor's language
+    job = client.post(url, data=_browser_form(page, token, {}))
+    assert "/publish/jobs/" in str(job.url), job.text
+    for _ in range(200):
+        versions = client.get("/api/v1/libraries/stats/versions", headers=people["producer"].headers).json()
+        if versions["items"] and versions["items"][0]["status"] == "published":
+            break
+        time.sleep(0.1)
+    client.post("/language", data={"csrf_token": token, "lang": "ru", "next": "/"})
+    library = client.get("/libraries/stats").text
+    assert "Статистическая таблица: остаётся целиком." in library
 
 
 def test_keeping_an_iin_needs_a_reason_and_the_rescan_still_refuses_it(

@@ -16,10 +16,12 @@ from markupsafe import Markup
 from qazai import __version__
 from qazai.core.enums import Language
 from qazai.core.text import LocalizedText
+from qazai.libraries.models import ColumnEvidenceRead
 from qazai.web.context import CSRF_FIELD, WebContext
 from qazai.web.error_messages import FIELD_LABELS
 from qazai.web.i18n import LANGUAGE_NAMES, translations_for
 from qazai.web.labels import label
+from qazai.web.privacy_evidence import evidence_text
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -106,6 +108,10 @@ def page_values(ctx: WebContext) -> dict[str, Any]:
         "here": path + (f"?{query}" if query else ""),
         "version": __version__,
         "label": label,
+        # the privacy engine's reason for its decision on a column, as a sentence (privacy reports)
+        "evidence_text": lambda data: evidence_text(
+            translations.gettext, ColumnEvidenceRead.model_validate(data) if data else None
+        ),
         # a command's field (e.g. missing metadata) by its translated label, else its name
         "field_label": lambda name: (
             translations.gettext(FIELD_LABELS[name]) if name in FIELD_LABELS else name
