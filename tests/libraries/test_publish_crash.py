@@ -215,3 +215,24 @@ def test_publishes_killed_at_random_points_leave_no_raw_copy_after_start_or_purg
         assert _raw_copies(crash_settings, marker) == [], f"round {round_}"
     # the kills really landed while raw data was on disk (else this test proves nothing)
     assert caught >= ROUNDS // 2, caught
+
+
+def test_qazai_publish_sweeps_what_a_killed_run_left_before_it_works(
+    crash_platform: Platform, crash_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from qazai.cli.main import app
+
+    left = scratch_root(crash_settings.data_dir) / "qazai-publish-killed"  # as kill -9 leaves one
+    left.mkdir(parents=True)
+    (left / "source").write_bytes(citizen_register_csv(5))
+    path = tmp_path / "register.csv"
+    path.write_bytes(citizen_register_csv(200))
+    monkeypatch.setenv("QAZAI_DATABASE_URL", crash_settings.database_url)
+    monkeypatch.setenv("QAZAI_DATA_DIR", str(crash_settings.data_dir))
+    monkeypatch.setenv("QAZAI_SECRET_KEY", crash_settings.secret_key.get_secret_value())
+    result = CliRunner().invoke(app, ["publish", str(path), "--library", "register"])
+    assert result.exit_code == 0, result.output
+    assert not left.exists()
+    assert _leftovers(crash_settings) == []

@@ -91,8 +91,9 @@ def _ensure_library(
 
 
 def _wait(platform: Platform, job_id: str, label: str) -> JobRead:
-    from qazai.api.wiring import job_handlers
+    from qazai.api.wiring import job_handlers, sweep_on_start
 
+    sweep_on_start(platform)  # this command is a worker too: clear what crashed runs left first
     stop = threading.Event()
     worker = Worker(platform.db, job_handlers(platform), lease_seconds=platform.settings.job_lease_seconds)
 
