@@ -229,7 +229,7 @@ def test_qazai_publish_sweeps_what_a_killed_run_left_before_it_works(
     (left / "source").write_bytes(citizen_register_csv(5))
     path = tmp_path / "register.csv"
     path.write_bytes(citizen_register_csv(200))
-    monkeypatch.setenv("QAZAI_DATABASE_URL", crash_settings.database_url)
+    monkeypatch.setenv("QAZAI_DATABASE_URL", crash_settings.effective_database_url)
     monkeypatch.setenv("QAZAI_DATA_DIR", str(crash_settings.data_dir))
     monkeypatch.setenv("QAZAI_SECRET_KEY", crash_settings.secret_key.get_secret_value())
     result = CliRunner().invoke(app, ["publish", str(path), "--library", "register"])
