@@ -19,7 +19,7 @@ __all__ = ["app", "module_database_url", "module_tmp", "people", "platform"]  # 
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
-EXAMPLES = 6
+EXAMPLES = 4
 PHASES = ["examples", "fuzzing"]  # the coverage phase (every boundary and method) runs in the long run
 # Whether the server accepts exactly what the schema allows: not all of it can be said in a schema
 # (SQL text, a search query's syntax, a body that is valid but larger than the request limit), so
