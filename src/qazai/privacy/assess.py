@@ -13,7 +13,7 @@ import polars as pl
 import pyarrow as pa
 
 from qazai.core.enums import AccessTier
-from qazai.privacy.classify import as_polars
+from qazai.privacy.classify import as_polars, internal_name
 from qazai.privacy.detectors import ColumnInput, detect_columns
 from qazai.privacy.entities import PERSONAL_DIRECT
 
@@ -82,6 +82,9 @@ class RiskAccumulator:
         self.sensitive = sensitive
         self.rescan = rescan
         self.min_score = min_score
+        # the class-size and l columns sit next to the quasi-identifiers: names none of them has
+        self._n = internal_name("n", qi)
+        self._l = internal_name("l", qi)
         self._counts: list[pl.DataFrame] = []
         self._pairs: dict[str, list[pl.DataFrame]] = {s: [] for s in sensitive}
         self.rows = 0
@@ -92,7 +95,7 @@ class RiskAccumulator:
         if frame.height == 0:
             return
         if self.qi:
-            self._counts.append(frame.group_by(self.qi).len("n"))
+            self._counts.append(frame.group_by(self.qi).len(self._n))
             for s in self.sensitive:
                 self._pairs[s].append(frame.select([*self.qi, s]).unique())
             if len(self._counts) >= _MERGE_EVERY:
@@ -108,7 +111,7 @@ class RiskAccumulator:
 
     def _merge(self) -> None:
         if self._counts:
-            self._counts = [pl.concat(self._counts).group_by(self.qi).agg(pl.col("n").sum())]
+            self._counts = [pl.concat(self._counts).group_by(self.qi).agg(pl.col(self._n).sum())]
         for s, parts in self._pairs.items():
             if parts:
                 merged = pl.concat(parts).unique()
@@ -117,10 +120,11 @@ class RiskAccumulator:
                 self._pairs[s] = [merged]
 
     def class_sizes(self) -> pl.DataFrame:
+        """The size of each equivalence class, one row per class, in the column ``n``."""
         self._merge()
         if not self.qi or not self._counts:
             return pl.DataFrame({"n": pl.Series([], dtype=pl.UInt32)})
-        return self._counts[0]
+        return self._counts[0].select(pl.col(self._n).alias("n"))
 
     def fill(self, assessment: Assessment) -> Assessment:
         """Write k, risk, l and residuals into ``assessment`` and check the tier's rules."""
@@ -137,8 +141,8 @@ class RiskAccumulator:
             assessment.max_risk = 1.0 / assessment.k
         for s, parts in self._pairs.items():
             if parts:
-                per_class = parts[0].group_by(self.qi).agg(pl.col(s).n_unique().alias("l"))
-                assessment.l_diversity[s] = int(per_class["l"].min())  # type: ignore[arg-type]
+                per_class = parts[0].group_by(self.qi).agg(pl.col(s).n_unique().alias(self._l))
+                assessment.l_diversity[s] = int(per_class[self._l].min())  # type: ignore[arg-type]
         assessment.residual_identifiers = dict(sorted(self.residual.items()))
         return assessment
 

@@ -7,6 +7,7 @@ computed per column with Polars expressions.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -173,6 +174,15 @@ def as_polars(table: pl.DataFrame | pa.Table | pa.RecordBatch) -> pl.DataFrame:
     if not isinstance(frame, pl.DataFrame):  # pragma: no cover - a Table always gives a frame
         raise TypeError("expected a table")
     return frame
+
+
+def internal_name(base: str, taken: Iterable[str]) -> str:
+    """``base``, or ``base`` with underscores added, so it is none of ``taken``: a helper column
+    next to the user's own never shares a name with one of them (a column called "n" or "count")."""
+    names = set(taken)
+    while base in names:
+        base += "_"
+    return base
 
 
 def _non_empty_text(values: pl.Series) -> pl.Series:

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from qazai.core.errors import InvalidInput
 from qazai.privacy.assess import Assessment, RiskAccumulator, check_rules
-from qazai.privacy.classify import ColumnEvidence, Thresholds, as_polars, scan_table
+from qazai.privacy.classify import ColumnEvidence, Thresholds, as_polars, internal_name, scan_table
 from qazai.privacy.detectors import detect_column
 from qazai.privacy.entities import ColumnKind, Entity
 from qazai.privacy.headers import read_header
@@ -172,9 +172,10 @@ def per_value(values: pl.Series, expr_of: Callable[[pl.Expr, pl.DataType], pl.Ex
     distinct = values.unique()
     if distinct.len() * 2 > values.len():
         return frame.select(expr_of(pl.col(name), values.dtype).alias(name)).to_series()
-    mapping = distinct.to_frame().with_columns(expr_of(pl.col(name), values.dtype).alias("__out"))
+    out = internal_name("__out", [name])
+    mapping = distinct.to_frame().with_columns(expr_of(pl.col(name), values.dtype).alias(out))
     joined = frame.join(mapping, on=name, how="left", nulls_equal=True, maintain_order="left")
-    return joined["__out"].alias(name)
+    return joined[out].alias(name)
 
 
 def _generalised(frame: pl.DataFrame, plan: Plan, levels: dict[str, int]) -> list[pl.Expr]:
@@ -197,6 +198,7 @@ def fit_generalisation(
     if not qi:
         return plan
     start = dict(plan.levels)
+    n = internal_name("n", qi)  # the class size, next to quasi-identifiers that may be called "n"
     parts: list[pl.DataFrame] = []
     rows = 0
     for batch in qi_batches:
@@ -205,36 +207,36 @@ def fit_generalisation(
         reduced = pl.DataFrame(
             [
                 per_value(
-                    frame[n], partial(_reduce_as, plan.column(n).qi_type or "categorical", start.get(n, 0))
+                    frame[q], partial(_reduce_as, plan.column(q).qi_type or "categorical", start.get(q, 0))
                 )
-                for n in qi
+                for q in qi
             ]
         )
-        parts.append(reduced.group_by(qi).len("n"))
+        parts.append(reduced.group_by(qi).len(n))
         if len(parts) >= _MERGE_EVERY:
-            parts = [pl.concat(parts).group_by(qi).agg(pl.col("n").sum())]
+            parts = [pl.concat(parts).group_by(qi).agg(pl.col(n).sum())]
     if not parts:
         return replace(plan, rows_in=0)
-    combos = pl.concat(parts).group_by(qi).agg(pl.col("n").sum())
+    combos = pl.concat(parts).group_by(qi).agg(pl.col(n).sum())
     levels = dict(start)
     adjustable = [n for n in qi if plan.column(n).rule.action is Action.generalise]
     while True:
-        gen = combos.select([*_generalised(combos, plan, levels), pl.col("n")])
-        classes = gen.group_by(qi).agg(pl.col("n").sum())
-        small = classes.filter(pl.col("n") < policy.k)
-        share = float(small["n"].sum()) / rows if rows else 0.0
+        gen = combos.select([*_generalised(combos, plan, levels), pl.col(n)])
+        classes = gen.group_by(qi).agg(pl.col(n).sum())
+        small = classes.filter(pl.col(n) < policy.k)
+        share = float(small[n].sum()) / rows if rows else 0.0
         if share <= policy.max_suppression:
             break
         # raise the column with the most distinct values that can still go up
         candidates = [
-            n
-            for n in adjustable
-            if levels.get(n, 0) < MAX_LEVEL.get(plan.column(n).qi_type or "categorical", 1)
+            q
+            for q in adjustable
+            if levels.get(q, 0) < MAX_LEVEL.get(plan.column(q).qi_type or "categorical", 1)
         ]
         if not candidates:
             break
-        distinct = {n: gen[n].n_unique() for n in candidates}
-        target = max(candidates, key=lambda n: distinct[n])
+        distinct = {q: gen[q].n_unique() for q in candidates}
+        target = max(candidates, key=lambda q: distinct[q])
         levels[target] = levels.get(target, 0) + 1
     return replace(plan, levels=levels, rare=small.select(qi), rows_in=rows)
 
@@ -271,11 +273,12 @@ def transform_batch(
             out.append(per_value(values, partial(_generalise_as, qi_type, level)))
     result = pl.DataFrame(out)
     if plan.rare is not None and plan.rare.height and plan.quasi_identifiers:
-        rare = plan.rare.with_columns(pl.lit(True).alias("__rare"))
+        flag = internal_name("__rare", result.columns)
+        rare = plan.rare.with_columns(pl.lit(True).alias(flag))
         result = (
             result.join(rare, on=plan.quasi_identifiers, how="left", nulls_equal=True)
-            .filter(pl.col("__rare").is_null())
-            .drop("__rare")
+            .filter(pl.col(flag).is_null())
+            .drop(flag)
         )
     return result
 

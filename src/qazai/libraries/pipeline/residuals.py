@@ -28,14 +28,15 @@ class ResidualScanner:
         for name in frame.columns:
             if name in self.skip or frame[name].dtype not in (pl.String, pl.Categorical):
                 continue
-            counts = frame[name].cast(pl.String).drop_nulls().value_counts()
+            # fixed internal names: a user column may itself be called "count" or "value"
+            counts = frame[name].cast(pl.String).drop_nulls().rename("value").value_counts(name="count")
             clean = self._clean.get(name)
             if clean:
-                counts = counts.filter(~pl.col(name).is_in(list(clean)))
+                counts = counts.filter(~pl.col("value").is_in(list(clean)))
             if counts.height:
                 pending.append((name, counts))
         scanned = detect_columns(
-            [ColumnInput(counts[name]) for name, counts in pending],
+            [ColumnInput(counts["value"].rename(name)) for name, counts in pending],
             entities=PERSONAL_DIRECT,
             min_score=self.min_score,
         )
@@ -46,4 +47,4 @@ class ResidualScanner:
             clean = self._clean.setdefault(name, set())
             if len(clean) < CLEAN_CACHE:
                 hit_rows = set(found["row"].to_list())
-                clean.update(v for i, v in enumerate(counts[name].to_list()) if i not in hit_rows)
+                clean.update(v for i, v in enumerate(counts["value"].to_list()) if i not in hit_rows)
