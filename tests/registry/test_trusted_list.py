@@ -8,10 +8,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from tests.registry.support import ANSWERS_HIGH, HIGH_DOCS, create, move, ok, prepare, upload
 
-from qazai.core.enums import OrgRole
+from qazai.core.enums import OrgRole, PlatformRole
 from qazai.identity.actor import Actor
 from qazai.registry import trusted
-from qazai.registry.models import TrustedApplicationCreate
+from qazai.registry.models import TrustedApplicationCreate, TrustedDecision, TrustedListState
 
 
 def test_application_deadlines_across_nauryz_and_independence_day(
@@ -64,15 +64,33 @@ def test_application_deadlines_across_nauryz_and_independence_day(
     assert client.post(decisions, json={"target": "published"}, headers=regulator).status_code == 409
     assert client.post(decisions, json={"target": "accepted"}, headers=owner).status_code == 403
     # Completeness confirmed on Monday 14 December 2026: publication within 5 working days
-    # skips Independence Day (Wednesday 16 December).
-    accepted = ok(client.post(decisions, json={"target": "accepted", "on": "2026-12-14"}, headers=regulator))
+    # skips Independence Day (Wednesday 16 December). Decisions through the API are dated by the
+    # server's clock, so the dated ones are taken in process.
+    the_regulator = Actor(
+        user_id=people["regulator"].user_id,
+        label="regulator",
+        platform_roles=frozenset({PlatformRole.regulator}),
+    )
+    with platform.db.uow() as uow:
+        accepted = trusted.decide_trusted_application(
+            uow,
+            the_regulator,
+            app.id,
+            TrustedDecision(target=TrustedListState.accepted),
+            on=date(2026, 12, 14),
+        ).model_dump(mode="json")
     assert accepted["publication_due"] == "2026-12-22"
     pending = ok(client.get("/api/v1/registry/trusted-list/pending", headers=regulator))
     assert [p["id"] for p in pending] == [app.id]
     assert client.get("/api/v1/registry/trusted-list/pending", headers=owner).status_code == 403
-    published = ok(
-        client.post(decisions, json={"target": "published", "on": "2026-12-21"}, headers=regulator)
-    )
+    with platform.db.uow() as uow:
+        published = trusted.decide_trusted_application(
+            uow,
+            the_regulator,
+            app.id,
+            TrustedDecision(target=TrustedListState.published),
+            on=date(2026, 12, 21),
+        ).model_dump(mode="json")
     assert published["state"] == "published" and published["overdue"] is False
     entry = ok(client.get("/api/v1/register"))["items"][0]
     assert entry["trusted_list"] == "published"

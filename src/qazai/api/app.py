@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,8 +18,11 @@ from qazai.api.routers import catalog as catalog_routes
 from qazai.api.routers import ckan as ckan_routes
 from qazai.api.routers import registry as registry_routes
 from qazai.api.wiring import queue_depth_by_state
+from qazai.registry.documents import MAX_DOCUMENT_BYTES
 
 API_PREFIX = "/api/v1"
+# A registry document (50 MiB) arrives as multipart: room for its part headers and the form fields.
+DOCUMENT_BODY_BYTES = MAX_DOCUMENT_BYTES + 64 * 1024
 
 
 def create_app(platform: Platform) -> FastAPI:
@@ -72,5 +76,9 @@ def create_app(platform: Platform) -> FastAPI:
         metrics=metrics,
         max_body_bytes=platform.settings.request_max_bytes,
         body_limit_exempt=(f"{API_PREFIX}/uploads", WEB_UPLOAD_PREFIX),
+        body_limits=(
+            (re.compile(rf"{API_PREFIX}/registry/systems/[^/]+/documents"), DOCUMENT_BODY_BYTES),
+            (re.compile(rf"{WEB_UPLOAD_PREFIX}ai-systems/[^/]+"), DOCUMENT_BODY_BYTES),
+        ),
     )
     return app

@@ -84,6 +84,15 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"nothing at {request.url.path}"
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}"
+        elif exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+            # FastAPI turns any failure to read the body into "There was an error parsing the body";
+            # the JSON reader gives up on arrays or objects nested about a thousand levels deep.
+            return error_response(
+                400,
+                "json_too_deep",
+                "the JSON body is nested too deeply to read (arrays or objects inside one another "
+                "about a thousand levels deep); send a flatter document",
+            )
         else:
             message = str(exc.detail)
         return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))

@@ -107,15 +107,37 @@ def metric_method(method: str) -> str:
 
 
 class PlatformMiddleware:
-    """Adds ``X-Request-ID``, refuses oversized bodies with the envelope, logs and measures."""
+    """Adds ``X-Request-ID``, refuses oversized bodies with the envelope, logs and measures.
+
+    A body may be at most ``max_body_bytes``, except on paths that fully match one of
+    ``body_limits`` (its own limit, e.g. document uploads) or start with one of
+    ``body_limit_exempt`` (routes that stream and limit their bodies themselves). Bodies are
+    counted as they arrive, so an oversized one is cut off, not read whole.
+    """
 
     def __init__(
-        self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int, body_limit_exempt: tuple[str, ...] = ()
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        max_body_bytes: int,
+        body_limit_exempt: tuple[str, ...] = (),
+        body_limits: tuple[tuple[re.Pattern[str], int], ...] = (),
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.body_limit_exempt = body_limit_exempt
+        self.body_limits = body_limits
+
+    def limit_for(self, path: str) -> int | None:
+        """The most bytes a request body to ``path`` may have; None when the route limits it."""
+        for pattern, limit in self.body_limits:
+            if pattern.fullmatch(path):
+                return limit
+        if self.body_limit_exempt and path.startswith(self.body_limit_exempt):
+            return None
+        return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -129,7 +151,9 @@ class PlatformMiddleware:
         started = time.perf_counter()
         status_holder = {"status": 500, "bytes": 0}  # 500 until a response starts
         path: str = scope["path"]
-        limited = not path.startswith(self.body_limit_exempt) if self.body_limit_exempt else True
+        max_bytes = self.limit_for(path)
+        limited = max_bytes is not None
+        body_limit = max_bytes if max_bytes is not None else 0
 
         over_limit = False
         replaced = False
@@ -141,7 +165,7 @@ class PlatformMiddleware:
             if over_limit and message["type"] == "http.response.start":
                 # The app saw a failing body read and answered something else: answer 413 instead.
                 replaced = True
-                await self._too_large(send_wrapper_raw)
+                await self._too_large(send_wrapper_raw, body_limit)
                 return
             await send_wrapper_raw(message)
 
@@ -158,13 +182,8 @@ class PlatformMiddleware:
 
         try:
             declared = headers.get(b"content-length")
-            if (
-                limited
-                and declared is not None
-                and declared.isdigit()
-                and int(declared) > self.max_body_bytes
-            ):
-                await self._too_large(send_wrapper)
+            if limited and declared is not None and declared.isdigit() and int(declared) > body_limit:
+                await self._too_large(send_wrapper, body_limit)
                 return
             received = 0
 
@@ -173,7 +192,7 @@ class PlatformMiddleware:
                 message = await receive()
                 if message["type"] == "http.request" and limited:
                     received += len(message.get("body", b""))
-                    if received > self.max_body_bytes:
+                    if received > body_limit:
                         over_limit = True
                         raise _BodyTooLarge
                 return message
@@ -183,7 +202,7 @@ class PlatformMiddleware:
             except _BodyTooLarge:
                 if not replaced:
                     replaced = True
-                    await self._too_large(send_wrapper_raw)
+                    await self._too_large(send_wrapper_raw, body_limit)
             except Exception:
                 # Handled here, inside the request-id context, so the 500 carries the id too.
                 logging.getLogger("qazai.api").exception("unhandled error on %s %s", scope["method"], path)
@@ -231,10 +250,13 @@ class PlatformMiddleware:
             )
             request_id_var.reset(token)
 
-    async def _too_large(self, send: Send) -> None:
+    async def _too_large(self, send: Send, limit: int) -> None:
         body = json.dumps(
             error_body(
-                413, "payload_too_large", f"the request body is larger than {self.max_body_bytes} bytes"
+                413,
+                "payload_too_large",
+                f"the request body is larger than {limit} bytes",
+                {"limit_bytes": limit},
             )
         ).encode()
         await send(

@@ -93,7 +93,7 @@ def _load(uow: UnitOfWork, actor: Actor, complaint_id: str) -> tuple[ComplaintRo
     if row is None or system is None or not policy.can_read_system(actor, system):
         raise NotFound(f"no complaint {complaint_id!r}")
     if not policy.can_answer_complaint(actor, system):
-        raise PermissionDenied("only the system's owner handles its complaints")
+        raise policy.refusal(actor, "only the system's owner handles its complaints")
     return row, system
 
 

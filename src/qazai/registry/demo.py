@@ -287,7 +287,7 @@ def _seed_one(db: Database, objects: ObjectStore, spec: DemoSystem) -> None:
                 system.id,
                 PilotCreate(
                     description="Pilot in two districts of Astana",
-                    starts_at=now - timedelta(days=3),
+                    starts_at=now,
                     ends_at=now + timedelta(days=60),
                 ),
             )

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from qazai.core.clock import utcnow
 from qazai.core.enums import RiskLevel
-from qazai.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from qazai.core.errors import Conflict, InvalidInput, NotFound
 from qazai.core.ids import new_id
 from qazai.identity.actor import Actor
 from qazai.registry import policy, reference, repo
@@ -21,6 +21,7 @@ from qazai.storage.objects import ObjectStore
 from qazai.storage.tables.registry import AiSystemDocumentRow, AiSystemRow
 
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+_CHUNK_BYTES = 1024 * 1024
 _DOCUMENT_STATES = frozenset(
     {SystemState.draft, SystemState.returned, SystemState.registered, SystemState.suspended}
 )
@@ -83,14 +84,15 @@ def upload_document(
 ) -> DocumentRead:
     """Store a document for one checklist item (content-addressed in ``objects``) and record it.
 
-    InvalidInput for an unknown template key or a lineage-satisfied item; PayloadTooLarge above
-    50 MiB; Conflict while the system is under review or final.
+    InvalidInput for an unknown template key or an empty file; PayloadTooLarge above 50 MiB
+    (the API streams the body with that limit, past the general request limit); Conflict while the
+    system is under review or final.
     """
     system = repo.get_system(uow.session, system_id)
     if system is None or not policy.can_read_system(actor, system):
         raise NotFound(f"no AI system {system_id!r}")
     if not policy.can_edit_system(actor, system):
-        raise PermissionDenied("only members of the owner organisation can upload its documents")
+        raise policy.refusal(actor, "only members of the owner organisation can upload its documents")
     if SystemState(system.state) not in _DOCUMENT_STATES:
         raise Conflict(f"the system is {system.state}; documents cannot be added now", code="not_editable")
     templates = reference.documentation_templates(uow.session)
@@ -100,7 +102,17 @@ def upload_document(
         raise InvalidInput(
             f"unknown document template {template_key!r}; choose one of: {keys}", code="unknown_template"
         )
-    stored = objects.put(None, data, max_bytes=MAX_DOCUMENT_BYTES)
+    first = data.read(_CHUNK_BYTES)
+    if not first:
+        # An empty file would satisfy a required item without documenting anything.
+        raise InvalidInput(f"the file {filename[:255]!r} is empty; upload the document itself", code="empty_file")
+
+    def chunks() -> Iterator[bytes]:
+        yield first
+        while chunk := data.read(_CHUNK_BYTES):
+            yield chunk
+
+    stored = objects.put(None, chunks(), max_bytes=MAX_DOCUMENT_BYTES)
     row = AiSystemDocumentRow(
         id=new_id(),
         system_id=system.id,

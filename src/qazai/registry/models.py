@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from qazai.core.enums import AutonomyLevel, RiskLevel
 from qazai.core.text import LocalizedText
@@ -18,6 +29,56 @@ class _Cmd(BaseModel):
 
 class _Read(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+# Every text a command takes is bounded, so a record cannot grow to the size of the request limit
+# (a 500 KB name used to be accepted). Keys are questionnaire/checklist keys, slugs or ids.
+Key = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+QuestionnaireAnswers = Annotated[dict[Key, Key], Field(max_length=100)]
+
+# An e-mail address as people write it: a local part, "@", a domain of dot-separated labels ending
+# in a TLD of letters (IDN domains in their Unicode form allowed). Not email-validator: the project
+# checks users' e-mails the same way (identity/models.py) and needs no DNS lookups or extra package.
+_EMAIL = re.compile(
+    r"^(?=.{3,254}$)(?=[^@]{1,64}@)[\w.!#$%&'*+/=?^`{|}~-]+@"
+    r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}$"
+)
+
+
+def check_email(value: str) -> str:
+    """``value`` stripped if it is a plausible e-mail address; ValueError otherwise."""
+    value = value.strip()
+    local = value.split("@", 1)[0]
+    if not _EMAIL.match(value) or local.startswith(".") or local.endswith(".") or ".." in value:
+        # "not an e-mail address" is the identity module's text, which the web translates.
+        raise ValueError("not an e-mail address; give one like name@example.kz")
+    return value
+
+
+def _at_most(max_chars: int) -> AfterValidator:
+    def check(text: LocalizedText) -> LocalizedText:
+        for lang in ("kk", "ru", "en"):
+            value = getattr(text, lang)
+            if value is not None and len(value) > max_chars:
+                # pydantic's own error type, so every surface words it like any other long text
+                raise PydanticCustomError(
+                    "string_too_long",
+                    "String should have at most {max_length} characters (in " + lang + ")",
+                    {"max_length": max_chars},
+                )
+        return text
+
+    return AfterValidator(check)
+
+
+# LocalizedText is shared by every capability; the registry bounds it where it takes it (an
+# annotation, not a subclass, so callers keep passing LocalizedText values).
+ShortText = Annotated[
+    LocalizedText, _at_most(300), Field(description="kk/ru/en, at most 300 characters each")
+]
+LongText = Annotated[
+    LocalizedText, _at_most(4000), Field(description="kk/ru/en, at most 4000 characters each")
+]
 
 
 class SystemType(StrEnum):
@@ -36,33 +97,47 @@ class ModelUsed(_Cmd):
     hosted_here: StrictBool = Field(default=False, description="hosted on the national platform")
 
 
+def _check_contact(value: str | None) -> str | None:
+    # A contact may be a phone number or an address of a web form; one that is meant as an
+    # e-mail (it has an "@") must be a valid one, or complaints go nowhere.
+    if value is not None and "@" in value:
+        return check_email(value)
+    return value
+
+
 class SystemCreate(_Cmd):
-    owner_organisation: str = Field(description="slug or id of the owner organisation")
-    holder_organisation: str | None = Field(default=None, description="slug or id, if not the owner")
-    name: LocalizedText
-    purpose: LocalizedText
-    sector: str
+    owner_organisation: Key = Field(description="slug or id of the owner organisation")
+    holder_organisation: Key | None = Field(default=None, description="slug or id, if not the owner")
+    name: ShortText
+    purpose: LongText
+    sector: Key
     deployment_context: str = Field(min_length=1, max_length=4000)
     affected_persons: str = Field(min_length=1, max_length=4000, description="who is affected")
     system_type: SystemType
-    models: list[ModelUsed] = Field(default_factory=list)
-    notice: LocalizedText = Field(description="notice to users that AI is used (Art. 21(1)), kk/ru/en")
+    models: list[ModelUsed] = Field(default_factory=list, max_length=50)
+    notice: LongText = Field(description="notice to users that AI is used (Art. 21(1)), kk/ru/en")
     labelling_method: str | None = Field(default=None, max_length=2000)
-    complaint_contact: str = Field(min_length=3, max_length=255)
+    complaint_contact: str = Field(
+        min_length=3, max_length=255, description="e-mail, phone or web address for complaints"
+    )
+
+    _contact = field_validator("complaint_contact")(_check_contact)
 
 
 class SystemUpdate(_Cmd):
-    holder_organisation: str | None = None
-    name: LocalizedText | None = None
-    purpose: LocalizedText | None = None
-    sector: str | None = None
+    holder_organisation: Key | None = None
+    name: ShortText | None = None
+    purpose: LongText | None = None
+    sector: Key | None = None
     deployment_context: str | None = Field(default=None, min_length=1, max_length=4000)
     affected_persons: str | None = Field(default=None, min_length=1, max_length=4000)
     system_type: SystemType | None = None
-    models: list[ModelUsed] | None = None
-    notice: LocalizedText | None = None
-    labelling_method: str | None = None
+    models: list[ModelUsed] | None = Field(default=None, max_length=50)
+    notice: LongText | None = None
+    labelling_method: str | None = Field(default=None, max_length=2000)
     complaint_contact: str | None = Field(default=None, min_length=3, max_length=255)
+
+    _contact = field_validator("complaint_contact")(_check_contact)
 
 
 class LineageEntry(BaseModel):
@@ -119,7 +194,7 @@ class ProposalRead(BaseModel):
 
 
 class ClassificationCreate(_Cmd):
-    answers: dict[str, str]
+    answers: QuestionnaireAnswers
     risk_class: RiskLevel | None = Field(default=None, description="override; needs a justification")
     autonomy_class: AutonomyLevel | None = Field(default=None, description="override; needs a justification")
     justification: str | None = Field(default=None, max_length=4000)
@@ -147,7 +222,10 @@ class ClassificationRead(_Read):
 
 
 class AttestationCreate(_Cmd):
-    answers: dict[str, bool] = Field(description="checklist item key -> does the system have it")
+    # StrictBool: "no" (or 0) must not count as an answer, let alone as false.
+    answers: dict[Key, StrictBool] = Field(
+        max_length=100, description="checklist item key -> does the system have it (true/false)"
+    )
     statement: str | None = Field(default=None, max_length=4000)
 
 
@@ -205,8 +283,8 @@ class DocumentationStatus(BaseModel):
 
 
 class LineageLink(_Cmd):
-    library_version_id: str | None = None
-    library_slug: str | None = None
+    library_version_id: Key | None = None
+    library_slug: Key | None = None
     number: int | None = Field(default=None, ge=1)
     usage: str = Field(default="training", pattern="^(training|fine_tuning|evaluation|retrieval)$")
 
@@ -236,7 +314,7 @@ class TrustedApplicationCreate(_Cmd):
 class TrustedDecision(_Cmd):
     target: TrustedListState
     note: str | None = Field(default=None, max_length=4000)
-    on: date | None = Field(default=None, description="the decision date (default: today in Astana)")
+    # The decision date is today in Astana by the server's clock; a client cannot date it.
 
 
 class TrustedApplicationRead(BaseModel):
@@ -317,6 +395,11 @@ class ComplaintCreate(_Cmd):
     contact_email: str | None = Field(default=None, max_length=320)
     contact_phone: str | None = Field(default=None, max_length=64)
 
+    @field_validator("contact_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return check_email(value) if value else None
+
 
 class ComplaintReceipt(BaseModel):
     id: str
@@ -353,7 +436,11 @@ class ComplaintAnswer(_Cmd):
 
 
 class ReviewerAssign(_Cmd):
-    reviewer: str = Field(description="user id or e-mail of a member of the owner or holder organisation")
+    reviewer: str = Field(
+        min_length=1,
+        max_length=320,
+        description="user id or e-mail of a member of the owner or holder organisation",
+    )
 
 
 class NotificationRead(_Read):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from qazai.core.errors import PermissionDenied
+from qazai.core.errors import NotFound
+from qazai.identity import repo as identity_repo
 from qazai.identity.actor import Actor
 from qazai.registry import policy, repo
 from qazai.registry.models import NotificationRead
@@ -10,14 +11,20 @@ from qazai.storage.db import UnitOfWork
 
 
 def list_notifications(
-    uow: UnitOfWork, actor: Actor, organisation_id: str | None = None
+    uow: UnitOfWork, actor: Actor, organisation: str | None = None
 ) -> list[NotificationRead]:
-    """The newest notifications of ``organisation_id`` (default: all of the actor's organisations;
-    the regulator may ask for any, or all with None)."""
-    if organisation_id is not None:
-        if not policy.can_read_notifications(actor, organisation_id):
-            raise PermissionDenied("only members of the organisation read its notifications")
-        orgs: list[str] | None = [organisation_id]
+    """The newest notifications of ``organisation`` (its id or its slug, the name users see;
+    default: all of the actor's organisations; the regulator may ask for any, or all with None).
+    NotFound for an unknown organisation."""
+    if organisation is not None:
+        org = identity_repo.get_organisation(uow.session, organisation)
+        if org is None:
+            raise NotFound(f"no organisation {organisation!r}")
+        if not policy.can_read_notifications(actor, org.id):
+            raise policy.refusal(
+                actor, "only members of the organisation read its notifications", scope="read"
+            )
+        orgs: list[str] | None = [org.id]
     elif policy.is_regulator(actor):
         orgs = None
     else:

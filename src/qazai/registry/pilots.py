@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from qazai.core.clock import as_utc, utcnow
-from qazai.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from qazai.core.errors import Conflict, InvalidInput, NotFound
 from qazai.core.ids import new_id
 from qazai.identity.actor import SYSTEM, Actor
 from qazai.registry import policy, reference, repo
@@ -24,6 +24,8 @@ from qazai.storage.jobs import JobContext, enqueue
 from qazai.storage.tables.registry import AiSystemRow, PilotRow
 
 CLOSE_PILOT_JOB = "registry.close_pilot"
+# How far in the past a new pilot may start: the time a form takes to fill in, and clock skew.
+START_TOLERANCE = timedelta(hours=1)
 
 
 def pilot_state(row: PilotRow, now: datetime | None = None) -> PilotState:
@@ -66,14 +68,15 @@ def start_pilot(uow: UnitOfWork, actor: Actor, system_id: str, cmd: PilotCreate)
     """Schedule a pilot of a registered system and the job that closes it at ``ends_at``.
 
     Conflict unless the system is registered, when it declares a prohibited capability, or when
-    another pilot is open; InvalidInput for dates in the wrong order, an end in the past, or a
-    pilot longer than the operator's ``pilot_max_days``.
+    another pilot is open; InvalidInput for dates in the wrong order, a start or an end in the past
+    (a start up to START_TOLERANCE ago is taken, for clocks that differ), or a pilot longer than the
+    operator's ``pilot_max_days``.
     """
     system = repo.get_system(uow.session, system_id, for_update=True)
     if system is None or not policy.can_read_system(actor, system):
         raise NotFound(f"no AI system {system_id!r}")
     if not policy.can_edit_system(actor, system):
-        raise PermissionDenied("only members of the owner organisation can start a pilot")
+        raise policy.refusal(actor, "only members of the owner organisation can start a pilot")
     if system.prohibited_capabilities:
         raise Conflict(
             "a system that declares a prohibited capability cannot run a pilot "
@@ -90,6 +93,9 @@ def start_pilot(uow: UnitOfWork, actor: Actor, system_id: str, cmd: PilotCreate)
         raise InvalidInput("the end date must be after the start date", code="invalid_dates")
     if ends_at <= now:
         raise InvalidInput("the end date is in the past", code="invalid_dates")
+    if starts_at < now - START_TOLERANCE:
+        # A pilot is announced before it runs; backdating it would rewrite what the public saw.
+        raise InvalidInput("the start date is in the past; a pilot starts now or later", code="invalid_dates")
     max_days = reference.deadlines(uow.session).pilot_max_days
     if ends_at - starts_at > timedelta(days=max_days):
         raise InvalidInput(f"a pilot lasts at most {max_days} days", code="pilot_too_long")
@@ -124,7 +130,7 @@ def extend_pilot(uow: UnitOfWork, actor: Actor, pilot_id: str, cmd: PilotExtend)
     """Move an open pilot's end date later. Regulator only; Conflict if the pilot is closed;
     InvalidInput if the new end is not after the current one."""
     if not policy.can_extend_pilot(actor):
-        raise PermissionDenied("only the regulator can extend a pilot")
+        raise policy.refusal(actor, "only the regulator can extend a pilot")
     row = uow.session.get(PilotRow, pilot_id, with_for_update=True)
     if row is None:
         raise NotFound(f"no pilot {pilot_id!r}")

@@ -9,8 +9,22 @@ the reference data (questionnaire, checklist, templates, sectors, deadlines).
 from __future__ import annotations
 
 from qazai.core.enums import OrgRole, PlatformRole
+from qazai.core.errors import PermissionDenied
 from qazai.identity.actor import Actor
 from qazai.storage.tables.registry import AiSystemRow
+
+
+def refusal(actor: Actor, message: str, *, scope: str = "write") -> PermissionDenied:
+    """The PermissionDenied to raise when a ``can_*`` check failed: ``message`` names the role that
+    may act, unless the cause is an API token without ``scope`` (a read-only token of an owner
+    would otherwise be told it is not a member)."""
+    if not actor.allows_scope(scope):
+        return PermissionDenied(
+            f"this API token lacks the `{scope}` scope; use a token with `{scope}` (or sign in) to do this",
+            code="insufficient_scope",
+            details={"scope": scope},
+        )
+    return PermissionDenied(message)
 
 
 def is_regulator(actor: Actor) -> bool:

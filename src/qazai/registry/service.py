@@ -10,12 +10,13 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from qazai.core.clock import utcnow
-from qazai.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from qazai.core.errors import Conflict, InvalidInput, NotFound
 from qazai.core.ids import new_id
 from qazai.core.pagination import Page, check_limit, decode_text_cursor, encode_cursor
 from qazai.core.text import LocalizedText
 from qazai.identity import repo as identity_repo
 from qazai.identity.actor import Actor
+from qazai.libraries import lineage as library_lineage
 from qazai.registry import documents, lineage, pilots, policy, reference, repo
 from qazai.registry.audit import audit
 from qazai.registry.models import (
@@ -26,6 +27,7 @@ from qazai.registry.models import (
     SystemRead,
     SystemType,
     SystemUpdate,
+    SystemUsingVersion,
     TransitionCreate,
     TransitionRead,
 )
@@ -103,7 +105,7 @@ def load_readable(uow: UnitOfWork, actor: Actor, system_id: str) -> AiSystemRow:
 def load_editable(uow: UnitOfWork, actor: Actor, system_id: str) -> AiSystemRow:
     system = load_readable(uow, actor, system_id)
     if not policy.can_edit_system(actor, system):
-        raise PermissionDenied("only members of the owner organisation can change this AI system")
+        raise policy.refusal(actor, "only members of the owner organisation can change this AI system")
     return system
 
 
@@ -118,7 +120,7 @@ def create_system(uow: UnitOfWork, actor: Actor, cmd: SystemCreate) -> SystemRea
     """
     owner_id = _organisation_id(uow.session, cmd.owner_organisation)
     if not policy.can_create_system(actor, owner_id):
-        raise PermissionDenied("only members of the owner organisation can register its AI systems")
+        raise policy.refusal(actor, "only members of the owner organisation can register its AI systems")
     holder_id = _organisation_id(uow.session, cmd.holder_organisation) if cmd.holder_organisation else None
     _check_sector(uow.session, cmd.sector)
     now = utcnow()
@@ -201,6 +203,43 @@ def update_system(uow: UnitOfWork, actor: Actor, system_id: str, cmd: SystemUpda
     )
     uow.commit()
     return to_read(uow.session, system)
+
+
+def discard_system(uow: UnitOfWork, actor: Actor, system_id: str) -> None:
+    """Delete a draft that was never submitted, with everything attached to it (classifications,
+    attestations, document records, lineage), and audit it with its name.
+
+    Needs the owner's edit right. Conflict ``not_discardable`` once the system has been submitted
+    (even if it came back as a draft or was returned): its record belongs to the review's history.
+    """
+    system = load_editable(uow, actor, system_id)
+    state = SystemState(system.state)
+    if state != SystemState.draft or repo.transitions(uow.session, system.id):
+        raise Conflict(
+            f"the system is {state.value} and was submitted; only a draft that was never submitted "
+            "can be discarded (retire a registered one instead)",
+            code="not_discardable",
+            details={"state": state.value},
+        )
+    audit(
+        uow,
+        actor,
+        "ai_system.discard",
+        system,
+        {"name": system.name, "sector": system.sector, "state": state.value},
+    )
+    # The database cascades to the rows that point at the system; stored document bytes stay in
+    # the content-addressed store (another record may hold the same bytes).
+    uow.session.delete(system)
+    uow.commit()
+
+
+def systems_using_library_version(uow: UnitOfWork, actor: Actor, version_id: str) -> list[SystemUsingVersion]:
+    """Systems that use a library version (see ``lineage.systems_using_version``); NotFound for a
+    version id that does not exist, rather than an empty list that reads as "nobody uses it"."""
+    if library_lineage.get_version_ref(uow.session, version_id) is None:
+        raise NotFound(f"no library version {version_id!r}")
+    return lineage.systems_using_version(uow, actor, version_id)
 
 
 def get_system(uow: UnitOfWork, actor: Actor, system_id: str) -> SystemRead:
@@ -388,6 +427,8 @@ def transition_system(uow: UnitOfWork, actor: Actor, system_id: str, cmd: Transi
         who.add(Who.owner)
     if policy.can_review_system(actor):
         who.add(Who.regulator)
+    if not who and not actor.allows_scope("write"):
+        raise policy.refusal(actor, "")
     source, target = SystemState(system.state), cmd.to
     check_transition(source, target, who, cmd.reason)
     if (

@@ -79,7 +79,7 @@ def apply_for_trusted_list(
     if system is None or not policy.can_read_system(actor, system):
         raise NotFound(f"no AI system {system_id!r}")
     if not policy.can_edit_system(actor, system):
-        raise PermissionDenied("only members of the owner organisation can apply")
+        raise policy.refusal(actor, "only members of the owner organisation can apply")
     if system.state != SystemState.registered.value or system.risk_class != RiskLevel.high.value:
         raise Conflict(
             "trusted lists are for registered high-risk systems; this one is "
@@ -125,10 +125,13 @@ def apply_for_trusted_list(
 
 
 def decide_trusted_application(
-    uow: UnitOfWork, actor: Actor, application_id: str, cmd: TrustedDecision
+    uow: UnitOfWork, actor: Actor, application_id: str, cmd: TrustedDecision, *, on: date | None = None
 ) -> TrustedApplicationRead:
     """Move an application (see the module docstring). A positive completeness check sets the
-    publication deadline 5 working days after the check. Conflict for a move not allowed."""
+    publication deadline 5 working days after the check. Conflict for a move not allowed.
+
+    The decision is dated today in Astana by the server's clock; ``on`` is for in-process callers
+    (tests, imports of past decisions), never taken from a request."""
     row = uow.session.get(TrustedListApplicationRow, application_id, with_for_update=True)
     if row is None:
         raise NotFound(f"no trusted-list application {application_id!r}")
@@ -146,8 +149,8 @@ def decide_trusted_application(
         )
     allowed = policy.can_review_system(actor) if who == "regulator" else policy.can_edit_system(actor, system)
     if not allowed:
-        raise PermissionDenied(f"this step is taken by the {who}")
-    on = cmd.on or local_date(utcnow())
+        raise policy.refusal(actor, f"this step is taken by the {who}")
+    on = on or local_date(utcnow())
     if on < row.submitted_on:
         raise InvalidInput("a decision cannot predate the submission", code="invalid_dates")
     deadlines = reference.deadlines(uow.session)

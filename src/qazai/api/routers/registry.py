@@ -43,6 +43,7 @@ from qazai.registry.models import (
     PilotExtend,
     PilotRead,
     ProposalRead,
+    QuestionnaireAnswers,
     ReviewerAssign,
     SystemCreate,
     SystemRead,
@@ -128,7 +129,7 @@ def update_reference(
 
 @router.post("/registry/classification/proposal", response_model=ProposalRead)
 def propose_classification(
-    uow: UowDep, actor: CurrentActor, answers: Annotated[dict[str, str], Body(embed=True)]
+    uow: UowDep, actor: CurrentActor, answers: Annotated[QuestionnaireAnswers, Body(embed=True)]
 ) -> ProposalRead:
     """What the questionnaire proposes for these answers; nothing is stored."""
     return classification.propose_classification(uow, actor, answers)
@@ -163,6 +164,13 @@ def get_system(system_id: str, uow: UowDep, actor: SignedInActor) -> SystemRead:
 @router.patch("/registry/systems/{system_id}", response_model=SystemRead)
 def update_system(system_id: str, cmd: SystemUpdate, uow: UowDep, actor: SignedInActor) -> SystemRead:
     return service.update_system(uow, actor, system_id, cmd)
+
+
+@router.delete("/registry/systems/{system_id}", status_code=status.HTTP_204_NO_CONTENT)
+def discard_system(system_id: str, uow: UowDep, actor: SignedInActor) -> Response:
+    """Discard a draft that was never submitted (owner); 409 `not_discardable` once submitted."""
+    service.discard_system(uow, actor, system_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(
@@ -265,7 +273,8 @@ def list_lineage(system_id: str, uow: UowDep, actor: CurrentActor) -> list[Linea
 
 @router.get("/registry/library-versions/{version_id}/systems", response_model=list[SystemUsingVersion])
 def systems_using_version(version_id: str, uow: UowDep, actor: CurrentActor) -> list[SystemUsingVersion]:
-    return lineage.systems_using_version(uow, actor, version_id)
+    """Systems that use the library version; 404 for an unknown version id."""
+    return service.systems_using_library_version(uow, actor, version_id)
 
 
 @router.post(
@@ -358,7 +367,11 @@ def list_optouts(uow: UowDep, actor: CurrentActor) -> list[OptOutRead]:
 
 @router.get("/registry/notifications", response_model=list[NotificationRead])
 def list_notifications(
-    uow: UowDep, actor: SignedInActor, organisation: str | None = None
+    uow: UowDep,
+    actor: SignedInActor,
+    organisation: Annotated[
+        str | None, Query(max_length=100, description="the organisation's slug or id")
+    ] = None,
 ) -> list[NotificationRead]:
     return notifications.list_notifications(uow, actor, organisation)
 
