@@ -50,7 +50,12 @@ def _body_for(name: str, people: Any, role: str) -> Any:
                 "state_information_resource": "no",
             }
         },
-        "register_optout": {"title": f"Work of {role}", "isbn": "978-601-7000-00-4"},
+        "register_optout": {
+            "title": f"Work of {role}",
+            "isbn": "978-601-7000-00-4",
+            "claimant": f"Author {role}",
+            "evidence": "First published in Жұлдыз 3/2019 under the author's name.",
+        },
         "create_library": {
             "slug": f"lib-{role.replace('_', '-')}",
             "organisation": "stat-gov",

@@ -291,7 +291,12 @@ def test_opted_out_source_is_rejected_naming_the_work(lib_platform: Platform, tm
         register_optout(
             uow,
             SYSTEM,
-            OptOutCreate(title="Collected Poems", file_sha256=hashlib.sha256(path.read_bytes()).hexdigest()),
+            OptOutCreate(
+                title="Collected Poems",
+                file_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+                claimant="Ажар Сейітқызы",
+                evidence="First published in Жұлдыз 3/2019 under the author's name.",
+            ),
         )
     make_library(lib_platform, "poems")
     job = publish(lib_platform, "poems", path)

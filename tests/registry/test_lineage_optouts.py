@@ -18,6 +18,11 @@ from qazai.libraries.models import VersionWithdraw
 from qazai.registry.optouts import check_against_optouts, text_sha256
 
 CSV = "region,year,population\nAstana,2025,1423726\nAlmaty,2025,2291126\nShymkent,2025,1222000\n"
+# who claims a work, and on what evidence (required: every source's SHA-256 is public)
+CLAIM = {
+    "claimant": "Ажар Сейітқызы",
+    "evidence": "First published in Жұлдыз 3/2019; copyright certificate KZ-AC 004512 of 12.03.2019.",
+}
 
 
 @pytest.fixture
@@ -89,19 +94,34 @@ def test_optout_check_matches_every_kind(client: TestClient, people: Any, platfo
         {"title": "Scan", "file_sha256": "a" * 64},
     ]
     for work in works:
-        ok(client.post("/api/v1/registry/optouts", json=work, headers=author), 201)
+        ok(client.post("/api/v1/registry/optouts", json={**work, **CLAIM}, headers=author), 201)
     assert (
         client.post(
-            "/api/v1/registry/optouts", json={"title": "x", "isbn": "978-601-7000-00-5"}, headers=author
+            "/api/v1/registry/optouts",
+            json={"title": "x", "isbn": "978-601-7000-00-5", **CLAIM},
+            headers=author,
         ).status_code
         == 422
     )
-    assert client.post("/api/v1/registry/optouts", json={"title": "x"}, headers=author).status_code == 422
     assert (
-        client.post("/api/v1/registry/optouts", json={"title": "x", "url": "http://a.kz"}).status_code == 401
+        client.post("/api/v1/registry/optouts", json={"title": "x", **CLAIM}, headers=author).status_code
+        == 422
+    )
+    for missing in ("claimant", "evidence"):
+        partial = {"title": "x", "url": "http://a.kz", **CLAIM}
+        del partial[missing]
+        assert client.post("/api/v1/registry/optouts", json=partial, headers=author).status_code == 422
+    short = {"title": "x", "url": "http://a.kz", **CLAIM, "evidence": "mine"}
+    assert client.post("/api/v1/registry/optouts", json=short, headers=author).status_code == 422
+    assert (
+        client.post(
+            "/api/v1/registry/optouts", json={"title": "x", "url": "http://a.kz", **CLAIM}
+        ).status_code
+        == 401
     )
     public = ok(client.get("/api/v1/registry/optouts"))
-    assert len(public) == 6 and "registered_by" not in public[0]
+    assert len(public) == 6 and "registered_by" not in public[0] and "evidence" not in public[0]
+    assert {w["state"] for w in public} == {"active"} and public[0]["claimant"] == CLAIM["claimant"]
 
     texts = [
         "see ISBN 9786017000004 p. 5",
@@ -150,7 +170,7 @@ def test_later_optout_marks_versions_and_notifies_system_owners(
     done = ok(
         client.post(
             "/api/v1/registry/optouts",
-            json={"title": "Population tables", "file_sha256": version["sha256"]},
+            json={"title": "Population tables", "file_sha256": version["sha256"], **CLAIM},
             headers=people["outsider"].headers,
         ),
         201,
@@ -158,11 +178,14 @@ def test_later_optout_marks_versions_and_notifies_system_owners(
     assert done["versions_marked"] == [version["id"]] and done["systems_notified"] == [system["id"]]
     read = ok(client.get(f"/api/v1/registry/systems/{system['id']}", headers=people["member"].headers))
     assert read["lineage_flagged"] and "opted out" in read["lineage_flags"][0]
+    # stat-gov hears twice: as the system's owner, and as the producer asked to confirm or dispute
     notes = ok(client.get("/api/v1/registry/notifications", headers=people["member"].headers))
-    assert notes[0]["system_id"] == system["id"] and notes[0]["kind"] == "optout"
-    assert "Population tables" in notes[0]["message"]["kk"] and notes[0]["data"]["library"] == "population"
+    assert sorted(n["kind"] for n in notes) == ["optout", "optout_claim"]
+    note = next(n for n in notes if n["kind"] == "optout")
+    assert note["system_id"] == system["id"]
+    assert "Population tables" in note["message"]["kk"] and note["data"]["library"] == "population"
     assert ok(client.get("/api/v1/registry/notifications", headers=people["outsider"].headers)) == []
-    assert len(ok(client.get("/api/v1/registry/notifications", headers=people["regulator"].headers))) == 1
+    assert len(ok(client.get("/api/v1/registry/notifications", headers=people["regulator"].headers))) == 2
     events = ok(client.get("/api/v1/audit/events", headers=people["regulator"].headers))
     items = events["items"] if isinstance(events, dict) else events
     assert any(e["action"] == "optout.register" for e in items)
@@ -176,7 +199,7 @@ def test_publish_refuses_an_opted_out_file(
     ok(
         client.post(
             "/api/v1/registry/optouts",
-            json={"title": "Essays", "file_sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
+            json={"title": "Essays", "file_sha256": hashlib.sha256(path.read_bytes()).hexdigest(), **CLAIM},
             headers=people["outsider"].headers,
         ),
         201,

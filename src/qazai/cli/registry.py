@@ -122,6 +122,8 @@ def registry_public(
 @registry.command("optout")
 def registry_optout(
     title: Annotated[str, typer.Option(help="the work's title")],
+    claimant: Annotated[str, typer.Option(help="who claims the work: the author or rights holder")],
+    evidence: Annotated[str, typer.Option(help="why the claimant holds the rights (20+ characters)")],
     file: Annotated[Path | None, typer.Option(help="the work's file (its SHA-256 is registered)")] = None,
     url: Annotated[str | None, typer.Option(help="the work's URL")] = None,
     isbn: Annotated[str | None, typer.Option(help="ISBN-10 or ISBN-13")] = None,
@@ -130,7 +132,8 @@ def registry_optout(
 ) -> None:
     """Register a work whose author forbids AI training.
 
-    Example: qazai registry optout --title "Абай жолы" --isbn 978-601-7000-00-0
+    Example: qazai registry optout --title "Абай жолы" --isbn 978-601-7000-00-0 \\
+        --claimant "Publisher LLP" --evidence "publishing contract No. 12 of 01.02.2020"
     """
     import hashlib
 
@@ -141,10 +144,20 @@ def registry_optout(
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
         sha = digest.hexdigest()
-    cmd = OptOutCreate(title=title, file_sha256=sha, url=url, isbn=isbn, doi=doi, identifier=identifier)
+    cmd = OptOutCreate(
+        title=title,
+        claimant=claimant,
+        evidence=evidence,
+        file_sha256=sha,
+        url=url,
+        isbn=isbn,
+        doi=doi,
+        identifier=identifier,
+    )
     with open_platform() as platform, platform.db.uow() as uow:
         done = optouts.register_optout(uow, cli_actor(), cmd)
     console.print(
-        f"registered work {done.work.id}; {len(done.versions_marked)} library version(s) marked, "
+        f"registered work {done.work.id} ({done.work.state}); {len(done.versions_marked)} library "
+        f"version(s) marked, {len(done.versions_withdrawn)} withdrawn, "
         f"{len(done.systems_notified)} system owner(s) notified"
     )

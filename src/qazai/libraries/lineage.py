@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from qazai.identity.actor import Actor
 from qazai.libraries import repo
 from qazai.libraries.completeness import completeness_report
-from qazai.libraries.service import library_metadata_dict
+from qazai.libraries.service import library_metadata_dict, withdraw_row
 from qazai.storage.tables.libraries import LibraryRow, LibraryVersionRow
 
 
@@ -83,4 +84,37 @@ def mark_versions_opted_out(session: Session, version_ids: list[str], reason: st
         if row is not None:
             row.optout_flagged = True
             row.optout_reason = reason
+    session.flush()
+
+
+def withdraw_opted_out_versions(
+    session: Session, actor: Actor, version_ids: list[str], reason: str, work_id: str
+) -> list[VersionRef]:
+    """Withdraw the versions (among ``version_ids``) still published, because an author's opt-out
+    (``work_id``) covers their source (LAW.md row 12): their files answer 410 with ``reason``,
+    ``latest`` moves back, lineage flags every system that used them and new links are refused.
+
+    The registry decides *whether* (the claim is confirmed); this does the withdrawal in the
+    caller's transaction, one audit event per version, no commit. Returns the versions withdrawn.
+    """
+    done: list[VersionRef] = []
+    for version_id in version_ids:
+        row = repo.get_version_by_id(session, version_id)
+        if row is None or row.status != "published":
+            continue
+        library = session.get(LibraryRow, row.library_id)
+        assert library is not None
+        withdraw_row(session, actor, library, row, reason, optout_work_id=work_id)
+        done.append(_ref(session, row, library))
+    return done
+
+
+def clear_optout_flags(session: Session, version_ids: list[str]) -> None:
+    """Unflag versions whose only opt-out was found wrongful (the regulator removed it). A withdrawn
+    version stays withdrawn. Does not commit. Unknown ids are ignored."""
+    for version_id in version_ids:
+        row = repo.get_version_by_id(session, version_id)
+        if row is not None:
+            row.optout_flagged = False
+            row.optout_reason = None
     session.flush()

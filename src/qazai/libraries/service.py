@@ -303,23 +303,31 @@ def withdraw_version(
     row = load_version(uow.session, library, number)
     if row.status != VersionStatus.published.value:
         raise Conflict(f"version {number} is {row.status}, not published", code="version_not_published")
+    withdraw_row(uow.session, actor, library, row, cmd.reason)
+    uow.commit()
+    return version_read(row, library.slug)
+
+
+def withdraw_row(
+    session: Session, actor: Actor, library: LibraryRow, row: LibraryVersionRow, reason: str, **why: Any
+) -> None:
+    """The withdrawal itself, in the caller's transaction (no authorisation, no commit): the
+    status, the reason, ``latest`` moved back, one audit event (``why`` adds to its summary)."""
     row.status = VersionStatus.withdrawn.value
     row.withdrawn_at = utcnow()
-    row.withdrawn_reason = cmd.reason
+    row.withdrawn_reason = reason
     row.withdrawn_by = actor.user_id
-    uow.session.flush()
-    move_latest(uow.session, library)
+    session.flush()
+    move_latest(session, library)
     audit(
-        uow.session,
+        session,
         actor,
         "library.version.withdraw",
         "library_version",
         row.id,
-        {"library": library.slug, "number": number, "reason": cmd.reason},
+        {"library": library.slug, "number": row.number, "reason": reason, **why},
         library.organisation_id,
     )
-    uow.commit()
-    return version_read(row, library.slug)
 
 
 def move_latest(session: Session, library: LibraryRow) -> None:

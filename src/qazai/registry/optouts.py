@@ -3,8 +3,16 @@
 An author registers a work by file hash, URL, ISBN, DOI or another identifier, with a title, and
 optionally a text excerpt (matched by the hash of its normalised form). The publish pipeline of
 the libraries capability calls :func:`check_against_optouts` with the uploaded files' hashes and
-the table's text cells, and refuses or excludes what matches. A later opt-out marks the library
-versions built from the work's file and notifies the owners of AI systems that used them.
+the table's text cells, and refuses or excludes what matches.
+
+A later opt-out is a *claim*: the claimant names themselves and gives evidence of authorship
+(every source's SHA-256 is public in ``metadata.json``, so a hash alone proves nothing). It is in
+force for new publishing at once (refusing to ingest a work is cheap and reversible), and it flags
+the published versions built from the work's file; withdrawing them waits for the library's
+producer or the regulator to confirm (``qazai.registry.optout_claims``), unless the regulator
+registered it. States: ``active`` (in force), ``pending`` (matches published versions, awaits the
+producer), ``disputed`` (the producer contests; the regulator decides), ``removed`` (wrongful:
+no longer checked, flags cleared).
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _ISBN_CANDIDATE = re.compile(r"(?<![\dXx])(?:97[89][-\s]?)?\d(?:[-\s]?\d){8}[-\s]?[\dXx](?![\dXx])")
 _DOI = re.compile(r"10\.\d{4,9}/[^\s\"'<>]+", re.IGNORECASE)
 _MIN_IDENTIFIER = 4
+ACTIVE, PENDING, DISPUTED, REMOVED = "active", "pending", "disputed", "removed"
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,20 @@ class OptOutCreate(BaseModel):
 
     title: str = Field(min_length=1, max_length=1000)
     author: str | None = Field(default=None, max_length=255)
+    claimant: str = Field(
+        min_length=3,
+        max_length=255,
+        description="who claims the work: the author or the rights holder, by name",
+    )
+    claimant_contact: str | None = Field(
+        default=None, max_length=255, description="e-mail or phone for the review"
+    )
+    evidence: str = Field(
+        min_length=20,
+        max_length=20_000,
+        description="why the claimant holds the rights: where the work was first published, a copyright "
+        "registration, a contract; read by the producer and the regulator, not published",
+    )
     file_sha256: str | None = Field(default=None, description="SHA-256 of the work's file, lowercase hex")
     url: str | None = Field(default=None, max_length=2000)
     isbn: str | None = Field(default=None, max_length=32)
@@ -88,11 +111,14 @@ class OptOutRead(BaseModel):
     identifier: str | None
     text_sha256: str | None
     created_at: object
+    state: str  # active | pending | disputed | removed
+    claimant: str | None
 
 
 class OptOutRegistered(BaseModel):
     work: OptOutRead
     versions_marked: list[str]
+    versions_withdrawn: list[str] = Field(default_factory=list)
     systems_notified: list[str]
 
 
@@ -147,7 +173,7 @@ def check_against_optouts(session: Session, *, sha256s: list[str], texts: Iterab
     once, and the number of works checked against. Reads only; no audit event (the caller records
     the check with its own change).
     """
-    works = session.scalars(select(OptOutWorkRow)).all()
+    works = session.scalars(select(OptOutWorkRow).where(OptOutWorkRow.state != REMOVED)).all()
     if not works:
         return OptOutCheck(matched=[], works_checked=0)
     by_file: dict[str, list[OptOutWorkRow]] = {}
@@ -210,11 +236,13 @@ def check_against_optouts(session: Session, *, sha256s: list[str], texts: Iterab
 
 
 def register_optout(uow: UnitOfWork, actor: Actor, cmd: OptOutCreate) -> OptOutRegistered:
-    """Register a work its author forbids for training.
+    """Register a claim that a work must not be used for training.
 
-    Marks every library version whose source file has the work's SHA-256 (through the libraries
-    capability), and leaves a notification for each owner organisation of an AI system that used
-    one of them. InvalidInput for a malformed hash or ISBN; PermissionDenied for the anonymous.
+    In force for new publishing at once. Published versions whose source file has the work's
+    SHA-256 are flagged and their producers and the owners of systems using them notified; the
+    claim stays ``pending`` until the producer or the regulator confirms it, and a confirmation
+    withdraws them. Registered by the regulator, it is confirmed at once. InvalidInput for a
+    malformed hash or ISBN; PermissionDenied for the anonymous.
     """
     if not policy.can_register_optout(actor):
         raise PermissionDenied("sign in to register a work")
@@ -243,18 +271,28 @@ def register_optout(uow: UnitOfWork, actor: Actor, cmd: OptOutCreate) -> OptOutR
         registered_by=actor.user_id,
         registered_by_label=actor.label,
         created_at=utcnow(),
+        state=ACTIVE,
+        claimant=cmd.claimant.strip(),
+        claimant_contact=cmd.claimant_contact,
+        evidence=cmd.evidence.strip(),
     )
     uow.session.add(row)
     uow.session.flush()
-    version_ids: list[str] = []
+    refs = [r for r in affected_versions(uow, row) if r.status == "published"]
+    version_ids = [ref.id for ref in refs]
+    withdrawn: list[str] = []
     notified: list[str] = []
-    if sha is not None:
-        refs = library_lineage.versions_with_source_sha256(uow.session, sha)
-        version_ids = [ref.id for ref in refs]
-        if version_ids:
-            reason = f"the author of {cmd.title!r} forbade training on it (opt-out {row.id})"
-            library_lineage.mark_versions_opted_out(uow.session, version_ids, reason)
-            notified = _notify_system_owners(uow, row, refs)
+    if version_ids:
+        reason = f"the author of {cmd.title!r} forbade training on it (opt-out {row.id})"
+        library_lineage.mark_versions_opted_out(uow.session, version_ids, reason)
+        if policy.is_regulator(actor):
+            row.decided_by, row.decided_at = actor.user_id, utcnow()
+            row.decision_reason = "registered by the regulator"
+            withdrawn = withdraw_affected(uow, actor, row)
+        else:
+            row.state = PENDING
+            notify_producers(uow, row, refs)
+        notified = notify_system_owners(uow, row, refs, withdrawn=bool(withdrawn))
     audit(
         uow,
         actor,
@@ -262,12 +300,15 @@ def register_optout(uow: UnitOfWork, actor: Actor, cmd: OptOutCreate) -> OptOutR
         None,
         {
             "title": row.title,
+            "claimant": row.claimant,
+            "state": row.state,
             "keys": [
                 k
                 for k in ("file_sha256", "url", "isbn", "doi", "identifier", "text_sha256")
                 if getattr(row, k)
             ],
             "versions_marked": version_ids,
+            "versions_withdrawn": withdrawn,
             "systems_notified": notified,
         },
         object_type="optout_work",
@@ -275,12 +316,64 @@ def register_optout(uow: UnitOfWork, actor: Actor, cmd: OptOutCreate) -> OptOutR
     )
     uow.commit()
     return OptOutRegistered(
-        work=OptOutRead.model_validate(row), versions_marked=version_ids, systems_notified=notified
+        work=OptOutRead.model_validate(row),
+        versions_marked=version_ids,
+        versions_withdrawn=withdrawn,
+        systems_notified=notified,
     )
 
 
-def _notify_system_owners(
-    uow: UnitOfWork, work: OptOutWorkRow, refs: list[library_lineage.VersionRef]
+def affected_versions(uow: UnitOfWork, work: OptOutWorkRow) -> list[library_lineage.VersionRef]:
+    """The library versions (any status) built from the work's file."""
+    if not work.file_sha256:
+        return []
+    return library_lineage.versions_with_source_sha256(uow.session, work.file_sha256)
+
+
+def withdraw_affected(uow: UnitOfWork, actor: Actor, work: OptOutWorkRow) -> list[str]:
+    """Confirm ``work``: state ``active``; withdraw the versions still published from its file
+    (through the libraries capability; lineage then flags the systems that used them and refuses
+    new links). In the caller's transaction. Returns the ids withdrawn."""
+    work.state = ACTIVE
+    reason = f"the author of {work.title!r} forbade training on it (opt-out {work.id})"
+    ids = [r.id for r in affected_versions(uow, work)]
+    done = library_lineage.withdraw_opted_out_versions(uow.session, actor, ids, reason, work.id)
+    return [ref.id for ref in done]
+
+
+def notify_producers(uow: UnitOfWork, work: OptOutWorkRow, refs: list[library_lineage.VersionRef]) -> None:
+    """Tell each producer organisation which of its versions the claim covers and what it can do."""
+    by_org: dict[str, list[str]] = {}
+    for ref in refs:
+        by_org.setdefault(ref.producer_organisation_id, []).append(f"{ref.library_slug} v{ref.number}")
+    for org_id, labels in by_org.items():
+        listed = ", ".join(labels)
+        uow.session.add(
+            RegistryNotificationRow(
+                id=new_id(),
+                organisation_id=org_id,
+                system_id=None,
+                kind="optout_claim",
+                message={
+                    "kk": f"«{work.title}» туындысына құқық иесі ({work.claimant}) оны оқытуға пайдалануға "
+                    f"тыйым салды; ол {listed} нұсқаларының бастапқы файлы. Растаңыз (нұсқалар кері "
+                    "қайтарылады) немесе дау айтыңыз; туындысыз жаңа нұсқа жариялай аласыз.",
+                    "ru": f"Правообладатель ({work.claimant}) запретил использовать «{work.title}» для "
+                    f"обучения; это исходный файл версий {listed}. Подтвердите (версии будут отозваны) "
+                    "или оспорьте; вы можете опубликовать новую версию без этого произведения.",
+                    "en": f"{work.claimant} claims “{work.title}” and forbids training on it; it is the "
+                    f"source file of {listed}. Confirm (the versions are withdrawn) or dispute the claim; "
+                    "you may publish a new version without the work.",
+                },
+                data={"work_id": work.id, "versions": labels},
+                created_at=utcnow(),
+                read_at=None,
+            )
+        )
+
+
+def notify_system_owners(
+    uow: UnitOfWork, work: OptOutWorkRow, refs: list[library_lineage.VersionRef], *, withdrawn: bool = False
 ) -> list[str]:
     by_id = {ref.id: ref for ref in refs}
     systems: list[str] = []
@@ -290,19 +383,24 @@ def _notify_system_owners(
             continue
         ref = by_id[link.library_version_id]
         label = f"{ref.library_slug} v{ref.number}"
+        done = {
+            "kk": "кері қайтарылды" if withdrawn else "белгіленді",
+            "ru": "отозвана" if withdrawn else "помечена",
+            "en": "withdrawn" if withdrawn else "marked",
+        }
         uow.session.add(
             RegistryNotificationRow(
                 id=new_id(),
                 organisation_id=system.owner_organisation_id,
                 system_id=system.id,
-                kind="optout",
+                kind="optout_withdrawn" if withdrawn else "optout",
                 message={
                     "kk": f"«{work.title}» туындысының авторы оны оқытуға пайдалануға тыйым салды; "
-                    f"жүйеңіз пайдаланған {label} нұсқасы белгіленді.",
+                    f"жүйеңіз пайдаланған {label} нұсқасы {done['kk']}.",
                     "ru": f"Автор произведения «{work.title}» запретил использовать его для обучения; "
-                    f"версия {label}, которую использовала ваша система, помечена.",
+                    f"версия {label}, которую использовала ваша система, {done['ru']}.",
                     "en": f"The author of “{work.title}” forbade training on it; library version {label}, "
-                    "which your system used, has been marked.",
+                    f"which your system used, has been {done['en']}.",
                 },
                 data={
                     "work_id": work.id,
@@ -322,7 +420,7 @@ def list_optouts(uow: UnitOfWork, actor: Actor) -> list[OptOutRead]:
     """The opt-out registry is public and machine-readable (the law asks for a machine-readable
     prohibition); who registered a work is not shown."""
     rows = uow.session.scalars(select(OptOutWorkRow).order_by(OptOutWorkRow.id)).all()
-    return [OptOutRead.model_validate(r) for r in rows]
+    return [OptOutRead.model_validate(r) for r in rows]  # removed claims too: their state says so
 
 
 def get_optout(uow: UnitOfWork, actor: Actor, work_id: str) -> OptOutRead:

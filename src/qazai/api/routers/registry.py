@@ -18,6 +18,7 @@ from qazai.registry import (
     export,
     lineage,
     notifications,
+    optout_claims,
     optouts,
     pilots,
     reference,
@@ -55,6 +56,7 @@ from qazai.registry.models import (
     TrustedApplicationRead,
     TrustedDecision,
 )
+from qazai.registry.optout_claims import OptOutAnswer, OptOutDecision, OptOutEvidence, OptOutOutcome
 from qazai.registry.optouts import OptOutCreate, OptOutRead, OptOutRegistered
 from qazai.registry.workflow import SystemState
 
@@ -363,6 +365,30 @@ def register_optout(cmd: OptOutCreate, uow: UowDep, actor: SignedInActor) -> Opt
 def list_optouts(uow: UowDep, actor: CurrentActor) -> list[OptOutRead]:
     """The public, machine-readable opt-out registry."""
     return optouts.list_optouts(uow, actor)
+
+
+@router.get("/registry/optouts/{work_id}/claim", response_model=OptOutEvidence)
+def get_optout_claim(work_id: str, uow: UowDep, actor: SignedInActor) -> OptOutEvidence:
+    """A claim with its evidence and the versions it covers: the regulator and the producers concerned."""
+    return optout_claims.get_claim(uow, actor, work_id)
+
+
+@router.post("/registry/optouts/{work_id}/confirm", response_model=OptOutOutcome)
+def confirm_optout(work_id: str, cmd: OptOutAnswer, uow: UowDep, actor: SignedInActor) -> OptOutOutcome:
+    """The producer (or the regulator) accepts a pending claim: the versions from the work are withdrawn."""
+    return optout_claims.confirm_optout(uow, actor, work_id, cmd)
+
+
+@router.post("/registry/optouts/{work_id}/dispute", response_model=OptOutRead)
+def dispute_optout(work_id: str, cmd: OptOutAnswer, uow: UowDep, actor: SignedInActor) -> OptOutRead:
+    """The producer contests a pending claim; the regulator decides."""
+    return optout_claims.dispute_optout(uow, actor, work_id, cmd)
+
+
+@router.post("/registry/optouts/{work_id}/decide", response_model=OptOutOutcome)
+def decide_optout(work_id: str, cmd: OptOutDecision, uow: UowDep, actor: SignedInActor) -> OptOutOutcome:
+    """The regulator upholds a claim (versions withdrawn) or removes a wrongful one."""
+    return optout_claims.decide_optout(uow, actor, work_id, cmd)
 
 
 @router.get("/registry/notifications", response_model=list[NotificationRead])

@@ -224,6 +224,16 @@ class OptOutWorkRow(Base):
     registered_by: Mapped[str | None] = mapped_column(ID)
     registered_by_label: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime]
+    # the claim (0006): who claims authorship, on what evidence, and where the claim stands
+    state: Mapped[str] = mapped_column(String(16), server_default="active")
+    claimant: Mapped[str | None] = mapped_column(String(255))
+    claimant_contact: Mapped[str | None] = mapped_column(String(255))
+    evidence: Mapped[str | None] = mapped_column(Text)
+    dispute_reason: Mapped[str | None] = mapped_column(Text)
+    disputed_by: Mapped[str | None] = mapped_column(ID)
+    decided_by: Mapped[str | None] = mapped_column(ID)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
 
 
 class RegistryNotificationRow(Base):
