@@ -259,3 +259,15 @@ def test_scan_reads_encodings_as_the_publish_readers_do(encoding: str, bom: byte
     report = json.loads(result.stdout)
     assert [c["name"] for c in report["columns"]] == ["ИИН", "Аты-жөні", "Ескерту"]
     assert {f["entity"] for f in report["findings"]} >= {"IIN", "PERSON"}
+
+
+def test_scan_says_why_a_table_of_statistics_is_kept(app: typer.Typer, tmp_path: Path) -> None:
+    path = _csv(
+        tmp_path,
+        "Регион;2021;2022\nВсего;14 901 641;15 000 000\nАлматы;2 100 000;2 200 000\n"
+        "Астана;1 350 000;1 420 000\n",
+    )
+    result = runner.invoke(app, ["scan", str(path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "a table of statistics: kept whole" in result.output
+    assert "aggregate_table" in result.output

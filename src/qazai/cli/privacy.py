@@ -95,14 +95,20 @@ def _scan_text_file(path: Path, sample: int | None) -> TableReport:
 
 def _print_report(report: TableReport, path: Path) -> None:
     console = Console()
-    console.print(f"[bold]{path}[/bold]: {report.rows_scanned} rows scanned")
+    statistics = " (a table of statistics: kept whole)" if report.aggregate else ""
+    console.print(f"[bold]{path}[/bold]: {report.rows_scanned} rows scanned{statistics}")
     if report.columns:
         table = Table(title="Columns")
-        for head in ("column", "kind", "entities", "match ratio", "reasons"):
+        for head in ("column", "kind", "rule", "entities", "match ratio", "reasons"):
             table.add_column(head)
         for c in report.columns:
             ents = ", ".join(f"{e}={n}" for e, n in c.entities.items()) or "-"
-            table.add_row(c.name, c.kind.value, ents, f"{c.match_ratio:.2f}", "; ".join(c.reasons) or "-")
+            rule = c.evidence.rule.value if c.evidence else "-"
+            if c.evidence is not None and c.evidence.attention:
+                rule += " (!)"
+            table.add_row(
+                c.name, c.kind.value, rule, ents, f"{c.match_ratio:.2f}", "; ".join(c.reasons) or "-"
+            )
         console.print(table)
     counts = report.entity_counts()
     summary = Table(title="Findings by entity")
