@@ -118,6 +118,12 @@ def test_a_disputed_claim_is_decided_by_the_regulator_and_a_wrongful_one_removed
     assert disputed["state"] == "disputed"
     assert client.post(f"{url}/confirm", json=reason, headers=producer).status_code == 409
     assert ok(client.get(f"{url}/claim", headers=regulator))["dispute_reason"] == reason["reason"]
+    # while disputed, the claim still stops the file from being published again
+    path = tmp_path / "again.csv"
+    path.write_text(SECOND, encoding="utf-8")
+    blocked = publish(platform, "population", path)
+    assert blocked.state == "failed" and blocked.error is not None
+    assert "Population tables 2025" in blocked.error.message
     decision = {"uphold": False, "reason": "the claimant showed no authorship of official statistics"}
     assert client.post(f"{url}/decide", json=decision, headers=producer).status_code == 403
     removed = ok(client.post(f"{url}/decide", json=decision, headers=regulator))
@@ -126,8 +132,6 @@ def test_a_disputed_claim_is_decided_by_the_regulator_and_a_wrongful_one_removed
     assert client.get("/libraries/population/v/2/files.json").status_code == 200
     read = ok(client.get(f"/api/v1/registry/systems/{system['id']}", headers=owner))
     assert read["lineage_flagged"] is False
-    path = tmp_path / "again.csv"
-    path.write_text(SECOND, encoding="utf-8")
     assert publish(platform, "population", path).state == "succeeded"
     assert client.post(f"{url}/decide", json=decision, headers=regulator).status_code == 409
     actions = _actions(client, regulator)
@@ -148,3 +152,23 @@ def test_the_regulator_upholds_a_disputed_claim(
     upheld = ok(client.post(f"{url}/decide", json=decision, headers=people["regulator"].headers))
     assert upheld["work"]["state"] == "active" and upheld["versions_withdrawn"] == [versions["v2"]]
     assert client.get("/libraries/population/v/2/files.json").status_code == 410
+
+
+def test_a_producer_confirms_for_its_own_libraries_only(
+    client: TestClient, people: Any, platform: Any, versions: dict[str, Any], tmp_path: Path
+) -> None:
+    # other-org (the outsider is its admin) published the same file in its own library
+    make_library(platform, "population-copy", org="other-org")
+    path = tmp_path / "copy.csv"
+    path.write_text(SECOND, encoding="utf-8")
+    assert publish(platform, "population-copy", path).state == "succeeded"
+    done = _claim(client, people["operator"].headers, versions["sha256"])
+    assert len(done["versions_marked"]) == 2
+    url = f"/api/v1/registry/optouts/{done['work']['id']}/confirm"
+    answer = {"reason": "we accept the claimant's certificate"}
+    first = ok(client.post(url, json=answer, headers=people["producer"].headers))
+    assert first["versions_withdrawn"] == [versions["v2"]] and first["work"]["state"] == "pending"
+    assert client.get("/libraries/population-copy/v/1/files.json").status_code == 200
+    second = ok(client.post(url, json=answer, headers=people["outsider"].headers))
+    assert len(second["versions_withdrawn"]) == 1 and second["work"]["state"] == "active"
+    assert client.get("/libraries/population-copy/v/1/files.json").status_code == 410

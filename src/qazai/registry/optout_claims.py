@@ -75,9 +75,16 @@ def _load(uow: UnitOfWork, work_id: str) -> OptOutWorkRow:
     return row
 
 
-def _is_producer(uow: UnitOfWork, actor: Actor, work: OptOutWorkRow) -> bool:
+def _producer_of(uow: UnitOfWork, actor: Actor, work: OptOutWorkRow) -> set[str]:
+    """The organisations of the versions the claim covers in which ``actor`` is a producer."""
+    if not actor.allows_scope("write"):
+        return set()
     orgs = {ref.producer_organisation_id for ref in affected_versions(uow, work)}
-    return actor.allows_scope("write") and any(actor.has_org_role(o, OrgRole.producer) for o in orgs)
+    return {o for o in orgs if actor.has_org_role(o, OrgRole.producer)}
+
+
+def _is_producer(uow: UnitOfWork, actor: Actor, work: OptOutWorkRow) -> bool:
+    return bool(_producer_of(uow, actor, work))
 
 
 def get_claim(uow: UnitOfWork, actor: Actor, work_id: str) -> OptOutEvidence:
@@ -100,8 +107,10 @@ def get_claim(uow: UnitOfWork, actor: Actor, work_id: str) -> OptOutEvidence:
     )
 
 
-def _withdraw(uow: UnitOfWork, actor: Actor, row: OptOutWorkRow) -> OptOutOutcome:
-    withdrawn = withdraw_affected(uow, actor, row)
+def _withdraw(
+    uow: UnitOfWork, actor: Actor, row: OptOutWorkRow, organisations: set[str] | None = None
+) -> OptOutOutcome:
+    withdrawn = withdraw_affected(uow, actor, row, organisations)
     refs = [r for r in affected_versions(uow, row) if r.id in withdrawn]
     notified = notify_system_owners(uow, row, refs, withdrawn=True) if refs else []
     return OptOutOutcome(
@@ -111,15 +120,19 @@ def _withdraw(uow: UnitOfWork, actor: Actor, row: OptOutWorkRow) -> OptOutOutcom
 
 def confirm_optout(uow: UnitOfWork, actor: Actor, work_id: str, cmd: OptOutAnswer) -> OptOutOutcome:
     """The producer (or the regulator) accepts a pending claim: the versions still published from
-    the work's file are withdrawn (410 with the reason, ``latest`` moves back, new links refused).
-    NotFound; PermissionDenied for anyone else; Conflict unless the claim is pending."""
+    the work's file are withdrawn (410 with the reason, ``latest`` moves back, new links refused);
+    a producer's confirmation covers its own organisations' versions, and the claim stays pending
+    while another producer's remain. NotFound; PermissionDenied for anyone else; Conflict unless
+    the claim is pending."""
     row = _load(uow, work_id)
-    if not (policy.is_regulator(actor) or _is_producer(uow, actor, row)):
+    regulator = policy.is_regulator(actor) and actor.allows_scope("write")
+    own = _producer_of(uow, actor, row)
+    if not (regulator or own):
         raise PermissionDenied("only the producers concerned or the regulator confirm a claim")
     if row.state != PENDING:
         raise Conflict(f"the claim is {row.state}, not pending", code="optout_not_pending")
     row.decided_by, row.decided_at, row.decision_reason = actor.user_id, utcnow(), cmd.reason
-    out = _withdraw(uow, actor, row)
+    out = _withdraw(uow, actor, row, None if regulator else own)
     audit(
         uow,
         actor,

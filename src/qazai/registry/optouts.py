@@ -330,14 +330,21 @@ def affected_versions(uow: UnitOfWork, work: OptOutWorkRow) -> list[library_line
     return library_lineage.versions_with_source_sha256(uow.session, work.file_sha256)
 
 
-def withdraw_affected(uow: UnitOfWork, actor: Actor, work: OptOutWorkRow) -> list[str]:
-    """Confirm ``work``: state ``active``; withdraw the versions still published from its file
-    (through the libraries capability; lineage then flags the systems that used them and refuses
-    new links). In the caller's transaction. Returns the ids withdrawn."""
-    work.state = ACTIVE
+def withdraw_affected(
+    uow: UnitOfWork, actor: Actor, work: OptOutWorkRow, organisations: set[str] | None = None
+) -> list[str]:
+    """Confirm ``work``: withdraw the versions still published from its file (only those of
+    ``organisations`` when given: a producer confirms for its own libraries), through the
+    libraries capability; lineage then flags the systems that used them and refuses new links.
+    The claim becomes ``active`` once no version from the file is left published. In the
+    caller's transaction. Returns the ids withdrawn."""
     reason = f"the author of {work.title!r} forbade training on it (opt-out {work.id})"
-    ids = [r.id for r in affected_versions(uow, work)]
+    refs = affected_versions(uow, work)
+    ids = [r.id for r in refs if organisations is None or r.producer_organisation_id in organisations]
     done = library_lineage.withdraw_opted_out_versions(uow.session, actor, ids, reason, work.id)
+    withdrawn = {ref.id for ref in done}
+    if not any(r.status == "published" and r.id not in withdrawn for r in refs):
+        work.state = ACTIVE
     return [ref.id for ref in done]
 
 
