@@ -16,25 +16,11 @@ import argparse
 import sys
 from pathlib import Path
 
-import polars as pl
-import pyarrow as pa
-
 from qazai.core.enums import AccessTier
-from qazai.libraries.ingest import convert_batch, infer_schema, open_source
+from qazai.libraries.ingest.typed import read_typed_tables
 from qazai.libraries.pipeline import privacy_step
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def tables(path: Path) -> list[tuple[str, pl.DataFrame]]:
-    out = []
-    for table in open_source(path):
-        schema = infer_schema(table.head(10_000))
-        batches = [convert_batch(b, schema).batch for b in table.batches()]
-        frame = pl.from_arrow(pa.Table.from_batches(batches, schema=schema.arrow_schema))
-        assert isinstance(frame, pl.DataFrame)
-        out.append((table.name, frame))
-    return out
 
 
 def main() -> int:
@@ -45,7 +31,7 @@ def main() -> int:
     files = sorted(p for p in args.data.rglob("*") if p.suffix.lower() in {".csv", ".xlsx", ".json"})
     total = changed = dropped = redacted = 0
     for path in files:
-        for name, frame in tables(path):
+        for name, frame in read_typed_tables(path):
             policy = privacy_step.policy_for(AccessTier.open, None)
             _, report = privacy_step.plan(frame, policy)
             for column in report["columns"]:

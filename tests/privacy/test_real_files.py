@@ -6,11 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-import pyarrow as pa
 import pytest
 
 from qazai.core.enums import AccessTier
-from qazai.libraries.ingest import convert_batch, infer_schema, open_source
+from qazai.libraries.ingest.typed import read_typed_tables
 from qazai.privacy import Action, classify_table, default_policy, detect_column, plan_deidentification
 from qazai.privacy.entities import PERSONAL_DIRECT
 
@@ -30,14 +29,7 @@ PLACE_COLUMNS = {"region", "Regions_KZ", "Regions", "Region", "Lakes_KZ", "Laken
 
 
 def _tables(name: str) -> list[tuple[str, pl.DataFrame]]:
-    out = []
-    for table in open_source(DATA / name):
-        schema = infer_schema(table.head(10_000))
-        batches = [convert_batch(b, schema).batch for b in table.batches()]
-        frame = pl.from_arrow(pa.Table.from_batches(batches, schema=schema.arrow_schema))
-        assert isinstance(frame, pl.DataFrame)
-        out.append((table.name, frame))
-    return out
+    return read_typed_tables(DATA / name)
 
 
 @pytest.mark.parametrize("name", FILES)
