@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from fastapi.testclient import TestClient
 from tests.libraries.publishing import make_library, publish, upload
 from tests.libraries.test_publish_pipeline import read_part, versions
 
@@ -130,3 +131,24 @@ def test_register_under_internal_names_is_deidentified_as_the_preview_says(
     assert set(frame["n"].to_list()) <= set(source["n"].to_list()) | {None, "*"}
     for name in ("__rare", "len"):
         assert set(frame[name].to_list()) == set(source[name].to_list()), name
+
+
+def test_internal_names_survive_the_query_service_and_the_metadata(
+    lib_platform: Platform, client: TestClient, tmp_path: Path
+) -> None:
+    path = _write(tmp_path / "internal-names.csv", HEADER, ROWS * 20)
+    make_library(lib_platform, "internals")
+    assert publish(lib_platform, "internals", path).state == "succeeded"
+    sql = 'SELECT "count", count(*) AS n, sum("len") AS "len" FROM "internals" GROUP BY 1 ORDER BY n DESC'
+    result = client.get("/api/v1/query", params={"sql": sql})
+    assert result.status_code == 200, result.text
+    rows = result.json()["rows"]
+    assert rows == [["Ертіс өзені бойынша деректер", 40, 200], ["Жылдық есеп кестесі", 20, 100]]
+    metadata = client.get("/libraries/internals/v/1/metadata.json").json()
+    [table] = metadata["tables"]
+    names = [c["name"] for c in table["profile"]["columns"]]
+    assert names[:7] == HEADER[:7] and len(set(names)) == len(HEADER)
+    croissant = client.get("/libraries/internals/v/1/croissant.json")
+    assert croissant.status_code == 200
+    fields = [f["name"] for f in croissant.json()["recordSet"][0]["field"]]
+    assert fields == names
