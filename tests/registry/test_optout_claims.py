@@ -172,3 +172,28 @@ def test_a_producer_confirms_for_its_own_libraries_only(
     second = ok(client.post(url, json=answer, headers=people["outsider"].headers))
     assert len(second["versions_withdrawn"]) == 1 and second["work"]["state"] == "active"
     assert client.get("/libraries/population-copy/v/1/files.json").status_code == 410
+
+
+def test_an_unanswered_claim_is_overdue_in_the_regulator_s_queue(
+    client: TestClient, people: Any, platform: Any, versions: dict[str, Any]
+) -> None:
+    from datetime import timedelta
+
+    from qazai.core.clock import utcnow
+    from qazai.storage.tables.registry import OptOutWorkRow
+
+    work = _claim(client, people["outsider"].headers, versions["sha256"])["work"]
+    assert work["answer_due_on"] is not None and work["overdue"] is False
+    queue = ok(client.get("/api/v1/registry/optouts?state=pending"))
+    assert [w["id"] for w in queue] == [work["id"]] and ok(
+        client.get("/api/v1/registry/optouts?state=active")
+    ) == []
+    with platform.db.uow() as uow:  # the claim was filed a month ago and nobody answered
+        row = uow.session.get(OptOutWorkRow, work["id"])
+        assert row is not None
+        row.created_at = utcnow() - timedelta(days=31)
+        uow.commit()
+    [late] = ok(client.get("/api/v1/registry/optouts?state=pending"))
+    assert late["overdue"] is True
+    bad = client.get("/api/v1/registry/optouts?state=lost")
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_state"

@@ -22,19 +22,21 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import ahocorasick
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qazai.core.clock import utcnow
+from qazai.core.clock import as_utc, utcnow
 from qazai.core.errors import InvalidInput, NotFound, PermissionDenied
 from qazai.core.ids import new_id
 from qazai.identity.actor import Actor
 from qazai.libraries import lineage as library_lineage
 from qazai.registry import policy, repo
 from qazai.registry.audit import audit
+from qazai.registry.workdays import add_working_days, local_date
 from qazai.storage.db import UnitOfWork
 from qazai.storage.tables.registry import OptOutWorkRow, RegistryNotificationRow
 
@@ -43,6 +45,8 @@ _ISBN_CANDIDATE = re.compile(r"(?<![\dXx])(?:97[89][-\s]?)?\d(?:[-\s]?\d){8}[-\s
 _DOI = re.compile(r"10\.\d{4,9}/[^\s\"'<>]+", re.IGNORECASE)
 _MIN_IDENTIFIER = 4
 ACTIVE, PENDING, DISPUTED, REMOVED = "active", "pending", "disputed", "removed"
+STATES = (ACTIVE, PENDING, DISPUTED, REMOVED)
+ANSWER_WORKING_DAYS = 10  # a producer's time to confirm or dispute; then the claim awaits the regulator
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,20 @@ class OptOutRead(BaseModel):
     created_at: object
     state: str  # active | pending | disputed | removed
     claimant: str | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def answer_due_on(self) -> date | None:
+        """A pending claim's producers answer within ANSWER_WORKING_DAYS; the regulator decides after."""
+        if self.state != PENDING or not isinstance(self.created_at, datetime):
+            return None
+        return add_working_days(local_date(as_utc(self.created_at)), ANSWER_WORKING_DAYS)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def overdue(self) -> bool:
+        due = self.answer_due_on
+        return due is not None and local_date(utcnow()) > due
 
 
 class OptOutRegistered(BaseModel):
@@ -423,10 +441,17 @@ def notify_system_owners(
     return systems
 
 
-def list_optouts(uow: UnitOfWork, actor: Actor) -> list[OptOutRead]:
+def list_optouts(uow: UnitOfWork, actor: Actor, state: str | None = None) -> list[OptOutRead]:
     """The opt-out registry is public and machine-readable (the law asks for a machine-readable
-    prohibition); who registered a work is not shown."""
-    rows = uow.session.scalars(select(OptOutWorkRow).order_by(OptOutWorkRow.id)).all()
+    prohibition); who registered a work is not shown, nor the evidence. ``state`` filters (the
+    regulator's queue: ``pending`` ones past ``answer_due_on`` are ``overdue``). InvalidInput
+    for an unknown state."""
+    query = select(OptOutWorkRow).order_by(OptOutWorkRow.id)
+    if state is not None:
+        if state not in STATES:
+            raise InvalidInput(f"state must be one of {', '.join(STATES)}", code="invalid_state")
+        query = query.where(OptOutWorkRow.state == state)
+    rows = uow.session.scalars(query).all()
     return [OptOutRead.model_validate(r) for r in rows]  # removed claims too: their state says so
 
 

@@ -362,9 +362,16 @@ def register_optout(cmd: OptOutCreate, uow: UowDep, actor: SignedInActor) -> Opt
 
 
 @router.get("/registry/optouts", response_model=list[OptOutRead])
-def list_optouts(uow: UowDep, actor: CurrentActor) -> list[OptOutRead]:
-    """The public, machine-readable opt-out registry."""
-    return optouts.list_optouts(uow, actor)
+def list_optouts(
+    uow: UowDep,
+    actor: CurrentActor,
+    state: Annotated[
+        str | None, Query(max_length=16, description="active, pending, disputed or removed")
+    ] = None,
+) -> list[OptOutRead]:
+    """The public, machine-readable opt-out registry (claims with their state; pending ones with
+    the producers' answer date and whether it has passed)."""
+    return optouts.list_optouts(uow, actor, state)
 
 
 @router.get("/registry/optouts/{work_id}/claim", response_model=OptOutEvidence)
