@@ -132,6 +132,11 @@ def test_a_disputed_claim_is_decided_by_the_regulator_and_a_wrongful_one_removed
     assert client.get("/libraries/population/v/2/files.json").status_code == 200
     read = ok(client.get(f"/api/v1/registry/systems/{system['id']}", headers=owner))
     assert read["lineage_flagged"] is False
+    notes = ok(client.get("/api/v1/registry/notifications?organisation=stat-gov", headers=producer))
+    removed_note = next(n for n in notes if n["kind"] == "optout_removed")
+    assert (
+        removed_note["data"]["reason"] == decision["reason"] and "wrongful" in removed_note["message"]["en"]
+    )
     assert publish(platform, "population", path).state == "succeeded"
     assert client.post(f"{url}/decide", json=decision, headers=regulator).status_code == 409
     actions = _actions(client, regulator)

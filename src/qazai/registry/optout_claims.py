@@ -21,6 +21,7 @@ from sqlalchemy import select
 from qazai.core.clock import utcnow
 from qazai.core.enums import OrgRole
 from qazai.core.errors import Conflict, NotFound, PermissionDenied
+from qazai.core.ids import new_id
 from qazai.identity.actor import Actor
 from qazai.libraries import lineage as library_lineage
 from qazai.registry import policy
@@ -36,7 +37,7 @@ from qazai.registry.optouts import (
     withdraw_affected,
 )
 from qazai.storage.db import UnitOfWork
-from qazai.storage.tables.registry import OptOutWorkRow
+from qazai.storage.tables.registry import OptOutWorkRow, RegistryNotificationRow
 
 
 class OptOutAnswer(BaseModel):
@@ -118,6 +119,30 @@ def _withdraw(
     )
 
 
+def _notify_removed(uow: UnitOfWork, work: OptOutWorkRow) -> None:
+    """Tell the producers the claim was found wrongful (a withdrawn version stays withdrawn)."""
+    for org_id in sorted({r.producer_organisation_id for r in affected_versions(uow, work)}):
+        uow.session.add(
+            RegistryNotificationRow(
+                id=new_id(),
+                organisation_id=org_id,
+                system_id=None,
+                kind="optout_removed",
+                message={
+                    "kk": f"Реттеуші «{work.title}» туындысына қатысты талапты негізсіз деп тапты; "
+                    "ол енді тексерілмейді, нұсқалардан белгі алынды.",
+                    "ru": f"Регулятор признал требование о «{work.title}» необоснованным; оно больше "
+                    "не проверяется, отметка с версий снята.",
+                    "en": f"The regulator found the claim on “{work.title}” wrongful; it is no longer "
+                    "checked and the versions are no longer flagged.",
+                },
+                data={"work_id": work.id, "reason": work.decision_reason},
+                created_at=utcnow(),
+                read_at=None,
+            )
+        )
+
+
 def confirm_optout(uow: UnitOfWork, actor: Actor, work_id: str, cmd: OptOutAnswer) -> OptOutOutcome:
     """The producer (or the regulator) accepts a pending claim: the versions still published from
     the work's file are withdrawn (410 with the reason, ``latest`` moves back, new links refused);
@@ -193,6 +218,7 @@ def decide_optout(uow: UnitOfWork, actor: Actor, work_id: str, cmd: OptOutDecisi
             if r.optout_flagged and not still_claimed & set(r.source_sha256s)
         ]
         library_lineage.clear_optout_flags(uow.session, cleared)
+        _notify_removed(uow, row)
         out = OptOutOutcome(work=OptOutRead.model_validate(row), versions_withdrawn=[], systems_notified=[])
     audit(
         uow,
