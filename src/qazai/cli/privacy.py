@@ -99,16 +99,16 @@ def _print_report(report: TableReport, path: Path) -> None:
     console.print(f"[bold]{path}[/bold]: {report.rows_scanned} rows scanned{statistics}")
     if report.columns:
         table = Table(title="Columns")
-        for head in ("column", "kind", "rule", "entities", "match ratio", "reasons"):
+        table.add_column("column")
+        table.add_column("kind", no_wrap=True)  # the verdict stays readable in a narrow terminal
+        for head in ("entities", "match ratio", "why (rule; reasons)"):
             table.add_column(head)
         for c in report.columns:
             ents = ", ".join(f"{e}={n}" for e, n in c.entities.items()) or "-"
             rule = c.evidence.rule.value if c.evidence else "-"
             if c.evidence is not None and c.evidence.attention:
-                rule += " (!)"
-            table.add_row(
-                c.name, c.kind.value, rule, ents, f"{c.match_ratio:.2f}", "; ".join(c.reasons) or "-"
-            )
+                rule += " (attention)"
+            table.add_row(c.name, c.kind.value, ents, f"{c.match_ratio:.2f}", "; ".join([rule, *c.reasons]))
         console.print(table)
     counts = report.entity_counts()
     summary = Table(title="Findings by entity")

@@ -105,7 +105,9 @@ def upload_document(
     first = data.read(_CHUNK_BYTES)
     if not first:
         # An empty file would satisfy a required item without documenting anything.
-        raise InvalidInput(f"the file {filename[:255]!r} is empty; upload the document itself", code="empty_file")
+        raise InvalidInput(
+            f"the file {filename[:255]!r} is empty; upload the document itself", code="empty_file"
+        )
 
     def chunks() -> Iterator[bytes]:
         yield first
