@@ -115,6 +115,10 @@ class ColumnReport:
     dominant: Entity | None = None
     evidence: ColumnEvidence | None = None
 
+    def holds_validated(self) -> bool:
+        """Some cell holds an entity checked by a checksum or a strict format."""
+        return any(Entity(e) in VALIDATED for e in self.entities)
+
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
             "name": self.name,
@@ -383,12 +387,11 @@ def aggregate_table(frame: pl.DataFrame, columns: list[ColumnReport]) -> tuple[b
     column about persons. Returns the verdict and the reason."""
     if frame.height == 0:
         return False, "empty"
-    validated = {e.value for e in VALIDATED}
     for c in columns:
         rule = c.evidence.rule if c.evidence is not None else None
         if c.kind is ColumnKind.direct_identifier or rule is Rule.birth_dates:
             return False, f"column '{c.name}' is about persons"
-        if c.kind is ColumnKind.free_text and set(c.entities) & validated:
+        if c.kind is ColumnKind.free_text and c.holds_validated():
             return False, f"column '{c.name}' holds validated identifiers"
     present = [c for c in frame.columns if frame[c].null_count() < frame.height]
     measures = [c for c in present if _measure_column(frame[c])]
@@ -430,7 +433,7 @@ def _statistics_marks(frame: pl.DataFrame, labels: list[str]) -> bool:
     return False
 
 
-def _about_persons(frame: pl.DataFrame, columns: list[ColumnReport]) -> bool:
+def _about_persons(columns: list[ColumnReport]) -> bool:
     """Does any column show the rows are about persons? (A region, a date or an occupation is a
     quasi-identifier only of somebody.)"""
     for c in columns:
@@ -446,16 +449,15 @@ def _settle(frame: pl.DataFrame, columns: list[ColumnReport]) -> tuple[list[Colu
     quasi-identifiers are just categories; in statistics, labels with a stray heuristic finding
     (a PERSON-like capital) are labels."""
     aggregate, why = aggregate_table(frame, columns)
-    persons = not aggregate and _about_persons(frame, columns)
-    validated = {e.value for e in VALIDATED}
+    persons = not aggregate and _about_persons(columns)
     settled = []
     for column in columns:
         if aggregate and (
             column.kind in (ColumnKind.quasi_identifier, ColumnKind.sensitive)
-            or (column.kind is ColumnKind.free_text and not set(column.entities) & validated)
+            or (column.kind is ColumnKind.free_text and not column.holds_validated())
         ):
             settled.append(_relabel(column, Rule.aggregate_table, why))
-        elif not persons and not aggregate and column.kind is ColumnKind.quasi_identifier:
+        elif not persons and column.kind is ColumnKind.quasi_identifier:
             settled.append(_relabel(column, Rule.no_person_table, "no column of the table is about a person"))
         else:
             settled.append(column)

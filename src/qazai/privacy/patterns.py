@@ -88,8 +88,6 @@ ADDRESS_FORMS = (
     rf"(?:-\d{{1,2}})?,?\s?\d{{1,4}}[A-Za-z]?{_FLAT}"
     rf"|{LEAD}[A-Z][\p{{L}}]+-\d{{1,2}}\s(?i:microdistrict|mkr\.?),?\s?\d{{1,4}}[A-Za-z]?{_FLAT}",
 )
-#: all address forms as one regex (for callers that want one pattern; the detector runs the forms)
-ADDRESS = "|".join(ADDRESS_FORMS)
 
 
 @dataclass(frozen=True)

@@ -85,20 +85,6 @@ def column_report(column: ColumnPlan, level: int | None) -> dict[str, Any]:
     return doc
 
 
-def overrides(plan: Plan) -> list[dict[str, Any]]:
-    """Columns whose action the producer's policy changed from the engine's (for the audit trail)."""
-    return [
-        {
-            "column": c.name,
-            "engine_action": c.engine_action.value,
-            "action": c.rule.action.value,
-            "reason": c.rule.reason,
-        }
-        for c in plan.columns
-        if c.engine_action is not None
-    ]
-
-
 def policy_json(policy: Policy) -> dict[str, Any]:
     return dict(policy.model_dump(mode="json"))
 
