@@ -1,0 +1,25 @@
+"""compute projects, jobs, airlock, quotas (issue 13)
+
+Reserved in the chain so that the capabilities built side by side keep one linear history; the
+package that owns this revision fills in its tables.
+
+Revision ID: 0007_compute
+Revises: 0006_optout_claims
+Create Date: 2026-12-03 06:20:00
+"""
+
+from collections.abc import Sequence
+
+
+revision: str = '0007_compute'
+down_revision: str | None = '0006_optout_claims'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,25 @@
+"""model repositories, versions, files, lineage (issue 14)
+
+Reserved in the chain so that the capabilities built side by side keep one linear history; the
+package that owns this revision fills in its tables.
+
+Revision ID: 0008_models
+Revises: 0007_compute
+Create Date: 2026-12-03 06:20:00
+"""
+
+from collections.abc import Sequence
+
+
+revision: str = '0008_models'
+down_revision: str | None = '0007_compute'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
