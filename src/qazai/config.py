@@ -68,6 +68,19 @@ class Settings(BaseSettings):
     query_max_per_caller: int = Field(default=2, ge=1, description="queries at once per user or address")
     query_anonymous_per_minute: int = Field(default=60, ge=0, description="per address; 0: no limit")
     query_anonymous_burst: int = Field(default=20, ge=1)
+    # Compute next to the data (docs/compute.md): which executor runs jobs, and where runs live.
+    compute_backend: str = Field(default="local", description="executor of jobs: local or slurm")
+    compute_dir: Path | None = Field(default=None, description="runs' folders; default: data_dir/compute")
+    compute_sandbox: str = Field(
+        default="auto", description="local backend: auto (bubblewrap if it works), bwrap, or none"
+    )
+    compute_python: str | None = Field(
+        default=None, description="the job environment's python; default: the platform's own"
+    )
+
+    @property
+    def effective_compute_dir(self) -> Path:
+        return (self.compute_dir or self.data_dir / "compute").resolve()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
