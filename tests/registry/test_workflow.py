@@ -77,12 +77,20 @@ def test_review_freezes_the_record(client: TestClient, people: Any) -> None:
         f"/api/v1/registry/systems/{other['id']}", json={"deployment_context": "x"}, headers=owner
     )
     assert response.status_code == 409 and response.json()["error"]["code"] == "not_editable"
-    # A registered system can change, but a material change asks for re-classification.
+    # A registered system can change once the regulator approves the revision, and a material
+    # change then asks for re-classification.
     changed = ok(
         client.patch(
             f"/api/v1/registry/systems/{system['id']}", json={"system_type": "generative"}, headers=owner
         )
     )
-    assert changed["needs_reclassification"] is True
+    assert changed["needs_reclassification"] is False and changed["system_type"] == "language"
+    ok(
+        client.post(
+            f"/api/v1/registry/revisions/{changed['pending_revision']['id']}/decision",
+            json={"decision": "approve"},
+            headers=people["regulator"].headers,
+        )
+    )
     entry = ok(client.get("/api/v1/register"))["items"][0]
     assert entry["needs_reclassification"] is True

@@ -12,7 +12,7 @@ from qazai.core.errors import Conflict, InvalidInput
 from qazai.core.ids import new_id
 from qazai.core.text import LocalizedText
 from qazai.identity.actor import Actor
-from qazai.registry import reference, repo
+from qazai.registry import reference, repo, revisions
 from qazai.registry.audit import audit
 from qazai.registry.models import ClassificationCreate, ClassificationRead, ProposalRead
 from qazai.registry.reference import Questionnaire
@@ -140,12 +140,21 @@ def classify_system(
     )
     uow.session.add(row)
     before = {"risk": system.risk_class, "autonomy": system.autonomy_class}
-    system.risk_class = risk.value
-    system.autonomy_class = autonomy.value
-    system.autonomy_legal_basis = cmd.autonomy_legal_basis if autonomy == AutonomyLevel.high else None
-    system.state_infosec_regime = infosec
-    system.needs_reclassification = False
-    system.updated_at = utcnow()
+    classified = {
+        "risk_class": risk.value,
+        "autonomy_class": autonomy.value,
+        "autonomy_legal_basis": cmd.autonomy_legal_basis if autonomy == AutonomyLevel.high else None,
+        "state_infosec_regime": infosec,
+    }
+    # On the register the new class waits for the regulator in the pending revision (issue 16).
+    pending = revisions.is_reviewed(system)
+    if pending:
+        revisions.propose(uow, actor, system, {revisions.CLASSIFICATION: classified})
+    else:
+        for name, value in classified.items():
+            setattr(system, name, value)
+        system.needs_reclassification = False
+        system.updated_at = utcnow()
     uow.session.flush()
     audit(
         uow,
@@ -158,6 +167,7 @@ def classify_system(
             "proposed": {"risk": proposal.risk.value, "autonomy": proposal.autonomy.value},
             "overridden": overridden,
             "state_infosec_regime": infosec,
+            "pending_review": pending,
         },
     )
     uow.commit()

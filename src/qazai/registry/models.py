@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -154,6 +154,38 @@ class LineageEntry(BaseModel):
     flag_reason: str | None
 
 
+class RevisionState(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+
+
+class RevisionDecision(_Cmd):
+    decision: Literal["approve", "reject"]
+    reason: str | None = Field(default=None, max_length=4000, description="required to reject")
+
+
+class RevisionChange(BaseModel):
+    field: str
+    before: Any
+    after: Any
+
+
+class RevisionRead(BaseModel):
+    id: str
+    system_id: str
+    state: RevisionState
+    changes: dict[str, Any]
+    diff: list[RevisionChange]
+    proposed_by_label: str
+    created_at: datetime
+    updated_at: datetime
+    decided_by_label: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+
+
 class SystemRead(BaseModel):
     id: str
     owner_organisation_id: str
@@ -181,6 +213,7 @@ class SystemRead(BaseModel):
     registered_at: datetime | None
     lineage_flagged: bool
     lineage_flags: list[str]
+    pending_revision: RevisionRead | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -77,6 +77,11 @@ def can_list_all_complaints(actor: Actor) -> bool:
     return actor.allows_scope("read") and is_regulator(actor)
 
 
+def can_list_revisions(actor: Actor) -> bool:
+    """The regulator's queue of pending revisions of registered systems."""
+    return actor.allows_scope("read") and is_regulator(actor)
+
+
 def can_edit_reference(actor: Actor) -> bool:
     return actor.allows_scope("admin") and actor.has_platform_role(PlatformRole.operator)
 

@@ -17,7 +17,7 @@ from qazai.core.text import LocalizedText
 from qazai.identity import repo as identity_repo
 from qazai.identity.actor import Actor
 from qazai.libraries import lineage as library_lineage
-from qazai.registry import documents, lineage, pilots, policy, reference, repo
+from qazai.registry import documents, lineage, pilots, policy, reference, repo, revisions
 from qazai.registry.audit import audit
 from qazai.registry.models import (
     AttestationCreate,
@@ -40,7 +40,7 @@ from qazai.storage.tables.registry import (
 )
 
 # Changing one of these after classification asks for a new classification (Art. 17: re-classify on change).
-MATERIAL_FIELDS = ("purpose", "sector", "system_type", "models", "deployment_context", "affected_persons")
+MATERIAL_FIELDS = revisions.MATERIAL_FIELDS
 # States in which the owner may still change the record (review freezes it; final states close it).
 UPDATABLE_STATES = EDITABLE_STATES | {SystemState.registered, SystemState.suspended}
 
@@ -76,6 +76,9 @@ def to_read(session: Session, row: AiSystemRow, flags: list[str] | None = None) 
         registered_at=row.registered_at,
         lineage_flagged=bool(flags),
         lineage_flags=flags,
+        pending_revision=(
+            revisions.to_read(pending) if (pending := revisions.pending_revision(session, row.id)) else None
+        ),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -155,7 +158,13 @@ def create_system(uow: UnitOfWork, actor: Actor, cmd: SystemCreate) -> SystemRea
 
 def update_system(uow: UnitOfWork, actor: Actor, system_id: str, cmd: SystemUpdate) -> SystemRead:
     """Change the record. Allowed in draft, returned, registered and suspended; Conflict while under
-    review or once final. A material change of a classified system asks for re-classification."""
+    review or once final. A material change of a classified system asks for re-classification.
+
+    On a system on the register (registered, suspended) a change of a reviewed field goes into
+    the pending revision the regulator reviews (``revisions``; the read model shows it under
+    ``pending_revision``) and the record keeps the reviewed values; the complaint contact changes
+    at once. InvalidInput ``notice_incomplete`` when the notice would lose kk, ru or en there.
+    """
     system = load_editable(uow, actor, system_id)
     state = SystemState(system.state)
     if state not in UPDATABLE_STATES:
@@ -168,27 +177,35 @@ def update_system(uow: UnitOfWork, actor: Actor, system_id: str, cmd: SystemUpda
     changes = cmd.model_dump(exclude_unset=True)
     if "sector" in changes and changes["sector"] is not None:
         _check_sector(uow.session, changes["sector"])
-    changed: list[str] = []
+    values: dict[str, object] = {}
     for field, given in changes.items():
         value = given
         if value is None and field not in ("labelling_method", "holder_organisation"):
             continue
         if field == "holder_organisation":
-            new = _organisation_id(uow.session, value) if value else None
-            if new != system.holder_organisation_id:
-                system.holder_organisation_id = new
-                changed.append(field)
-            continue
-        if isinstance(value, list):
+            value = _organisation_id(uow.session, value) if value else None
+        elif isinstance(value, list):
             value = [ModelUsed.model_validate(m).model_dump() for m in value]
         elif field in ("name", "purpose", "notice"):
             value = LocalizedText.model_validate(value).model_dump(exclude_none=True)
         elif field == "system_type":
             value = SystemType(value).value
-        if getattr(system, field) != value:
-            setattr(system, field, value)
+        values[field] = value
+    reviewed = revisions.is_reviewed(system)
+    proposed = {f: v for f, v in values.items() if reviewed and f in revisions.REVIEWED_FIELDS}
+    changed: list[str] = []
+    for field, value in values.items():
+        if field in proposed:
+            continue
+        attribute = "holder_organisation_id" if field == "holder_organisation" else field
+        if getattr(system, attribute) != value:
+            setattr(system, attribute, value)
             changed.append(field)
+    if proposed:
+        revisions.propose(uow, actor, system, proposed)
     if not changed:
+        if proposed:
+            uow.commit()
         return to_read(uow.session, system)
     material = [f for f in changed if f in MATERIAL_FIELDS]
     if material and system.risk_class is not None:

@@ -23,6 +23,7 @@ from qazai.registry import (
     pilots,
     reference,
     register,
+    revisions,
     service,
     trusted,
 )
@@ -46,6 +47,9 @@ from qazai.registry.models import (
     ProposalRead,
     QuestionnaireAnswers,
     ReviewerAssign,
+    RevisionDecision,
+    RevisionRead,
+    RevisionState,
     SystemCreate,
     SystemRead,
     SystemUpdate,
@@ -165,7 +169,38 @@ def get_system(system_id: str, uow: UowDep, actor: SignedInActor) -> SystemRead:
 
 @router.patch("/registry/systems/{system_id}", response_model=SystemRead)
 def update_system(system_id: str, cmd: SystemUpdate, uow: UowDep, actor: SignedInActor) -> SystemRead:
+    """Change the record; on a registered system reviewed fields go into `pending_revision`."""
     return service.update_system(uow, actor, system_id, cmd)
+
+
+@router.get("/registry/systems/{system_id}/revisions", response_model=list[RevisionRead])
+def list_system_revisions(system_id: str, uow: UowDep, actor: SignedInActor) -> list[RevisionRead]:
+    """The system's revisions (changes of reviewed fields once registered), oldest first."""
+    return revisions.list_system_revisions(uow, actor, system_id)
+
+
+@router.get("/registry/revisions", response_model=list[RevisionRead])
+def list_revisions(
+    uow: UowDep,
+    actor: SignedInActor,
+    state: Annotated[RevisionState | None, Query(description="default: pending")] = RevisionState.pending,
+) -> list[RevisionRead]:
+    """The regulator's queue of revisions of registered systems, oldest first, each with its diff."""
+    return revisions.list_revisions(uow, actor, state=state)
+
+
+@router.post("/registry/revisions/{revision_id}/decision", response_model=RevisionRead)
+def decide_revision(
+    revision_id: str, cmd: RevisionDecision, uow: UowDep, actor: SignedInActor
+) -> RevisionRead:
+    """Approve (the changes reach the record and the register) or reject with a reason (regulator)."""
+    return revisions.decide_revision(uow, actor, revision_id, cmd)
+
+
+@router.post("/registry/revisions/{revision_id}/withdraw", response_model=RevisionRead)
+def withdraw_revision(revision_id: str, uow: UowDep, actor: SignedInActor) -> RevisionRead:
+    """The owner takes back a pending revision."""
+    return revisions.withdraw_revision(uow, actor, revision_id)
 
 
 @router.delete("/registry/systems/{system_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -249,3 +249,26 @@ class RegistryNotificationRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
+
+
+class AiSystemRevisionRow(Base):
+    """A change of reviewed fields of a registered (or suspended) system, waiting for the regulator
+    (0010). ``changes`` holds the proposed values in the record's own form (and a re-classification
+    under ``classification``); ``before`` the reviewed values they replace."""
+
+    __tablename__ = "ai_system_revisions"
+    __table_args__ = (Index("ix_ai_system_revisions_state_created_at", "state", "created_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    system_id: Mapped[str] = mapped_column(ID, ForeignKey("ai_systems.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    before: Mapped[dict[str, Any]] = mapped_column(JSON)
+    proposed_by: Mapped[str | None] = mapped_column(ID)
+    proposed_by_label: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(ID)
+    decided_by_label: Mapped[str | None] = mapped_column(String(255))
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)

@@ -10,6 +10,8 @@ Create Date: 2026-12-03 06:20:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
 
 revision: str = '0010_registry_second_pass'
 down_revision: str | None = '0009_labels'
@@ -18,8 +20,31 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        'ai_system_revisions',
+        sa.Column('id', sa.String(length=26), nullable=False),
+        sa.Column('system_id', sa.String(length=26), nullable=False),
+        sa.Column('state', sa.String(length=16), nullable=False),
+        sa.Column('changes', sa.JSON(), nullable=False),
+        sa.Column('before', sa.JSON(), nullable=False),
+        sa.Column('proposed_by', sa.String(length=26), nullable=True),
+        sa.Column('proposed_by_label', sa.String(length=255), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('decided_by', sa.String(length=26), nullable=True),
+        sa.Column('decided_by_label', sa.String(length=255), nullable=True),
+        sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('decision_reason', sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ['system_id'], ['ai_systems.id'], name=op.f('fk_ai_system_revisions_system_id_ai_systems'),
+            ondelete='CASCADE',
+        ),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_ai_system_revisions')),
+    )
+    with op.batch_alter_table('ai_system_revisions', schema=None) as batch_op:
+        batch_op.create_index('ix_ai_system_revisions_state_created_at', ['state', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ai_system_revisions_system_id'), ['system_id'], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table('ai_system_revisions')
