@@ -61,6 +61,20 @@ MOVE_LABELS: dict[str, str] = {
     "retired": N_("Retire"),
 }
 USAGES = ("training", "fine_tuning", "evaluation", "retrieval")
+# The fields of a pending revision (``registry.revisions.REVIEWED_FIELDS`` and a classification).
+REVISION_FIELDS: dict[str, str] = {
+    "name": N_("Name"),
+    "purpose": N_("Purpose"),
+    "notice": N_("Notice to users"),
+    "sector": N_("Sector"),
+    "deployment_context": N_("Where and how it is used"),
+    "affected_persons": N_("Who is affected"),
+    "system_type": N_("Type"),
+    "models": N_("Models"),
+    "labelling_method": N_("How AI-made output is marked"),
+    "holder_organisation": N_("Holder organisation"),
+    "classification": N_("Classification"),
+}
 
 
 def rlabel(value: object) -> str:
@@ -74,9 +88,31 @@ def move_label(state: object) -> str:
     return MOVE_LABELS.get(raw, raw)
 
 
+def change_text(value: object) -> str:
+    """One side of a revision's diff as text: texts per language, model names, a class."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, dict) and "risk_class" in value:
+        return f"{value.get('risk_class')} / {value.get('autonomy_class')}"
+    if isinstance(value, dict):
+        return " · ".join(f"{lang}: {text}" for lang, text in value.items() if text)
+    if isinstance(value, list):
+        return "; ".join(" ".join(str(m.get(k) or "") for k in ("name", "version")).strip() for m in value)
+    return str(value)
+
+
 def page(ctx: WebContext, name: str, status_code: int = 200, **values: Any) -> HTMLResponse:
     """``templating.render`` with the registry's label helpers."""
-    return render(ctx, name, status_code=status_code, rlabel=rlabel, move_label=move_label, **values)
+    return render(
+        ctx,
+        name,
+        status_code=status_code,
+        rlabel=rlabel,
+        move_label=move_label,
+        change_text=change_text,
+        revision_fields=REVISION_FIELDS,
+        **values,
+    )
 
 
 def is_member(ctx: WebContext) -> bool:

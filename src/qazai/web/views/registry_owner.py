@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from qazai.core.errors import AppError
-from qazai.registry import complaints, documents, notifications, service
+from qazai.registry import complaints, documents, notifications, revisions, service
 from qazai.registry.models import ComplaintAnswer, ReviewerAssign, TransitionCreate
 from qazai.registry.workflow import SystemState, Who
 from qazai.web.context import Web, WebContext
@@ -68,6 +68,7 @@ def _overview(
         complaints=complaints.list_system_complaints(ctx.uow, actor, system_id) if owner else [],
         moves=moves_for(state, Who.owner) if owner else [],
         editable=owner and state in (SystemState.draft, SystemState.returned),
+        owner=owner,
         form_error=form_error,
         step=5,
     )
@@ -108,3 +109,15 @@ async def handle_complaint(system_id: str, complaint_id: str, ctx: Web) -> Respo
     except (ValidationError, AppError) as exc:
         return _overview(ctx, system_id, *form_failure(ctx, exc))
     return redirect(ctx, f"/systems/{system_id}#complaints")
+
+
+@router.post("/systems/{system_id}/revision/{revision_id}/withdraw", response_model=None)
+async def withdraw_revision(system_id: str, revision_id: str, ctx: Web) -> Response:
+    """Take back the changes waiting for the regulator."""
+    actor = require_member(ctx)
+    await ctx.form()
+    try:
+        revisions.withdraw_revision(ctx.uow, actor, revision_id)
+    except AppError as exc:
+        return _overview(ctx, system_id, *form_failure(ctx, exc))
+    return redirect(ctx, f"/systems/{system_id}")

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from qazai.core.errors import AppError
 from qazai.core.text import LocalizedText
-from qazai.registry import classification, complaints, documents, lineage, service
-from qazai.registry.models import TransitionCreate
+from qazai.registry import classification, complaints, documents, lineage, revisions, service
+from qazai.registry.models import RevisionDecision, TransitionCreate
 from qazai.registry.workflow import SystemState, Who
 from qazai.web.context import Web, WebContext
 from qazai.web.forms import form_failure, optional, text
@@ -32,16 +32,18 @@ def review_queue(ctx: Web) -> HTMLResponse:
     submitted = service.list_systems(ctx.uow, actor, state=SystemState.submitted, limit=QUEUE_LIMIT).items
     in_review = service.list_systems(ctx.uow, actor, state=SystemState.in_review, limit=QUEUE_LIMIT).items
     overdue = complaints.list_complaints(ctx.uow, actor, overdue_only=True)
+    pending = revisions.list_revisions(ctx.uow, actor)
     names: dict[str, LocalizedText] = {}
-    for c in overdue:
-        if c.system_id not in names:
-            names[c.system_id] = service.get_system(ctx.uow, actor, c.system_id).name
+    for system_id in [c.system_id for c in overdue] + [r.system_id for r in pending]:
+        if system_id not in names:
+            names[system_id] = service.get_system(ctx.uow, actor, system_id).name
     return page(
         ctx,
         "registry/review_queue.html",
         submitted=submitted,
         in_review=in_review,
         overdue=overdue,
+        revisions=pending,
         system_names=names,
     )
 
@@ -79,6 +81,24 @@ async def decide(system_id: str, ctx: Web) -> Response:
     try:
         cmd = TransitionCreate.model_validate({"to": text(form, "to"), "reason": optional(form, "reason")})
         service.transition_system(ctx.uow, actor, system_id, cmd)
+    except (ValidationError, AppError) as exc:
+        status, message = form_failure(ctx, exc)
+        if isinstance(exc, AppError) and exc.code == "reason_required":
+            message = escape(ctx._("Give a reason: the owner will see it."))
+        return _review_page(ctx, system_id, status, message)
+    return redirect(ctx, f"/review/{system_id}")
+
+
+@router.post("/review/{system_id}/revision/{revision_id}", response_model=None)
+async def decide_revision(system_id: str, revision_id: str, ctx: Web) -> Response:
+    """Approve or reject the pending revision of a registered system (reason needed to reject)."""
+    actor = require_regulator(ctx)
+    form = await ctx.form()
+    try:
+        cmd = RevisionDecision.model_validate(
+            {"decision": text(form, "decision"), "reason": optional(form, "reason")}
+        )
+        revisions.decide_revision(ctx.uow, actor, revision_id, cmd)
     except (ValidationError, AppError) as exc:
         status, message = form_failure(ctx, exc)
         if isinstance(exc, AppError) and exc.code == "reason_required":
