@@ -23,9 +23,9 @@ from qazai.compute.executors.base import (
     RunState,
     RunStatus,
 )
-from qazai.core.errors import Conflict, InvalidInput
+from qazai.core.errors import Conflict, InvalidInput, PermissionDenied
 
-BACKENDS = ["local", pytest.param("slurm", marks=pytest.mark.slurm)]
+BACKENDS = ["local", "local-unconfined", pytest.param("slurm", marks=pytest.mark.slurm)]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -47,7 +47,7 @@ def inputs(tmp_path: Path) -> Path:
 
 
 def sh(job_id: str, script: str, **kwargs: object) -> RunSpec:
-    return RunSpec(job_id=job_id, command=("/bin/sh", "-c", script), **kwargs)  # type: ignore[arg-type]
+    return RunSpec(job_id=job_id, command=("/bin/sh", "-c", script), **kwargs)
 
 
 def wait_final(executor: Executor, job_id: str, timeout: float = 60.0) -> RunStatus:
@@ -97,6 +97,18 @@ def test_a_run_succeeds_and_its_outputs_are_collected(executor: Executor) -> Non
     assert "first line" in log.text and log.complete
 
 
+def test_a_confidential_run_needs_a_confined_backend(executor: Executor) -> None:
+    spec = sh("secret", "true", confidential=True)
+    if getattr(executor, "confined", True):
+        executor.submit(spec)
+        assert wait_final(executor, "secret").state == RunState.succeeded
+        return
+    with pytest.raises(PermissionDenied) as caught:
+        executor.submit(spec)
+    assert caught.value.code == "sandbox_unavailable"
+    assert executor.poll("secret").state == RunState.unknown
+
+
 def test_submitting_twice_starts_one_run(executor: Executor) -> None:
     spec = sh("twice", "echo x >> outputs/runs.txt")
     executor.submit(spec)
@@ -123,6 +135,8 @@ def test_a_nonzero_exit_fails_and_offers_no_outputs(executor: Executor) -> None:
 
 
 def test_inputs_are_visible_read_only_at_their_paths(executor: Executor, inputs: Path) -> None:
+    if not getattr(executor, "confined", True):
+        pytest.skip("an unconfined runner cannot keep a run from writing its inputs")
     spec = sh(
         "inputs",
         "cat inputs/lib/v1/table.csv > outputs/copy.csv; "

@@ -97,6 +97,9 @@ class RunSpec(BaseModel):
     limits: RunLimits = Field(default_factory=RunLimits)
     # Environment variables for the job (no host environment leaks into a run).
     env: dict[str, str] = Field(default_factory=dict)
+    # The inputs include restricted or enclave data: a backend that cannot confine the run (no
+    # working sandbox) refuses it with PermissionDenied, code ``sandbox_unavailable``.
+    confidential: bool = False
 
     @field_validator("inputs")
     @classmethod
