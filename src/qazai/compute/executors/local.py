@@ -186,26 +186,7 @@ class LocalExecutor:
                     code="input_missing",
                     details={"path": inside},
                 )
-        staging = self.root / f".staging-{spec.job_id}-{os.getpid()}-{time.monotonic_ns()}"
-        (staging / "job" / OUTPUT_DIR).mkdir(parents=True)
-        (staging / "log.txt").touch()
-        shutil.copyfile(RUNNER_SOURCE, staging / "runner.py")
-        document = {
-            "job_id": spec.job_id,
-            "command": list(spec.command),
-            "inputs": dict(spec.inputs),
-            "limits": spec.limits.model_dump(),
-            "env": dict(spec.env),
-            "sandbox": self.sandbox,
-            "bwrap": self.bwrap,
-            "ro_binds": list(python_folders(self.python)) if self.confined else [],
-            "path_prefix": [str(Path(self.python).parent)],
-        }
-        runner.write_json_atomic(staging / "run.json", document)
-        try:
-            staging.rename(run_dir)
-        except OSError:
-            shutil.rmtree(staging, ignore_errors=True)  # another submit of this job won the race
+        prepare_run_folder(self.root, spec, sandbox=self.sandbox, bwrap=self.bwrap, python=self.python)
         self._launch(run_dir)
         return self.poll(spec.job_id)
 
@@ -225,19 +206,9 @@ class LocalExecutor:
 
     def poll(self, job_id: str) -> RunStatus:
         run_dir = self._run_dir(job_id)
-        result = _read_json(run_dir / "result.json")
+        result = read_result(run_dir)
         if result is not None:
-            return RunStatus(
-                job_id=job_id,
-                state=RunState(result["state"]),
-                exit_code=result.get("exit_code"),
-                reason=FailureReason(result["reason"]) if result.get("reason") else None,
-                message=result.get("message"),
-                started_at=_when(result.get("started_at")),
-                finished_at=_when(result.get("finished_at")),
-                cpu_seconds=result.get("cpu_seconds"),
-                backend_ref=f"local:{run_dir}",
-            )
+            return result
         if not (run_dir / "run.json").exists():
             return RunStatus(job_id=job_id, state=RunState.unknown)
         status = _read_json(run_dir / "status.json")
@@ -286,51 +257,12 @@ class LocalExecutor:
     def collect(self, job_id: str) -> list[OutputFile]:
         if self.poll(job_id).state != RunState.succeeded:
             return []
-        folder = self._run_dir(job_id) / "job" / OUTPUT_DIR
-        found: list[OutputFile] = []
-        for parent, dirs, files in os.walk(folder, followlinks=False):
-            dirs[:] = [d for d in dirs if not (Path(parent) / d).is_symlink()]
-            for name in files:
-                path = Path(parent) / name
-                stat = path.lstat()
-                if not path.is_file() or path.is_symlink():
-                    continue
-                digest = hashlib.sha256()
-                with open(path, "rb") as handle:
-                    for block in iter(lambda: handle.read(1024 * 1024), b""):
-                        digest.update(block)
-                found.append(
-                    OutputFile(
-                        path=path.relative_to(folder).as_posix(),
-                        size=stat.st_size,
-                        sha256=digest.hexdigest(),
-                        source=str(path),
-                    )
-                )
-        return sorted(found, key=lambda o: o.path)
+        return collect_outputs(self._run_dir(job_id))
 
     def logs(self, job_id: str, offset: int = 0, limit: int = 64 * 1024) -> LogChunk:
-        run_dir = self._run_dir(job_id)
-        offset = max(0, offset)
-        final = self.poll(job_id)
-        complete = final.final or final.state == RunState.unknown
-        try:
-            with open(run_dir / "log.txt", "rb") as handle:
-                handle.seek(offset)
-                data = handle.read(max(0, limit))
-                size = os.fstat(handle.fileno()).st_size
-        except FileNotFoundError:
-            return LogChunk(job_id=job_id, text="", offset=offset, next_offset=offset, complete=True)
-        if not (complete and offset + len(data) >= size):
-            data = _whole_characters(data)  # read on from the cut next time
-        next_offset = offset + len(data)
-        return LogChunk(
-            job_id=job_id,
-            text=data.decode("utf-8", "replace"),
-            offset=offset,
-            next_offset=next_offset,
-            complete=complete and next_offset >= size,
-        )
+        status = self.poll(job_id)
+        complete = status.final or status.state == RunState.unknown
+        return read_log(self._run_dir(job_id), offset, limit, complete=complete)
 
     def discard(self, job_id: str) -> None:
         run_dir = self._run_dir(job_id)
@@ -343,6 +275,107 @@ class LocalExecutor:
                 code="run_not_final",
             )
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+# -- the run folder, shared with every backend that runs runner.py (Slurm's batch script) ----------
+
+
+def prepare_run_folder(root: Path, spec: RunSpec, *, sandbox: str, bwrap: str | None, python: str) -> Path:
+    """Write ``root/<job_id>/`` for ``runner.py`` (layout in its docstring), atomically: a folder
+    prepared in a staging name and renamed, so a run folder is whole or absent. An existing run
+    folder is left as it is (a second submit). Returns the run folder."""
+    run_dir = root / spec.job_id
+    if run_dir.exists():
+        return run_dir
+    staging = root / f".staging-{spec.job_id}-{os.getpid()}-{time.monotonic_ns()}"
+    (staging / "job" / OUTPUT_DIR).mkdir(parents=True)
+    (staging / "log.txt").touch()
+    shutil.copyfile(RUNNER_SOURCE, staging / "runner.py")
+    document = {
+        "job_id": spec.job_id,
+        "command": list(spec.command),
+        "inputs": dict(spec.inputs),
+        "limits": spec.limits.model_dump(),
+        "env": dict(spec.env),
+        "sandbox": sandbox,
+        "bwrap": bwrap,
+        "ro_binds": list(python_folders(python)) if sandbox == "bwrap" else [],
+        "path_prefix": [str(Path(python).parent)],
+    }
+    runner.write_json_atomic(staging / "run.json", document)
+    try:
+        staging.rename(run_dir)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # another submit of this job won the race
+    return run_dir
+
+
+def read_result(run_dir: Path) -> RunStatus | None:
+    """The final status ``runner.py`` wrote, or None while the run is not final."""
+    result = _read_json(run_dir / "result.json")
+    if result is None:
+        return None
+    return RunStatus(
+        job_id=run_dir.name,
+        state=RunState(result["state"]),
+        exit_code=result.get("exit_code"),
+        reason=FailureReason(result["reason"]) if result.get("reason") else None,
+        message=result.get("message"),
+        started_at=_when(result.get("started_at")),
+        finished_at=_when(result.get("finished_at")),
+        cpu_seconds=result.get("cpu_seconds"),
+        backend_ref=f"local:{run_dir}",
+    )
+
+
+def collect_outputs(run_dir: Path) -> list[OutputFile]:
+    """Regular files under the run's output folder (links and special files skipped), sorted.
+    The caller checks first that the run succeeded."""
+    folder = run_dir / "job" / OUTPUT_DIR
+    found: list[OutputFile] = []
+    for parent, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if not (Path(parent) / d).is_symlink()]
+        for name in files:
+            path = Path(parent) / name
+            if path.is_symlink() or not path.is_file():
+                continue
+            digest = hashlib.sha256()
+            size = 0
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(1024 * 1024), b""):
+                    digest.update(block)
+                    size += len(block)
+            found.append(
+                OutputFile(
+                    path=path.relative_to(folder).as_posix(),
+                    size=size,
+                    sha256=digest.hexdigest(),
+                    source=str(path),
+                )
+            )
+    return sorted(found, key=lambda o: o.path)
+
+
+def read_log(run_dir: Path, offset: int, limit: int, *, complete: bool) -> LogChunk:
+    """Up to ``limit`` bytes of ``log.txt`` from ``offset``, never ending inside a character."""
+    offset = max(0, offset)
+    try:
+        with open(run_dir / "log.txt", "rb") as handle:
+            handle.seek(offset)
+            data = handle.read(max(0, limit))
+            size = os.fstat(handle.fileno()).st_size
+    except FileNotFoundError:
+        return LogChunk(job_id=run_dir.name, text="", offset=offset, next_offset=offset, complete=True)
+    if not (complete and offset + len(data) >= size):
+        data = _whole_characters(data)  # read on from the cut next time
+    next_offset = offset + len(data)
+    return LogChunk(
+        job_id=run_dir.name,
+        text=data.decode("utf-8", "replace"),
+        offset=offset,
+        next_offset=next_offset,
+        complete=complete and next_offset >= size,
+    )
 
 
 def build(settings: Settings) -> LocalExecutor:
