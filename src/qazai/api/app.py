@@ -16,6 +16,7 @@ from qazai.api.responses import declare_error_responses
 from qazai.api.routers import audit, files, identity, jobs, libraries, system
 from qazai.api.routers import catalog as catalog_routes
 from qazai.api.routers import ckan as ckan_routes
+from qazai.api.routers import hf as hf_routes
 from qazai.api.routers import registry as registry_routes
 from qazai.api.wiring import queue_depth_by_state
 from qazai.registry.documents import MAX_DOCUMENT_BYTES
@@ -56,6 +57,7 @@ def create_app(platform: Platform) -> FastAPI:
         declare_error_responses(router)
     for router in (registry_routes.router, catalog_routes.router, catalog_routes.feeds, ckan_routes.router):
         declare_error_responses(router)
+    declare_error_responses(hf_routes.router)
     app.include_router(system.router, prefix=API_PREFIX)
     app.include_router(identity.router, prefix=API_PREFIX)
     app.include_router(audit.router, prefix=API_PREFIX)
@@ -67,6 +69,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(catalog_routes.feeds)
     app.include_router(ckan_routes.router)
     app.include_router(system.metrics_router)
+    app.include_router(hf_routes.router)  # Hugging Face Hub-compatible reads, at the Hub's own paths
     # The web portal at `/` goes last so it can never shadow an API or file route.
     from qazai.web import WEB_UPLOAD_PREFIX, install_web
 
