@@ -65,23 +65,81 @@ def create_upload(
     library = load_library(uow.session, cmd.library)
     if not policy.can_publish_version(actor, library.organisation_id):
         raise PermissionDenied("only producers of the library's organisation can upload to it")
-    if cmd.size > max_bytes:
+    return _open_upload(
+        uow,
+        actor,
+        cmd.filename,
+        cmd.size,
+        cmd.sha256,
+        organisation_id=library.organisation_id,
+        library=library.slug,
+        library_id=library.id,
+        max_bytes=max_bytes,
+        retention_days=retention_days,
+    )
+
+
+def create_organisation_upload(
+    uow: UnitOfWork,
+    actor: Actor,
+    organisation_id: str,
+    filename: str,
+    size: int,
+    sha256: str | None = None,
+    *,
+    max_bytes: int,
+    retention_days: int,
+) -> UploadRead:
+    """Open an upload for an organisation, not tied to a library (a model's files): the same
+    quarantine, resumable chunks, checks and purge. Producers of the organisation only."""
+    if not policy.can_publish_version(actor, organisation_id):
+        raise PermissionDenied("only producers of the organisation can upload for it")
+    return _open_upload(
+        uow,
+        actor,
+        filename,
+        size,
+        sha256,
+        organisation_id=organisation_id,
+        library=None,
+        library_id=None,
+        max_bytes=max_bytes,
+        retention_days=retention_days,
+    )
+
+
+def _open_upload(
+    uow: UnitOfWork,
+    actor: Actor,
+    filename: str,
+    size: int,
+    sha256: str | None,
+    *,
+    organisation_id: str,
+    library: str | None,
+    library_id: str | None,
+    max_bytes: int,
+    retention_days: int,
+) -> UploadRead:
+    if size < 1:
+        raise InvalidInput("the file is empty (0 bytes)", code="empty_file")
+    if size > max_bytes:
         raise PayloadTooLarge(
-            f"{cmd.size} bytes is more than the upload limit of {max_bytes} bytes",
+            f"{size} bytes is more than the upload limit of {max_bytes} bytes",
             details={"limit": max_bytes},
         )
     now = utcnow()
     row = LibraryUploadRow(
         id=new_id(),
-        library_id=library.id,
-        organisation_id=library.organisation_id,
-        filename=safe_filename(cmd.filename),
-        declared_size=cmd.size,
+        library_id=library_id,
+        organisation_id=organisation_id,
+        filename=safe_filename(filename),
+        declared_size=size,
         received_bytes=0,
         chunks=[],
         status=UploadStatus.receiving.value,
         object_key=None,
-        sha256=cmd.sha256,  # the expected hash until completion, then the real one
+        sha256=sha256,  # the expected hash until completion, then the real one
         size=None,
         created_by=actor.user_id,
         created_at=now,
@@ -103,11 +161,11 @@ def create_upload(
         "library.upload.create",
         "library_upload",
         row.id,
-        {"library": library.slug, "filename": row.filename, "size": cmd.size},
-        library.organisation_id,
+        {"library": library, "filename": row.filename, "size": size},
+        organisation_id,
     )
     uow.commit()
-    return upload_read(row, library.slug)
+    return upload_read(row, library)
 
 
 def _load_for_writer(uow: UnitOfWork, actor: Actor, upload_id: str) -> LibraryUploadRow:
@@ -250,9 +308,16 @@ def upload_file(
             max_bytes=max_bytes,
             retention_days=retention_days,
         )
+    return fill_upload(db, objects, actor, created.id, stream, size)
+
+
+def fill_upload(
+    db: Database, objects: ObjectStore, actor: Actor, upload_id: str, stream: BinaryIO, size: int
+) -> UploadRead:
+    """Send a new upload's ``size`` bytes in one chunk and complete it (size and sha256 checked)."""
     # One shot: write the file straight to its final key (hashing on the way) instead of a
     # chunk that _complete would copy again; the same size and checksum checks apply.
-    data_key = f"{quarantine_prefix(created.id)}data"
+    data_key = f"{quarantine_prefix(upload_id)}data"
     put = objects.put(data_key, stream, max_bytes=size)
     if put.size == 0:
         objects.delete(data_key)
@@ -261,10 +326,10 @@ def upload_file(
         objects.delete(data_key)
         raise InvalidInput(f"received {put.size} bytes, not the declared {size}", code="size_mismatch")
     with db.uow() as uow:
-        if not repo.advance_upload(uow.session, created.id, 0, put.size, [[0, put.size, data_key]]):
+        if not repo.advance_upload(uow.session, upload_id, 0, put.size, [[0, put.size, data_key]]):
             raise Conflict("another request appended to this upload at the same time", code="offset_mismatch")
         uow.commit()
-    return _complete(db, objects, actor, created.id, assembled=put)
+    return _complete(db, objects, actor, upload_id, assembled=put)
 
 
 def purge_upload(db: Database, objects: ObjectStore, upload_id: str) -> bool:

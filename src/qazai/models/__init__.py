@@ -1,0 +1,1 @@
+"""Ready-made models: repositories, cards, immutable versions, safety scan, lineage (issue 14)."""
