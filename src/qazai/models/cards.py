@@ -152,9 +152,11 @@ def parse_card_file(path: Path) -> tuple[ModelCard, dict[str, Any]]:
         if sibling.is_file():
             descriptions[lang] = sibling.read_text(encoding="utf-8").strip()
     fields: dict[str, Any] = {}
-    for name in (*_TEXT_FIELDS, "risk_class"):
+    for name in _TEXT_FIELDS:
         if name in meta:
             fields[name] = _localised(meta.pop(name), body_lang)
+    if "risk_class" in meta:
+        fields["risk_class"] = meta.pop("risk_class")
     if "training_data" in meta:
         data = meta.pop("training_data")
         if isinstance(data, dict) and "declared" in data:
