@@ -16,6 +16,7 @@ from qazai.api.responses import declare_error_responses
 from qazai.api.routers import audit, files, identity, jobs, libraries, system
 from qazai.api.routers import catalog as catalog_routes
 from qazai.api.routers import ckan as ckan_routes
+from qazai.api.routers import labels as label_routes
 from qazai.api.routers import hf as hf_routes
 from qazai.api.routers import registry as registry_routes
 from qazai.api.wiring import queue_depth_by_state
@@ -58,6 +59,7 @@ def create_app(platform: Platform) -> FastAPI:
     for router in (registry_routes.router, catalog_routes.router, catalog_routes.feeds, ckan_routes.router):
         declare_error_responses(router)
     declare_error_responses(hf_routes.router)
+    declare_error_responses(label_routes.router)
     app.include_router(system.router, prefix=API_PREFIX)
     app.include_router(identity.router, prefix=API_PREFIX)
     app.include_router(audit.router, prefix=API_PREFIX)
@@ -65,6 +67,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(libraries.router, prefix=API_PREFIX)
     app.include_router(files.router)
     app.include_router(registry_routes.router, prefix=API_PREFIX)
+    app.include_router(label_routes.router, prefix=API_PREFIX)
     app.include_router(catalog_routes.router, prefix=API_PREFIX)
     app.include_router(catalog_routes.feeds)
     app.include_router(ckan_routes.router)
@@ -82,6 +85,7 @@ def create_app(platform: Platform) -> FastAPI:
         body_limits=(
             (re.compile(rf"{API_PREFIX}/registry/systems/[^/]+/documents"), DOCUMENT_BODY_BYTES),
             (re.compile(rf"{WEB_UPLOAD_PREFIX}ai-systems/[^/]+"), DOCUMENT_BODY_BYTES),
+            (re.compile(rf"{API_PREFIX}/labels(/verify)?"), label_routes.LABEL_BODY_BYTES),
         ),
     )
     return app

@@ -98,7 +98,7 @@ class PlatformRoleGrant(Command):
     role: PlatformRole
 
 
-TOKEN_SCOPES = ("read", "write", "admin")
+TOKEN_SCOPES = ("read", "write", "admin", "label")  # label: only label output of AI systems
 
 
 class TokenCreate(Command):
