@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     raw_retention_days: int = Field(default=30, ge=0)
     session_max_age_seconds: int = 14 * 24 * 3600
     base_url: str | None = None
+    # Notices to people outside the platform (a complainant's contact address; docs/registry.md).
+    smtp_url: str | None = Field(
+        default=None,
+        description="smtp://[user:password@]host:port (smtps:// for TLS); "
+        "default: .eml files in data_dir/outbox",
+    )
+    mail_from: str = Field(default="noreply@qazai.kz", description="sender of the platform's notices")
     audit_head_interval_seconds: int = Field(
         default=3600, ge=0, description="how often a job exports a signed audit head; 0: only on verify"
     )
@@ -77,6 +84,25 @@ class Settings(BaseSettings):
     compute_python: str | None = Field(
         default=None, description="the job environment's python; default: the platform's own"
     )
+    # The slurm backend (docs/compute.md, "Slurm"): a cluster behind slurmrestd, JWT authentication.
+    compute_slurm_rest_url: str = Field(default="http://127.0.0.1:6820", description="slurmrestd")
+    compute_slurm_api_version: str = Field(default="v0.0.38", description="slurmrestd's API (Slurm 22.05)")
+    compute_slurm_user: str = Field(default="qazai", description="the cluster account jobs run as")
+    compute_slurm_jwt_key_file: Path | None = Field(
+        default=None, description="the cluster's JWT key: tokens are signed here (or set compute_slurm_token)"
+    )
+    compute_slurm_token: SecretStr | None = Field(default=None, description="a token from `scontrol token`")
+    compute_slurm_partition: str | None = None
+    compute_slurm_account: str | None = None
+    compute_slurm_shared_dir: Path | None = Field(
+        default=None, description="runs' folders on the filesystem the nodes share; default: compute_dir/runs"
+    )
+    compute_slurm_inputs: str = Field(
+        default="stage", description="stage: copy inputs into the shared run folder; shared: nodes see them"
+    )
+    compute_slurm_python: str = Field(default="/usr/bin/python3", description="the job environment on nodes")
+    compute_slurm_sandbox: str = Field(default="bwrap", description="bwrap on the nodes, or none")
+    compute_slurm_cpus: int = Field(default=1, ge=1, le=1024, description="CPUs a job asks Slurm for")
 
     @property
     def effective_compute_dir(self) -> Path:
@@ -119,6 +145,8 @@ class Settings(BaseSettings):
             else:
                 out[name] = value
         out["database_url"] = _hide_password(self.effective_database_url)
+        if self.smtp_url:
+            out["smtp_url"] = _hide_password(self.smtp_url)
         out["object_store_url"] = self.effective_object_store_url
         return out
 

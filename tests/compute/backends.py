@@ -33,7 +33,26 @@ def local_unconfined_executor(root: Path) -> Executor:
 
 
 def slurm_executor(root: Path) -> Executor:
-    pytest.skip("the slurm executor's contract fixture is not filled in yet")
+    """A SlurmExecutor on the test cluster (tests/compute/slurm_cluster.py). Its runs live in a fresh
+    folder of the cluster's shared job folder, not in ``root``: the node runs jobs as the cluster
+    account, which cannot enter pytest's private temporary folders. Inputs are staged (copied),
+    since the test's input files sit in those private folders too."""
+    from tests.compute.slurm_cluster import require_cluster
+
+    from qazai.compute.executors.slurm import SlurmExecutor
+    from qazai.compute.executors.slurmrest import SignedToken, open_client
+
+    cluster = require_cluster()
+    client = open_client(
+        "v0.0.38", cluster.rest_url, cluster.user, SignedToken(cluster.jwt_key_file, cluster.user)
+    )
+    return SlurmExecutor(
+        client,
+        cluster.fresh_folder(root.parent.name),
+        user=cluster.user,
+        partition=cluster.partition,
+        inputs="stage",
+    )
 
 
 def build(name: str, root: Path) -> Executor:
