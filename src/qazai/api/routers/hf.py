@@ -1,6 +1,9 @@
 """Hugging Face Hub-compatible read routes (issue 14 part 4): ``huggingface_hub`` and ``datasets``
 work unchanged with ``HF_ENDPOINT`` pointed at QazAI.
 
+- ``/api/models``, ``/api/models/{org}/{name}[/revision/{rev}]``, ``.../tree/{rev}[/{path}]``,
+  ``POST .../paths-info/{rev}`` and ``/{org}/{name}/resolve/{rev}/{path}``: model repos
+  (``qazai.models.hf.hub`` over ``qazai.models.reads``).
 - ``/api/datasets``, ``/api/datasets/{org}/{name}[/revision/{rev}]``, ``.../tree/{rev}[/{path}]``,
   ``POST .../paths-info/{rev}`` and ``/datasets/{org}/{name}/resolve/{rev}/{path}``: the data
   libraries as dataset repos (``qazai.models.hf.datasets``).
@@ -28,7 +31,7 @@ from qazai.api.envelope import error_response
 from qazai.api.responses import error_responses
 from qazai.api.routers.files import IMMUTABLE, _BadRange, parse_range
 from qazai.core.errors import AppError, InvalidInput
-from qazai.models.hf import datasets
+from qazai.models.hf import datasets, hub
 from qazai.models.hf.errors import hf_error_headers
 from qazai.models.hf.shapes import HubFile, dump
 from qazai.models.hf.tree import list_tree, paths_info
@@ -177,6 +180,76 @@ def dataset_file(
     hub_file = datasets.resolve_dataset_file(
         uow, actor, f"{org}/{name}", revision, path, base_url=_base_url(platform)
     )
+    return file_response(hub_file, request, actor, platform)
+
+
+# -- models ----------------------------------------------------------------------------------------
+
+
+@router.get("/api/models")
+def list_models(
+    uow: UowDep,
+    actor: CurrentActor,
+    search: str | None = None,
+    author: str | None = None,
+    pipeline_tag: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> JSONResponse:
+    """Model repos with a published version (``HfApi().list_models(search=, author=, pipeline_tag=)``)."""
+    found = hub.list_models(uow, actor, search=search, author=author, pipeline_tag=pipeline_tag, limit=limit)
+    return _json(dump(found))
+
+
+@router.get("/api/models/{org}/{name}", responses=_INFO_ERRORS)
+@router.get("/api/models/{org}/{name}/revision/{revision:path}", responses=_INFO_ERRORS)
+def model_info(
+    org: str, name: str, uow: UowDep, actor: CurrentActor, revision: str | None = None
+) -> JSONResponse:
+    """A model repo at a revision (``HfApi().model_info``, ``snapshot_download``): files with
+    size and sha256, the revision id, gating."""
+    return _json(dump(hub.model_info(uow, actor, f"{org}/{name}", revision)))
+
+
+@router.get("/api/models/{org}/{name}/tree/{revision}", responses=_INFO_ERRORS)
+@router.get("/api/models/{org}/{name}/tree/{revision}/{path:path}", responses=_INFO_ERRORS)
+def model_tree(
+    org: str,
+    name: str,
+    revision: str,
+    uow: UowDep,
+    actor: CurrentActor,
+    path: str = "",
+    recursive: bool = False,
+) -> JSONResponse:
+    """The files and folders of a revision (``list_repo_tree``, ``list_repo_files``)."""
+    found = hub.model_revision(uow, actor, f"{org}/{name}", revision)
+    return _json(dump(list_tree(found.entries, path, recursive=recursive)))
+
+
+@router.post("/api/models/{org}/{name}/paths-info/{revision}", responses=_INFO_ERRORS)
+def model_paths_info(
+    org: str, name: str, revision: str, paths: PathsDep, uow: UowDep, actor: CurrentActor
+) -> JSONResponse:
+    """What each of the posted ``paths`` is (``get_paths_info``)."""
+    found = hub.model_revision(uow, actor, f"{org}/{name}", revision)
+    return _json(dump(paths_info(found.entries, paths)))
+
+
+@router.get("/{org}/{name}/resolve/{revision}/{path:path}", responses=FILE_RESPONSES)
+@router.head("/{org}/{name}/resolve/{revision}/{path:path}", include_in_schema=False)
+def model_file(
+    org: str,
+    name: str,
+    revision: str,
+    path: str,
+    request: Request,
+    uow: UowDep,
+    actor: CurrentActor,
+    platform: PlatformDep,
+) -> Response:
+    """A file of a model revision (``hf_hub_download``, ``snapshot_download``); the repo's tier
+    decides who reads the bytes."""
+    hub_file = hub.resolve_model_file(uow, actor, f"{org}/{name}", revision, path)
     return file_response(hub_file, request, actor, platform)
 
 
