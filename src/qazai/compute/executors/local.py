@@ -84,7 +84,7 @@ def python_folders(python: str) -> tuple[str, ...]:
     """The folders a job environment's python needs (its venv and its base installation)."""
     code = "import json,sys;print(json.dumps(sorted({sys.prefix,sys.base_prefix,sys.exec_prefix})))"
     try:
-        done = subprocess.run([python, "-I", "-S", "-c", code], capture_output=True, timeout=30, check=True)
+        done = subprocess.run([python, "-I", "-c", code], capture_output=True, timeout=30, check=True)
     except (OSError, subprocess.SubprocessError) as exc:
         raise ConfigError(f"the job environment's python {python!r} does not run: {exc}") from None
     folders: list[str] = json.loads(done.stdout)

@@ -230,7 +230,13 @@ class Cgroups:
                 counts = dict(zip(events[::2], events[1::2], strict=False))
                 return int(counts.get("oom_kill", "0")) > 0 or int(counts.get("max", "0")) > 0
             if "memory" in self.folders:
-                return int((self.folders["memory"] / "memory.failcnt").read_text()) > 0
+                folder = self.folders["memory"]
+                control = (folder / "memory.oom_control").read_text().split()
+                counts = dict(zip(control[::2], control[1::2], strict=False))
+                limit = int((folder / "memory.limit_in_bytes").read_text())
+                peak = int((folder / "memory.max_usage_in_bytes").read_text())
+                failures = int((folder / "memory.failcnt").read_text())
+                return int(counts.get("oom_kill", "0")) > 0 or failures > 0 or peak >= limit
         except OSError:
             return False
         return False
