@@ -37,6 +37,8 @@ from qazai.labels.models import (
     TextBatchCreate,
     TextLabelCreate,
 )
+from qazai.registry import policy as registry_policy
+from qazai.registry import repo as registry_repo
 from qazai.registry import service as registry_service
 from qazai.registry.workflow import SystemState
 from qazai.storage.db import UnitOfWork
@@ -103,7 +105,12 @@ def to_read(row: LabelRow, serial: str) -> LabelRead:
 
 def load_labelling_system(uow: UnitOfWork, actor: Actor, system_id: str) -> AiSystemRow:
     """The system ``actor`` may label for; NotFound, PermissionDenied or Conflict (suspended...)."""
-    system = registry_service.load_readable(uow, actor, system_id)
+    system = registry_repo.get_system(uow.session, system_id)
+    # A token with only the `label` scope cannot read the record, but may label for it.
+    if system is None or not (
+        policy.can_label_for_system(actor, system) or registry_policy.can_read_system(actor, system)
+    ):
+        raise NotFound(f"no AI system {system_id!r}")
     if not policy.can_label_for_system(actor, system):
         raise policy.refusal(
             actor,
