@@ -18,6 +18,7 @@ from qazai.api.routers import catalog as catalog_routes
 from qazai.api.routers import ckan as ckan_routes
 from qazai.api.routers import labels as label_routes
 from qazai.api.routers import hf as hf_routes
+from qazai.api.routers import models as model_routes
 from qazai.api.routers import registry as registry_routes
 from qazai.api.wiring import queue_depth_by_state
 from qazai.registry.documents import MAX_DOCUMENT_BYTES
@@ -59,6 +60,7 @@ def create_app(platform: Platform) -> FastAPI:
     for router in (registry_routes.router, catalog_routes.router, catalog_routes.feeds, ckan_routes.router):
         declare_error_responses(router)
     declare_error_responses(hf_routes.router)
+    declare_error_responses(model_routes.router)
     declare_error_responses(label_routes.router)
     app.include_router(system.router, prefix=API_PREFIX)
     app.include_router(identity.router, prefix=API_PREFIX)
@@ -67,6 +69,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(libraries.router, prefix=API_PREFIX)
     app.include_router(files.router)
     app.include_router(registry_routes.router, prefix=API_PREFIX)
+    app.include_router(model_routes.router, prefix=API_PREFIX)
     app.include_router(label_routes.router, prefix=API_PREFIX)
     app.include_router(catalog_routes.router, prefix=API_PREFIX)
     app.include_router(catalog_routes.feeds)

@@ -20,7 +20,7 @@ from qazai.core.errors import AppError, Conflict, InvalidInput, NotFound, Permis
 from qazai.core.ids import new_id
 from qazai.core.pagination import Page, check_limit, decode_int_cursor, decode_text_cursor, encode_cursor
 from qazai.identity.actor import Actor
-from qazai.libraries import policy, repo
+from qazai.libraries import hooks, policy, repo
 from qazai.libraries.completeness import completeness_report
 from qazai.libraries.models import (
     LibraryCreate,
@@ -328,6 +328,7 @@ def withdraw_row(
         {"library": library.slug, "number": row.number, "reason": reason, **why},
         library.organisation_id,
     )
+    hooks.version_withdrawn(session, actor, row.id, reason)
 
 
 def move_latest(session: Session, library: LibraryRow) -> None:

@@ -8,7 +8,7 @@ version needs no callback into the registry.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -84,9 +84,19 @@ def lineage_entries(session: Session, system_id: str) -> list[LineageEntry]:
     return [entry_for(session, row) for row in repo.lineage_of(session, system_id)]
 
 
+SystemFlagSource = Callable[[Session, Sequence[str]], dict[str, list[str]]]
+SYSTEM_FLAG_SOURCES: list[SystemFlagSource] = []
+"""More reasons to flag systems, from capabilities above the registry (the models a system runs,
+trained on a withdrawn library version); filled by :mod:`qazai.api.wiring`."""
+
+
 def flags_by_system(session: Session, system_ids: Sequence[str]) -> dict[str, list[str]]:
-    """The lineage flags of each system (systems without flags are absent)."""
+    """The lineage flags of each system (systems without flags are absent): its library
+    versions', and those every source in ``SYSTEM_FLAG_SOURCES`` reports."""
     out: dict[str, list[str]] = {}
+    for source in list(SYSTEM_FLAG_SOURCES):
+        for system_id, reasons in source(session, system_ids).items():
+            out.setdefault(system_id, []).extend(reasons)
     refs: dict[str, Any] = {}
     for row in repo.lineage_of_systems(session, system_ids):
         if row.library_version_id not in refs:
