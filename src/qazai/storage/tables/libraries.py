@@ -125,3 +125,6 @@ class LibraryGrantRow(Base):
     decided_by: Mapped[str | None] = mapped_column(ID)
     decision_note: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime | None]
+    # download: read the files (restricted); compute_only: only jobs on platform compute read the
+    # data (restricted or enclave libraries, see docs/compute.md).
+    kind: Mapped[str] = mapped_column(String(16), server_default="download")
