@@ -45,7 +45,7 @@ def _register_optional() -> None:
     """Commands of capabilities that register themselves (each module has ``register(app)``)."""
     import importlib
 
-    for module in ("qazai.cli.privacy", "qazai.cli.libraries", "qazai.cli.catalog"):
+    for module in ("qazai.cli.privacy", "qazai.cli.libraries", "qazai.cli.catalog", "qazai.cli.labels"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
