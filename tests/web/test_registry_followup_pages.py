@@ -66,3 +66,66 @@ def system_revision(client: TestClient, people: Any, system_id: str) -> str:
         client.get(f"/api/v1/registry/systems/{system_id}/revisions", headers=people["regulator"].headers)
     )
     return str(revisions[-1]["id"])
+
+
+def test_a_complainant_gets_a_receipt_and_follows_the_complaint_without_signing_in(
+    client: TestClient, people: Any
+) -> None:
+    system = registered(client, people)
+    form = client.get(f"/register/{system['id']}", headers={"Accept-Language": "ru"})
+    filed = client.post(
+        f"/register/{system['id']}/complaints",
+        data={"csrf_token": csrf_of(form.text), "text": "Система отказала мне без объяснения причин."},
+        headers={"Accept-Language": "ru"},
+    )
+    assert filed.status_code == 200 and "/complaints/C-" in str(filed.url)
+    assert "Принято. Владелец должен ответить до" in filed.text and 'id="status-link"' in filed.text
+    reference = str(filed.url).split("/complaints/")[1].split("?")[0]
+    code = str(filed.url).split("code=")[1].split("&")[0]
+    assert f"/complaints/{reference}?code={code}" in filed.text
+    # later, from the lookup form
+    assert "Reference number" in client.get("/complaints", headers={"Accept-Language": "en"}).text
+    later = client.get(
+        "/complaints", params={"reference": reference, "code": code}, headers={"Accept-Language": "en"}
+    )
+    assert (
+        later.status_code == 200
+        and 'id="complaint-state">Open<' in later.text
+        and "No answer yet." in later.text
+    )
+    assert 'id="status-link"' not in later.text  # the code is shown only with the receipt
+    wrong = client.get(
+        f"/complaints/{reference}", params={"code": "x" * 22}, headers={"Accept-Language": "en"}
+    )
+    assert wrong.status_code == 404
+
+    complaint = ok(client.get("/api/v1/registry/complaints", headers=people["regulator"].headers))[0]
+    assert complaint["reference"] == reference and complaint["language"] == "ru"
+    ok(
+        client.post(
+            f"/api/v1/registry/complaints/{complaint['id']}/answer",
+            json={"text": "Решение пересмотрено."},
+            headers=people["member"].headers,
+        )
+    )
+    answered = client.get(
+        f"/complaints/{reference}", params={"code": code}, headers={"Accept-Language": "kk"}
+    )
+    assert "Решение пересмотрено." in answered.text and 'id="complaint-state">Жауап берілді<' in answered.text
+
+
+def test_the_regulator_filters_every_complaint(client: TestClient, people: Any) -> None:
+    system = registered(client, people)
+    for text in ("First complaint about it.", "Second complaint about it."):
+        ok(client.post(f"/api/v1/register/{system['id']}/complaints", json={"text": text}), 201)
+    sign_in_en(client, people["regulator"].email)
+    assert 'href="/review/complaints"' in client.get("/review").text
+    everything = client.get("/review/complaints")
+    assert everything.status_code == 200 and "All complaints (2)" in everything.text
+    assert "All complaints (0)" in client.get("/review/complaints", params={"state": "answered"}).text
+    assert "All complaints (2)" in client.get("/review/complaints", params={"system": system["id"]}).text
+    bad = client.get("/review/complaints", params={"filed_from": "2026-05-01", "filed_to": "2026-01-01"})
+    assert bad.status_code == 422
+    client.cookies.clear()
+    sign_in_en(client, people["member"].email)
+    assert client.get("/review/complaints").status_code == 403

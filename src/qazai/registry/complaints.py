@@ -3,33 +3,143 @@
 Anyone may file one against a system on the public register, anonymously or with a contact. The
 owner answers; a review request must first be assigned to a named human reviewer (a member of the
 owner or holder organisation) who is recorded with the answer. The answer is due within the
-operator's deadline in working days; the regulator lists what is overdue.
+operator's deadline in working days; the regulator lists every complaint with filters.
+
+The complainant gets a receipt: a reference and a secret code (128 random bits, stored as its
+SHA-256) that open the public status page with the state and the owner's answer. With an e-mail
+contact, the receipt and the answer are also sent there through the outbox, in the complainant's
+language (kk, ru or en).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, date, datetime, time, timedelta
+
 from sqlalchemy import select
 
 from qazai.core.clock import utcnow
+from qazai.core.enums import Language
 from qazai.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from qazai.core.ids import new_id
+from qazai.core.text import LocalizedText
 from qazai.identity import repo as identity_repo
 from qazai.identity.actor import Actor
-from qazai.registry import policy, reference, repo
+from qazai.registry import outbox, policy, reference, repo
 from qazai.registry.audit import audit
 from qazai.registry.models import (
     ComplaintAnswer,
     ComplaintCreate,
+    ComplaintFilter,
     ComplaintKind,
     ComplaintRead,
     ComplaintReceipt,
     ComplaintState,
+    ComplaintStatus,
     ReviewerAssign,
 )
-from qazai.registry.workdays import add_working_days, local_date
+from qazai.registry.workdays import ALMATY, add_working_days, local_date
 from qazai.registry.workflow import PUBLIC_STATES, SystemState
 from qazai.storage.db import UnitOfWork
 from qazai.storage.tables.registry import AiSystemRow, ComplaintRow
+
+# Crockford's base32 without I, L, O, U: a reference read over the phone is not misheard.
+_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+# The notices, per language: {reference}, {system}, {due_on}, {answer}; {base_url} and {code} are
+# filled in by the outbox when the message is sent (the code is not kept after that).
+_RECEIPT = {
+    "kk": (
+        "Шағым {reference} қабылданды",
+        "«{system}» жүйесіне шағымыңыз қабылданды.\n\nНөмірі: {reference}\nЖауап мерзімі: {due_on}\n\n"
+        "Күйін және иесінің жауабын мына жерден көре аласыз (кіру қажет емес):\n"
+        "{base_url}/complaints/{reference}?code={code}\n\nҚұпия код: {code} — оны ешкімге бермеңіз.",
+    ),
+    "ru": (
+        "Жалоба {reference} принята",
+        "Ваша жалоба на систему «{system}» принята.\n\nНомер: {reference}\nСрок ответа: {due_on}\n\n"
+        "Статус и ответ владельца можно посмотреть здесь (без входа):\n"
+        "{base_url}/complaints/{reference}?code={code}\n\nСекретный код: {code} — никому его не сообщайте.",
+    ),
+    "en": (
+        "Complaint {reference} received",
+        "Your complaint about “{system}” was received.\n\nReference: {reference}\nAnswer due: {due_on}\n\n"
+        "See its status and the owner's answer here (no sign-in):\n"
+        "{base_url}/complaints/{reference}?code={code}\n\nSecret code: {code} — do not share it.",
+    ),
+}
+_ANSWERED = {
+    "kk": (
+        "Шағым {reference}: жауап берілді",
+        "«{system}» жүйесінің иесі {reference} шағымыңызға жауап берді:\n\n{answer}\n\n"
+        "Күйі: {base_url}/complaints/{reference} (хаттағы құпия кодпен).",
+    ),
+    "ru": (
+        "Жалоба {reference}: получен ответ",
+        "Владелец системы «{system}» ответил на вашу жалобу {reference}:\n\n{answer}\n\n"
+        "Статус: {base_url}/complaints/{reference} (с секретным кодом из первого письма).",
+    ),
+    "en": (
+        "Complaint {reference}: answered",
+        "The owner of “{system}” answered your complaint {reference}:\n\n{answer}\n\n"
+        "Status: {base_url}/complaints/{reference} (with the secret code of the first message).",
+    ),
+}
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _new_reference(uow: UnitOfWork) -> str:
+    year = local_date(utcnow()).year
+    while True:
+        candidate = f"C-{year}-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
+        if (
+            uow.session.scalars(select(ComplaintRow.id).where(ComplaintRow.reference == candidate)).first()
+            is None
+        ):
+            return candidate
+
+
+def _fill(template: str, **values: str) -> str:
+    # str.replace, not format(): texts written by people may hold braces.
+    for key, value in values.items():
+        template = template.replace("{" + key + "}", value)
+    return template
+
+
+def _notify_complainant(
+    uow: UnitOfWork,
+    row: ComplaintRow,
+    system: AiSystemRow,
+    texts: dict[str, tuple[str, str]],
+    *,
+    code: str | None = None,
+) -> str | None:
+    if not row.contact_email or not row.reference:
+        return None
+    lang = Language(row.language)
+    subject, body = texts[lang.value]
+    values = {
+        "reference": row.reference,
+        "system": LocalizedText.model_validate(system.name).get(lang),
+        "due_on": row.due_on.strftime("%d.%m.%Y"),
+        "answer": row.answer or "",
+    }
+    outbox.queue_mail(
+        uow,
+        kind=f"complaint_{'receipt' if code else 'answered'}",
+        to=row.contact_email,
+        language=lang.value,
+        subject=_fill(subject, **values),
+        body=_fill(body, **values),
+        secret=code,
+        complaint_id=row.id,
+    )
+    return row.contact_email
 
 
 def to_read(row: ComplaintRow) -> ComplaintRead:
@@ -53,6 +163,7 @@ def file_complaint(uow: UnitOfWork, actor: Actor, system_id: str, cmd: Complaint
     )
     now = utcnow()
     anonymous = not any((cmd.contact_name, cmd.contact_email, cmd.contact_phone))
+    code = secrets.token_urlsafe(16)
     row = ComplaintRow(
         id=new_id(),
         system_id=system.id,
@@ -66,17 +177,29 @@ def file_complaint(uow: UnitOfWork, actor: Actor, system_id: str, cmd: Complaint
         state=ComplaintState.open.value,
         filed_at=now,
         due_on=add_working_days(local_date(now), days),
+        reference=_new_reference(uow),
+        access_code_hash=_hash_code(code),
+        language=cmd.language.value,
     )
     uow.session.add(row)
     uow.session.flush()
+    sent_to = _notify_complainant(uow, row, system, _RECEIPT, code=code)
     audit(
         uow,
         actor,
         f"ai_system.file_{cmd.kind.value}",
         system,
-        {"complaint_id": row.id, "anonymous": anonymous, "due_on": row.due_on.isoformat()},
+        {
+            "complaint_id": row.id,
+            "reference": row.reference,
+            "anonymous": anonymous,
+            "due_on": row.due_on.isoformat(),
+            "language": row.language,
+            "receipt_mailed": sent_to is not None,
+        },
     )
     uow.commit()
+    assert row.reference is not None
     return ComplaintReceipt(
         id=row.id,
         system_id=system.id,
@@ -84,6 +207,42 @@ def file_complaint(uow: UnitOfWork, actor: Actor, system_id: str, cmd: Complaint
         state=ComplaintState.open,
         due_on=row.due_on,
         anonymous=anonymous,
+        reference=row.reference,
+        access_code=code,
+        status_url=f"/complaints/{row.reference}?code={code}",
+        language=cmd.language,
+        notice_sent_to=sent_to,
+    )
+
+
+def get_complaint_status(uow: UnitOfWork, reference_number: str, code: str) -> ComplaintStatus:
+    """The complainant's status page (no sign-in): the reference and the secret code of the
+    receipt. NotFound ``complaint_not_found`` for an unknown reference or a wrong code alike (the
+    answer does not tell which), so references cannot be probed."""
+    row = uow.session.scalars(select(ComplaintRow).where(ComplaintRow.reference == reference_number)).first()
+    given = _hash_code(code)
+    if row is None or row.access_code_hash is None or not hmac.compare_digest(given, row.access_code_hash):
+        raise NotFound(
+            f"no complaint {reference_number!r} with this code; check the reference and the code "
+            "of the receipt",
+            code="complaint_not_found",
+        )
+    system = repo.get_system(uow.session, row.system_id)
+    assert system is not None
+    read = to_read(row)
+    return ComplaintStatus(
+        reference=reference_number,
+        system_id=row.system_id,
+        system_name=LocalizedText.model_validate(system.name),
+        kind=read.kind,
+        state=read.state,
+        text=row.text,
+        filed_at=row.filed_at,
+        due_on=row.due_on,
+        overdue=read.overdue,
+        answer=row.answer,
+        answered_at=row.answered_at,
+        language=Language(row.language),
     )
 
 
@@ -135,7 +294,14 @@ def answer_complaint(uow: UnitOfWork, actor: Actor, complaint_id: str, cmd: Comp
     row.answered_by_label = actor.label
     row.answered_at = utcnow()
     row.state = ComplaintState.answered.value
-    audit(uow, actor, "ai_system.answer_complaint", system, {"complaint_id": row.id, "kind": row.kind})
+    sent_to = _notify_complainant(uow, row, system, _ANSWERED)
+    audit(
+        uow,
+        actor,
+        "ai_system.answer_complaint",
+        system,
+        {"complaint_id": row.id, "kind": row.kind, "answer_mailed": sent_to is not None},
+    )
     uow.commit()
     return to_read(row)
 
@@ -149,12 +315,35 @@ def list_system_complaints(uow: UnitOfWork, actor: Actor, system_id: str) -> lis
     return [to_read(r) for r in repo.complaints_of(uow.session, system.id)]
 
 
-def list_complaints(uow: UnitOfWork, actor: Actor, *, overdue_only: bool = False) -> list[ComplaintRead]:
-    """Every unanswered complaint (or only the overdue ones), oldest due first. Regulator only."""
+def list_complaints(
+    uow: UnitOfWork, actor: Actor, filters: ComplaintFilter | None = None
+) -> list[ComplaintRead]:
+    """Every complaint and review request matching ``filters`` (state, kind, system, overdue,
+    filing dates in Astana, inclusive), oldest due first. Regulator only. InvalidInput
+    ``invalid_dates`` when ``filed_from`` is after ``filed_to``."""
     if not policy.can_list_all_complaints(actor):
         raise PermissionDenied("only the regulator sees every complaint")
-    query = select(ComplaintRow).where(ComplaintRow.state != ComplaintState.answered.value)
-    if overdue_only:
-        query = query.where(ComplaintRow.due_on < local_date(utcnow()))
-    rows = uow.session.scalars(query.order_by(ComplaintRow.due_on, ComplaintRow.id).limit(1000)).all()
-    return [to_read(r) for r in rows]
+    filters = filters or ComplaintFilter()
+    if filters.filed_from and filters.filed_to and filters.filed_from > filters.filed_to:
+        raise InvalidInput("filed_from is after filed_to", code="invalid_dates")
+    query = select(ComplaintRow)
+    if filters.state is not None:
+        query = query.where(ComplaintRow.state == filters.state.value)
+    if filters.kind is not None:
+        query = query.where(ComplaintRow.kind == filters.kind.value)
+    if filters.system is not None:
+        query = query.where(ComplaintRow.system_id == filters.system)
+    if filters.overdue:
+        query = query.where(
+            ComplaintRow.state != ComplaintState.answered.value, ComplaintRow.due_on < local_date(utcnow())
+        )
+    if filters.filed_from is not None:
+        query = query.where(ComplaintRow.filed_at >= _astana_midnight(filters.filed_from))
+    if filters.filed_to is not None:
+        query = query.where(ComplaintRow.filed_at < _astana_midnight(filters.filed_to) + timedelta(days=1))
+    query = query.order_by(ComplaintRow.due_on, ComplaintRow.id).limit(filters.limit)
+    return [to_read(r) for r in uow.session.scalars(query).all()]
+
+
+def _astana_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ALMATY).astimezone(UTC)

@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from qazai.core.enums import AutonomyLevel, RiskLevel
+from qazai.core.enums import AutonomyLevel, Language, RiskLevel
 from qazai.core.text import LocalizedText
 from qazai.registry.workflow import SystemState
 
@@ -427,6 +427,9 @@ class ComplaintCreate(_Cmd):
     contact_name: str | None = Field(default=None, max_length=255)
     contact_email: str | None = Field(default=None, max_length=320)
     contact_phone: str | None = Field(default=None, max_length=64)
+    language: Language = Field(
+        default=Language.kk, description="the complainant's language: notices and the answer (kk, ru, en)"
+    )
 
     @field_validator("contact_email")
     @classmethod
@@ -435,16 +438,55 @@ class ComplaintCreate(_Cmd):
 
 
 class ComplaintReceipt(BaseModel):
+    """What the complainant keeps: the reference to quote and the secret code of the status page
+    (shown once; the platform keeps only its hash)."""
+
     id: str
     system_id: str
     kind: ComplaintKind
     state: ComplaintState
     due_on: date
     anonymous: bool
+    reference: str
+    access_code: str
+    status_url: str = Field(description="the status page (no sign-in), with the code")
+    language: Language
+    notice_sent_to: str | None = Field(description="the e-mail address the receipt is sent to")
+
+
+class ComplaintStatus(BaseModel):
+    """The complainant's status page: no contact data, the owner's answer once given."""
+
+    reference: str
+    system_id: str
+    system_name: LocalizedText
+    kind: ComplaintKind
+    state: ComplaintState
+    text: str
+    filed_at: datetime
+    due_on: date
+    overdue: bool
+    answer: str | None
+    answered_at: datetime | None
+    language: Language
+
+
+class ComplaintFilter(_Cmd):
+    """The regulator's filters over every complaint (all optional; dates are filing days in Astana)."""
+
+    state: ComplaintState | None = None
+    kind: ComplaintKind | None = None
+    system: Key | None = Field(default=None, description="an AI system id")
+    overdue: bool = False
+    filed_from: date | None = None
+    filed_to: date | None = None
+    limit: int = Field(default=500, ge=1, le=1000)
 
 
 class ComplaintRead(_Read):
     id: str
+    reference: str | None
+    language: Language
     system_id: str
     kind: ComplaintKind
     text: str

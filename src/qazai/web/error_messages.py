@@ -92,6 +92,38 @@ ERROR_MESSAGES: dict[str, str] = {
     "system_closed": N_("The system is closed; its lineage cannot change."),
     "already_linked": N_("The system already uses this library version."),
     "already_answered": N_("The request is already answered."),
+    "not_discardable": N_(
+        "Only a draft that was never submitted can be discarded; retire a registered system instead."
+    ),
+    "revision_not_pending": N_("These changes were already decided or withdrawn."),
+    "notice_incomplete": N_("The notice to users must stay in Kazakh, Russian and English."),
+    "invalid_state": N_("This cannot be done in the current state."),
+    "invalid_dates": N_("The dates do not fit together: check the start and the end."),
+    "empty_file": N_("The file is empty."),
+    "unknown_sector": N_("Choose a sector from the list."),
+    "unknown_template": N_("Choose a document type from the list."),
+    "unknown_answer": N_("Choose one of the offered answers."),
+    "unknown_question": N_("The questionnaire has no such question."),
+    "unknown_item": N_("The checklist has no such item."),
+    "not_registered": N_("Only a registered system can do this."),
+    "pilot_open": N_("The system already has an open pilot."),
+    "pilot_closed": N_("The pilot is closed; start a new one instead."),
+    "pilot_too_long": N_("The pilot is longer than allowed."),
+    "not_eligible": N_("Trusted lists are for registered high-risk systems."),
+    "evidence_missing": N_("Upload the copyright evidence and the audit report first."),
+    "application_exists": N_("An application for this system is already in progress or published."),
+    "reviewer_required": N_("Assign the review request to a human reviewer first."),
+    "invalid_reviewer": N_("The reviewer must be a person in the owner or holder organisation."),
+    "not_review_request": N_("Only a request for human review is assigned to a reviewer."),
+    "complaint_not_found": N_("No complaint with this reference and code. Check both on your receipt."),
+    "optout_not_pending": N_("Only a pending opt-out claim can be confirmed or disputed."),
+    "optout_removed": N_("This opt-out claim was removed by the regulator."),
+    "invalid_isbn": N_("This is not a valid ISBN."),
+    "invalid_identifier": N_("The identifier is too short to name one work."),
+    "version_required": N_("Choose a library version."),
+    # API tokens and requests
+    "insufficient_scope": N_("This API token is not allowed to do this: it lacks the needed scope."),
+    "json_too_deep": N_("The data is nested too deeply."),
 }
 
 # Codes whose English message names nothing specific: no "Technical detail" under them.

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, Body, File, Form, Path, Query, UploadFile, status
 from fastapi.responses import Response, StreamingResponse
 
 from qazai.api.deps import CurrentActor, PlatformDep, SignedInActor, UowDep
@@ -34,8 +35,12 @@ from qazai.registry.models import (
     ClassificationRead,
     ComplaintAnswer,
     ComplaintCreate,
+    ComplaintFilter,
+    ComplaintKind,
     ComplaintRead,
     ComplaintReceipt,
+    ComplaintState,
+    ComplaintStatus,
     DocumentationStatus,
     DocumentRead,
     LineageEntry,
@@ -111,6 +116,17 @@ def file_complaint(
 ) -> ComplaintReceipt:
     """File a complaint or a request for human review of an automated decision; anonymous allowed."""
     return complaints.file_complaint(uow, actor, system_id, cmd)
+
+
+@router.get("/complaints/{reference}", response_model=ComplaintStatus)
+def complaint_status(
+    reference: Annotated[str, Path(max_length=32)],
+    uow: UowDep,
+    code: Annotated[str, Query(min_length=1, max_length=64, description="the secret code of the receipt")],
+) -> ComplaintStatus:
+    """The complainant's status page (no sign-in): state, due date and the owner's answer.
+    404 `complaint_not_found` for an unknown reference or a wrong code alike."""
+    return complaints.get_complaint_status(uow, reference, code)
 
 
 # -- reference data ----------------------------------------------------------------------------
@@ -371,9 +387,29 @@ def list_system_complaints(system_id: str, uow: UowDep, actor: SignedInActor) ->
 
 
 @router.get("/registry/complaints", response_model=list[ComplaintRead])
-def list_complaints(uow: UowDep, actor: SignedInActor, overdue: bool = False) -> list[ComplaintRead]:
-    """Unanswered complaints and review requests (regulator); `?overdue=true` for the late ones."""
-    return complaints.list_complaints(uow, actor, overdue_only=overdue)
+def list_complaints(
+    uow: UowDep,
+    actor: SignedInActor,
+    state: ComplaintState | None = None,
+    kind: ComplaintKind | None = None,
+    system: Annotated[str | None, Query(max_length=100, description="an AI system id")] = None,
+    overdue: bool = False,
+    filed_from: Annotated[date | None, Query(description="filed on or after (Astana date)")] = None,
+    filed_to: Annotated[date | None, Query(description="filed on or before (Astana date)")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> list[ComplaintRead]:
+    """Every complaint and review request (regulator), oldest due first, filtered by `state`,
+    `kind`, `system`, `overdue=true`, `filed_from`/`filed_to`."""
+    filters = ComplaintFilter(
+        state=state,
+        kind=kind,
+        system=system,
+        overdue=overdue,
+        filed_from=filed_from,
+        filed_to=filed_to,
+        limit=limit,
+    )
+    return complaints.list_complaints(uow, actor, filters)
 
 
 @router.post("/registry/complaints/{complaint_id}/assign", response_model=ComplaintRead)

@@ -207,6 +207,11 @@ class ComplaintRow(Base):
     answered_by: Mapped[str | None] = mapped_column(ID)
     answered_by_label: Mapped[str | None] = mapped_column(String(255))
     answered_at: Mapped[datetime | None]
+    # the complainant's receipt (0010): a reference to quote and a secret code kept only as its
+    # SHA-256 (the code is 128 random bits, so a plain hash cannot be reversed by guessing)
+    reference: Mapped[str | None] = mapped_column(String(32), unique=True)
+    access_code_hash: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(2), server_default="kk")
 
 
 class OptOutWorkRow(Base):
@@ -272,3 +277,29 @@ class AiSystemRevisionRow(Base):
     decided_by_label: Mapped[str | None] = mapped_column(String(255))
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RegistryOutboxRow(Base):
+    """A message to a person outside the platform (a complainant's contact address), sent by the
+    job ``registry.deliver_mail`` (0010): by SMTP when ``smtp_url`` is set, else written as an
+    ``.eml`` file to ``<data_dir>/outbox`` for the operator's mail system to pick up."""
+
+    __tablename__ = "registry_outbox"
+    __table_args__ = (Index("ix_registry_outbox_state_created_at", "state", "created_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    to_address: Mapped[str] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(2))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    # a secret the body shows as {code} (a complainant's access code), kept only until it is sent
+    secret: Mapped[str | None] = mapped_column(String(64))
+    complaint_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("ai_system_complaints.id", ondelete="SET NULL"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

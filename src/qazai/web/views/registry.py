@@ -107,9 +107,41 @@ async def file_complaint(system_id: str, ctx: Web) -> Response:
                 "contact_name": optional(form, "contact_name"),
                 "contact_email": optional(form, "contact_email"),
                 "contact_phone": optional(form, "contact_phone"),
+                "language": ctx.lang.value,
             }
         )
         receipt = complaints.file_complaint(ctx.uow, ctx.actor, system_id, cmd)
     except (ValidationError, AppError) as exc:
         return _system_page(ctx, system_id, *form_failure(ctx, exc), values)
-    return redirect(ctx, f"/register/{system_id}?filed={receipt.due_on.isoformat()}#complaint")
+    # The receipt: the status page with its secret code, shown this once.
+    return redirect(ctx, f"{receipt.status_url}&new=1")
+
+
+@router.get("/complaints", response_class=HTMLResponse)
+def complaint_lookup(
+    ctx: Web,
+    reference: Annotated[str, Query(max_length=32)] = "",
+    code: Annotated[str, Query(max_length=64)] = "",
+) -> HTMLResponse:
+    """Type the reference and the code of a receipt to see the complaint's status."""
+    if reference.strip() and code.strip():
+        return complaint_status(reference.strip(), ctx, code.strip())
+    return page(ctx, "registry/complaint_lookup.html", reference=reference)
+
+
+@router.get("/complaints/{reference}", response_class=HTMLResponse)
+def complaint_status(
+    reference: str,
+    ctx: Web,
+    code: Annotated[str, Query(max_length=64)] = "",
+    new: Annotated[bool, Query()] = False,
+) -> HTMLResponse:
+    """The complainant's status page (no sign-in): the state and the owner's answer."""
+    status = complaints.get_complaint_status(ctx.uow, reference[:32], code)
+    return page(
+        ctx,
+        "registry/complaint_status.html",
+        status=status,
+        new=new,
+        link=f"{ctx.request.base_url}complaints/{status.reference}?code={code}" if new else None,
+    )

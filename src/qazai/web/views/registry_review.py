@@ -12,7 +12,13 @@ from pydantic import ValidationError
 from qazai.core.errors import AppError
 from qazai.core.text import LocalizedText
 from qazai.registry import classification, complaints, documents, lineage, revisions, service
-from qazai.registry.models import RevisionDecision, TransitionCreate
+from qazai.registry.models import (
+    ComplaintFilter,
+    ComplaintKind,
+    ComplaintState,
+    RevisionDecision,
+    TransitionCreate,
+)
 from qazai.registry.workflow import SystemState, Who
 from qazai.web.context import Web, WebContext
 from qazai.web.forms import form_failure, optional, text
@@ -31,7 +37,7 @@ def review_queue(ctx: Web) -> HTMLResponse:
     actor = require_regulator(ctx)
     submitted = service.list_systems(ctx.uow, actor, state=SystemState.submitted, limit=QUEUE_LIMIT).items
     in_review = service.list_systems(ctx.uow, actor, state=SystemState.in_review, limit=QUEUE_LIMIT).items
-    overdue = complaints.list_complaints(ctx.uow, actor, overdue_only=True)
+    overdue = complaints.list_complaints(ctx.uow, actor, ComplaintFilter(overdue=True))
     pending = revisions.list_revisions(ctx.uow, actor)
     names: dict[str, LocalizedText] = {}
     for system_id in [c.system_id for c in overdue] + [r.system_id for r in pending]:
@@ -66,6 +72,38 @@ def _review_page(
         complaints=complaints.list_system_complaints(ctx.uow, actor, system_id),
         moves=moves_for(system.state, Who.regulator),
         form_error=form_error,
+    )
+
+
+@router.get("/review/complaints", response_class=HTMLResponse)
+def all_complaints(ctx: Web) -> HTMLResponse:
+    """Every complaint and review request, filtered by state, kind, system, overdue and dates."""
+    actor = require_regulator(ctx)
+    params = ctx.request.query_params
+    raw = {name: params.get(name) or None for name in ("state", "kind", "system", "filed_from", "filed_to")}
+    raw["overdue"] = params.get("overdue") == "true"
+    names: dict[str, LocalizedText] = {}
+    for state in (SystemState.registered, SystemState.suspended):
+        for system in service.list_systems(ctx.uow, actor, state=state, limit=QUEUE_LIMIT).items:
+            names[system.id] = system.name
+    status_code, form_error, items = 200, None, []
+    try:
+        items = complaints.list_complaints(ctx.uow, actor, ComplaintFilter.model_validate(raw))
+    except (ValidationError, AppError) as exc:
+        status_code, form_error = form_failure(ctx, exc)
+    for c in items:
+        if c.system_id not in names:
+            names[c.system_id] = service.get_system(ctx.uow, actor, c.system_id).name
+    return page(
+        ctx,
+        "registry/complaints_list.html",
+        status_code=status_code,
+        form_error=form_error,
+        items=items,
+        filters=raw,
+        states=list(ComplaintState),
+        kinds=list(ComplaintKind),
+        system_names=names,
     )
 
 
