@@ -45,7 +45,13 @@ def _register_optional() -> None:
     """Commands of capabilities that register themselves (each module has ``register(app)``)."""
     import importlib
 
-    for module in ("qazai.cli.privacy", "qazai.cli.libraries", "qazai.cli.catalog", "qazai.cli.labels"):
+    for module in (
+        "qazai.cli.privacy",
+        "qazai.cli.libraries",
+        "qazai.cli.catalog",
+        "qazai.cli.labels",
+        "qazai.cli.models",
+    ):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

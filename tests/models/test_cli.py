@@ -1,0 +1,70 @@
+"""`qazai models push|show|pull` on a real local platform (a tiny model written in the test)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from qazai.cli.main import app
+from tests.models.factory import write_tiny_model
+
+CARD = """---
+license: apache-2.0
+pipeline_tag: text-classification
+language: [kk, ru]
+title: {kk: Шағын жіктеуіш, en: Tiny classifier}
+intended_use: Tests of the model hub.
+out_of_scope_uses: Any decision about people.
+training_data: {declared: Random numbers}
+evaluation: None, the weights are random.
+limitations_and_risks: It predicts nothing.
+risk_class: minimal
+---
+# Tiny classifier
+
+Weights are **random**.
+"""
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> Any:
+    monkeypatch.setenv("QAZAI_DATABASE_URL", database_url)
+    monkeypatch.setenv("QAZAI_DATA_DIR", str(tmp_path / "data"))
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, [str(a) for a in args])
+
+
+def test_push_show_pull_round_trip(cli: Any, tmp_path: Path) -> None:
+    org = cli("orgs", "create", "kaznu", "--kind", "university", "--name", "KazNU")
+    assert org.exit_code == 0, org.output
+    folder = write_tiny_model(tmp_path / "model")
+    (folder / "README.md").write_text(CARD, encoding="utf-8")
+    pushed = cli(
+        "models", "push", folder, "--repo", "kaznu/tiny", "--tier", "open", "--card", folder / "README.md"
+    )
+    assert pushed.exit_code == 0, pushed.output
+    assert "kaznu/tiny@v1" in pushed.output and "2 files" in pushed.output
+
+    shown = cli("models", "show", "kaznu/tiny")
+    assert shown.exit_code == 0, shown.output
+    assert "model.safetensors" in shown.output and "preferred" in shown.output and "minimal" in shown.output
+
+    pulled = cli("models", "pull", "kaznu/tiny", "--dest", tmp_path / "copy", "--revision", "v1")
+    assert pulled.exit_code == 0, pulled.output
+    for name in ("model.safetensors", "config.json"):
+        assert (tmp_path / "copy" / name).read_bytes() == (folder / name).read_bytes()
+    assert not (tmp_path / "copy" / "README.md").exists()
+
+
+def test_errors_are_one_line(cli: Any, tmp_path: Path) -> None:
+    (tmp_path / "card.md").write_text("---\nlicense: MIT\npipeline_tag: translation\n---\nNothing else.\n")
+    folder = write_tiny_model(tmp_path / "model")
+    incomplete = cli("models", "push", folder, "--repo", "stat-gov/x", "--card", tmp_path / "card.md")
+    assert incomplete.exit_code == 1
+    assert incomplete.output.startswith("error: ") and incomplete.output.count("\n") == 1
+    assert "no organisation" in incomplete.output or "lacks mandatory fields" in incomplete.output
+    bad = cli("models", "show", "../etc")
+    assert bad.exit_code == 1 and "not a model repository id" in bad.output
