@@ -15,6 +15,7 @@ from qazai.libraries import policy, repo
 from qazai.libraries.models import (
     GrantCreate,
     GrantDecision,
+    GrantKind,
     GrantRead,
     GrantStatus,
     TermsAcceptance,
@@ -60,6 +61,7 @@ def _grant_read(row: LibraryGrantRow, slug: str, now: datetime) -> GrantRead:
         library_slug=slug,
         user_id=row.user_id,
         purpose=row.purpose,
+        kind=GrantKind(row.kind or GrantKind.download.value),
         status=GrantStatus(row.status),
         requested_at=row.requested_at,
         decided_at=row.decided_at,
@@ -78,9 +80,16 @@ def request_grant(uow: UnitOfWork, actor: Actor, key: str, cmd: GrantCreate) -> 
         raise Unauthenticated("sign in to request access", code="authentication_required")
     assert actor.user_id is not None
     library = load_library(uow.session, key)
-    if library.tier != AccessTier.restricted.value:
+    if library.tier == AccessTier.enclave.value and cmd.kind != GrantKind.compute_only:
         raise InvalidInput(
-            f"library {library.slug!r} is {library.tier}: grants are only for restricted libraries",
+            f"library {library.slug!r} is enclave: its data is never downloaded; ask for a "
+            "compute_only grant (jobs on platform compute read it)",
+            code="grant_kind_not_applicable",
+        )
+    if library.tier not in (AccessTier.restricted.value, AccessTier.enclave.value):
+        raise InvalidInput(
+            f"library {library.slug!r} is {library.tier}: grants are only for restricted and enclave "
+            "libraries",
             code="grant_not_applicable",
         )
     if repo.pending_grant(uow.session, library.id, actor.user_id) is not None:
@@ -91,6 +100,7 @@ def request_grant(uow: UnitOfWork, actor: Actor, key: str, cmd: GrantCreate) -> 
         library_id=library.id,
         user_id=actor.user_id,
         purpose=cmd.purpose,
+        kind=cmd.kind.value,
         status=GrantStatus.pending.value,
         requested_at=now,
         decided_at=None,
@@ -106,11 +116,27 @@ def request_grant(uow: UnitOfWork, actor: Actor, key: str, cmd: GrantCreate) -> 
         "library.grant.request",
         "library_grant",
         row.id,
-        {"library": library.slug},
+        {"library": library.slug, "kind": cmd.kind.value},
         library.organisation_id,
     )
     uow.commit()
     return _grant_read(row, library.slug, now)
+
+
+def active_compute_grant(uow: UnitOfWork, library_id: str, user_id: str) -> GrantRead | None:
+    """The user's approved, unexpired grant that lets jobs on platform compute read the library
+    (``download`` or ``compute_only``), the one expiring last; None if there is none."""
+    row = repo.active_grant(
+        uow.session,
+        library_id,
+        user_id,
+        utcnow(),
+        kinds=(GrantKind.download.value, GrantKind.compute_only.value),
+    )
+    if row is None:
+        return None
+    library = uow.session.get(LibraryRow, library_id)
+    return _grant_read(row, library.slug if library else "", utcnow())
 
 
 def decide_grant(uow: UnitOfWork, actor: Actor, grant_id: str, cmd: GrantDecision) -> GrantRead:

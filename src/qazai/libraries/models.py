@@ -52,6 +52,14 @@ class GrantStatus(StrEnum):
     revoked = "revoked"
 
 
+class GrantKind(StrEnum):
+    """What a grant allows: ``download`` the files (restricted libraries), or ``compute_only``:
+    only jobs on platform compute read the data (restricted or enclave libraries)."""
+
+    download = "download"
+    compute_only = "compute_only"
+
+
 class UploadStatus(StrEnum):
     receiving = "receiving"
     complete = "complete"
@@ -242,6 +250,9 @@ class UploadRead(BaseModel):
 
 class GrantCreate(Command):
     purpose: str = Field(min_length=10, max_length=4000, description="what the data will be used for")
+    kind: GrantKind = Field(
+        default=GrantKind.download, description="download (restricted) or compute_only (restricted, enclave)"
+    )
 
 
 class GrantDecision(Command):
@@ -255,6 +266,7 @@ class GrantRead(BaseModel):
     library_slug: str
     user_id: str
     purpose: str
+    kind: GrantKind = GrantKind.download
     status: GrantStatus
     requested_at: datetime
     decided_at: datetime | None

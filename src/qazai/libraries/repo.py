@@ -155,14 +155,20 @@ def get_grant(session: Session, grant_id: str) -> LibraryGrantRow | None:
     return session.get(LibraryGrantRow, grant_id)
 
 
-def active_grant(session: Session, library_id: str, user_id: str, now: datetime) -> LibraryGrantRow | None:
+def active_grant(
+    session: Session, library_id: str, user_id: str, now: datetime, kinds: tuple[str, ...] = ("download",)
+) -> LibraryGrantRow | None:
+    """An approved, unexpired grant of one of ``kinds`` (by default: one that allows downloads)."""
     return session.scalars(
-        select(LibraryGrantRow).where(
+        select(LibraryGrantRow)
+        .where(
             LibraryGrantRow.library_id == library_id,
             LibraryGrantRow.user_id == user_id,
             LibraryGrantRow.status == "approved",
             LibraryGrantRow.expires_at > now,
+            LibraryGrantRow.kind.in_(kinds),
         )
+        .order_by(LibraryGrantRow.expires_at.desc())
     ).first()
 
 
