@@ -30,6 +30,7 @@ def build_platform(settings: Settings, *, start_workers: bool, db: Database | No
         upgrade_database(settings.effective_database_url)
         db = Database(settings.effective_database_url)
     install_audit_key(db, settings.secret_key.get_secret_value())
+    install_capability_hooks()
     platform = Platform(settings=settings, db=db, objects=open_object_store(settings))
 
     def _sweep() -> None:  # the server's start (the app's lifespan) first clears what crashes left
@@ -60,6 +61,15 @@ def build_platform(settings: Settings, *, start_workers: bool, db: Database | No
         platform.on_start.append(_start)
         platform.on_stop.append(_stop)
     return platform
+
+
+def install_capability_hooks() -> None:
+    """Let lower capabilities reach higher ones without importing them (idempotent): a withdrawn
+    library version flags the models trained on it, and the registry's system flags include the
+    models a system runs."""
+    from qazai.models.lineage import install_hooks as install_model_hooks
+
+    install_model_hooks()
 
 
 def sweep_on_start(platform: Platform) -> dict[str, int]:
@@ -94,7 +104,7 @@ def _library_handlers(platform: Platform) -> dict[str, Handler]:
 def _registry_handlers(platform: Platform) -> dict[str, Handler]:
     from qazai.registry.jobs import job_handlers as registry_job_handlers
 
-    return registry_job_handlers()
+    return registry_job_handlers(platform.settings)
 
 
 def _audit_handlers(platform: Platform) -> dict[str, Handler]:
