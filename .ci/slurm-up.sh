@@ -26,9 +26,33 @@ except urllib.error.HTTPError:
 PY
 }
 
+# The job environment on the nodes (python with the job packages, readable by the job account):
+# the platform's own venv lives under /root here, which the job account cannot enter.
+JOB_ENV=/opt/qazai-jobenv
+JOB_PACKAGES="polars pyarrow duckdb numpy scikit-learn"
+ensure_job_env() {
+  [ -x "$JOB_ENV/bin/python" ] && "$JOB_ENV/bin/python" -c "import polars, pyarrow, duckdb, numpy, sklearn" \
+    2>/dev/null && return 0
+  [ "$(id -u)" = 0 ] || return 1
+  echo "== building the nodes' job environment in $JOB_ENV ($JOB_PACKAGES)"
+  /usr/bin/python3 -m venv "$JOB_ENV" && "$JOB_ENV/bin/pip" install -q $JOB_PACKAGES 2>&1 \
+    | grep -v "is ignored: it is neither" >&2 || true
+  "$JOB_ENV/bin/python" -c "import polars, pyarrow, duckdb, numpy, sklearn"
+}
+
 write_env() {
+  local python_line=""
+  if ensure_job_env; then
+    python_line="QAZAI_TEST_SLURM_PYTHON=$JOB_ENV/bin/python"
+  else
+    echo "slurm-up: no job environment in $JOB_ENV (the tests that run Python jobs on Slurm skip)" >&2
+  fi
+  local memory_enforced=0
+  grep -q '^TaskPlugin=task/cgroup' "$CONF" 2>/dev/null && memory_enforced=1
   mkdir -p "$(dirname "$ENV_FILE")"
   cat >"$ENV_FILE" <<EOF
+$python_line
+QAZAI_TEST_SLURM_MEMORY_ENFORCED=$memory_enforced
 QAZAI_TEST_SLURM_REST_URL=http://$REST_ADDR
 QAZAI_TEST_SLURM_USER=$JOB_USER
 QAZAI_TEST_SLURM_JWT_KEY_FILE=$STATE/jwt_hs256.key
@@ -79,6 +103,23 @@ fi
 chown slurm:slurm "$STATE/jwt_hs256.key"
 chmod 600 "$STATE/jwt_hs256.key"
 
+# Slurm enforces each job's memory with task/cgroup, as production clusters do. Slurm 22.05 drives
+# cgroup v2 only through systemd, so without systemd that needs the v1 memory controller; elsewhere
+# task/none (memory then limited by the runner's RLIMIT_AS only).
+if [ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/freezer ]; then
+  TASK_PLUGIN=task/cgroup PROCTRACK=proctrack/cgroup
+  cat >/etc/slurm/cgroup.conf <<EOF
+$MARK
+CgroupPlugin=cgroup/v1
+ConstrainRAMSpace=yes
+ConstrainSwapSpace=yes
+AllowedSwapSpace=0
+EOF
+else
+  TASK_PLUGIN=task/none PROCTRACK=proctrack/linuxproc
+  echo "slurm-up: no cgroup v1 memory controller: Slurm will not enforce job memory (task/none)" >&2
+fi
+
 if ! [ -e "$CONF" ] || grep -qF "$MARK" "$CONF"; then
   cat >"$CONF" <<EOF
 $MARK
@@ -94,8 +135,8 @@ SlurmctldPidFile=/run/slurm/slurmctld.pid
 SlurmdPidFile=/run/slurm/slurmd.pid
 SlurmctldLogFile=/var/log/slurm/slurmctld.log
 SlurmdLogFile=/var/log/slurm/slurmd.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+ProctrackType=$PROCTRACK
+TaskPlugin=$TASK_PLUGIN
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 SchedulerType=sched/backfill

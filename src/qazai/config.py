@@ -84,6 +84,18 @@ class Settings(BaseSettings):
     compute_python: str | None = Field(
         default=None, description="the job environment's python; default: the platform's own"
     )
+    # A job's limits (its defaults, and the most a submission may ask for).
+    compute_job_cpu_seconds: int = Field(default=3600, ge=1)
+    compute_job_memory_mib: int = Field(default=2048, ge=64)
+    compute_job_wall_seconds: int = Field(default=3600, ge=1)
+    compute_job_processes: int = Field(default=64, ge=1)
+    compute_job_output_bytes: int = Field(default=1024**3, ge=0)
+    compute_script_max_bytes: int = Field(default=1024**2, ge=1024, description="a script or notebook")
+    # An organisation's quota unless an operator set another (docs/compute.md, "Quotas").
+    compute_quota_cpu_seconds: int = Field(default=360_000, ge=0, description="CPU-seconds per period")
+    compute_quota_period_days: int = Field(default=30, ge=1)
+    compute_quota_concurrent_jobs: int = Field(default=4, ge=0)
+    compute_quota_output_bytes: int = Field(default=10 * 1024**3, ge=0, description="outputs kept")
     # The slurm backend (docs/compute.md, "Slurm"): a cluster behind slurmrestd, JWT authentication.
     compute_slurm_rest_url: str = Field(default="http://127.0.0.1:6820", description="slurmrestd")
     compute_slurm_api_version: str = Field(default="v0.0.38", description="slurmrestd's API (Slurm 22.05)")
@@ -103,6 +115,9 @@ class Settings(BaseSettings):
     compute_slurm_python: str = Field(default="/usr/bin/python3", description="the job environment on nodes")
     compute_slurm_sandbox: str = Field(default="bwrap", description="bwrap on the nodes, or none")
     compute_slurm_cpus: int = Field(default=1, ge=1, le=1024, description="CPUs a job asks Slurm for")
+    compute_slurm_memory_enforced: bool = Field(
+        default=True, description="Slurm confines job memory (task/cgroup); false: the runner's rlimit"
+    )
 
     @property
     def effective_compute_dir(self) -> Path:

@@ -52,6 +52,7 @@ def slurm_executor(root: Path) -> Executor:
         user=cluster.user,
         partition=cluster.partition,
         inputs="stage",
+        memory_enforced=cluster.memory_enforced,
     )
 
 

@@ -8,8 +8,11 @@ skipping them). On a laptop without Slurm every test marked ``slurm`` is skipped
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,8 @@ class TestCluster:
     jwt_key_file: Path
     shared_dir: Path
     partition: str | None
+    python: str | None  # the nodes' job environment (polars, pyarrow, ...), when slurm-up built it
+    memory_enforced: bool  # Slurm confines job memory (task/cgroup)
 
     def fresh_folder(self, hint: str) -> Path:
         """A new folder under the shared job folder (the node runs jobs as ``user``, who must reach it)."""
@@ -66,6 +71,8 @@ def find_cluster() -> TestCluster | str:
             jwt_key_file=Path(found["QAZAI_TEST_SLURM_JWT_KEY_FILE"]),
             shared_dir=Path(found["QAZAI_TEST_SLURM_SHARED_DIR"]),
             partition=found.get("QAZAI_TEST_SLURM_PARTITION") or None,
+            python=found.get("QAZAI_TEST_SLURM_PYTHON") or None,
+            memory_enforced=found.get("QAZAI_TEST_SLURM_MEMORY_ENFORCED") == "1",
         )
     except KeyError as missing:
         return f"no Slurm cluster: {missing.args[0]} is not set; {START_HINT}"
@@ -83,7 +90,16 @@ def find_cluster() -> TestCluster | str:
         client.close()
     if not cluster.shared_dir.is_dir():
         return f"no Slurm cluster: the shared job folder {cluster.shared_dir} does not exist"
+    _remove_old_test_folders(cluster.shared_dir)
     return cluster
+
+
+def _remove_old_test_folders(shared_dir: Path, older_than_seconds: float = 3600) -> None:
+    """Earlier test runs' folders (the contract suite's builder has no teardown of its own)."""
+    for folder in shared_dir.glob("test-*"):
+        with contextlib.suppress(OSError):
+            if time.time() - folder.stat().st_mtime > older_than_seconds:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def require_cluster() -> TestCluster:

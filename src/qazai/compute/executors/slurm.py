@@ -165,6 +165,7 @@ class SlurmExecutor:
         sandbox: str = "bwrap",
         bwrap: str = "bwrap",
         cpus: int = 1,
+        memory_enforced: bool = True,
     ) -> None:
         if sandbox not in ("bwrap", "none"):
             raise ConfigError(f"unknown Slurm sandbox {sandbox!r}; choose bwrap or none")
@@ -181,6 +182,7 @@ class SlurmExecutor:
         self.sandbox = sandbox
         self.bwrap = bwrap
         self.cpus = cpus
+        self.memory_enforced = memory_enforced
         # Job names carry a hash of the runs' folder: two platforms (or two test runs) sharing a
         # cluster never mistake each other's jobs for their own.
         self.namespace = hashlib.sha256(str(self.root).encode()).hexdigest()[:8]
@@ -222,6 +224,7 @@ class SlurmExecutor:
             # made again where missing, and a job Slurm accepted is found by its name.
             if self.inputs == InputDelivery.stage:
                 self._stage(spec, run_dir)
+            self._mark_memory_enforcement(run_dir)
             self._hand_to_job_user(run_dir)
             attempt = run_dir / "slurm-submitting"
             known = self.client.jobs_named(self._job_name(spec.job_id)) if attempt.exists() else []
@@ -273,6 +276,15 @@ class SlurmExecutor:
             shutil.copyfile(source, partial)
             partial.chmod(0o444)
             partial.replace(target)
+
+    def _mark_memory_enforcement(self, run_dir: Path) -> None:
+        """Where Slurm confines each job's memory (task/cgroup), the runner leaves memory to it:
+        its fallback, RLIMIT_AS, counts virtual memory and starves Arrow, DuckDB and polars."""
+        document = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+        wanted = "scheduler" if self.memory_enforced else "runner"
+        if document.get("memory_enforced_by") != wanted:
+            document["memory_enforced_by"] = wanted
+            runner.write_json_atomic(run_dir / "run.json", document)
 
     def _hand_to_job_user(self, run_dir: Path) -> None:
         """A platform running as root gives the run's writable parts to the cluster account the job
@@ -344,9 +356,13 @@ class SlurmExecutor:
             )
         cpu_seconds = float(info.cpus) * info.elapsed_seconds  # Slurm's CPUTime: CPUs x elapsed
         if result is not None:
-            return self._finish(
-                run_dir, result.model_copy(update={"cpu_seconds": cpu_seconds, "backend_ref": ref})
-            )
+            charged = result.model_copy(update={"cpu_seconds": cpu_seconds, "backend_ref": ref})
+            if info.state == "OUT_OF_MEMORY" and result.reason == FailureReason.exit_code:
+                # Slurm's cgroup killed the job; the runner saw only the kill.
+                limits = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["limits"]
+                message = f"killed over the memory limit of {limits['memory_mib']} MiB"
+                charged = charged.model_copy(update={"reason": FailureReason.memory, "message": message})
+            return self._finish(run_dir, charged)
         ending = SLURM_ENDINGS.get(info.state)
         if ending is not None:
             final_state, reason, message = ending
@@ -494,4 +510,5 @@ def build(settings: Settings) -> SlurmExecutor:
         python=settings.compute_slurm_python,
         sandbox=settings.compute_slurm_sandbox,
         cpus=settings.compute_slurm_cpus,
+        memory_enforced=settings.compute_slurm_memory_enforced,
     )
