@@ -124,6 +124,11 @@ ERROR_MESSAGES: dict[str, str] = {
     # API tokens and requests
     "insufficient_scope": N_("This API token is not allowed to do this: it lacks the needed scope."),
     "json_too_deep": N_("The data is nested too deeply."),
+    # labels: the public check of a file or a text
+    "corrupt_image": N_("The picture cannot be read: the file is damaged or cut short."),
+    "image_too_many_pixels": N_("The picture has too many pixels to be checked safely."),
+    "unsupported_media_type": N_("This type of file cannot be checked; upload a picture, PDF, audio or video."),
+    "nothing_to_verify": N_("Choose a file or paste a text to check."),
 }
 
 # Codes whose English message names nothing specific: no "Technical detail" under them.

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from qazai.core.errors import AppError, NotFound
+from qazai.labels.service import count_labels
 from qazai.registry import complaints, lineage, pilots, register
 from qazai.registry.models import ComplaintCreate, ComplaintKind
 from qazai.registry.register import RegisterEntry
@@ -77,6 +78,7 @@ def _system_page(
         status_code=status_code,
         entry=entry,
         lineage=lineage.list_lineage(ctx.uow, ctx.actor, system_id),
+        label_counts=count_labels(ctx.uow.session, system_id),
         pilots=pilots.list_pilots(ctx.uow, ctx.actor, system_id),
         kinds=list(ComplaintKind),
         complaint_error=complaint_error,
