@@ -204,6 +204,15 @@ def _systems_running(uow: UnitOfWork, actor: Actor, version_ids: Sequence[str]) 
     return out
 
 
+def systems_running_model(
+    uow: UnitOfWork, actor: Actor, repo_id: str, revision: str | None
+) -> list[SystemUsingModel]:
+    """The AI systems that run a model version (public ones, and the actor's own)."""
+    repo_row = reads.load_repo(uow.session, repo_id)
+    version = reads.find_version(uow.session, repo_row, revision)
+    return _systems_running(uow, actor, [version.id])
+
+
 def library_version_use(uow: UnitOfWork, actor: Actor, library_version: str) -> LibraryVersionUse:
     """Which models and systems use a library version (``slug@N`` or its id): the model versions
     trained on it, the systems running those, and the systems linked to it directly."""

@@ -7,6 +7,7 @@ from qazai.web.views import (
     admin,
     home,
     libraries,
+    models,
     publish,
     registry,
     registry_owner,
@@ -25,4 +26,5 @@ ROUTERS: list[APIRouter] = [
     registry_wizard.router,
     registry_owner.router,
     registry_review.router,
+    models.router,
 ]

@@ -1,0 +1,54 @@
+"""Portal pages of models in kk/ru/en: the catalogue with search and filters, a model's page with
+its card (rendered safely), files and sizes, licence, the huggingface_hub snippet, lineage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from qazai.core.text import LocalizedText
+from tests.models.factory import create_repo, full_card, push_folder, write_tiny_model
+
+
+def _get(client: TestClient, lang: str, url: str, **kwargs: Any) -> Any:
+    client.cookies.set("qazai_lang", lang)
+    return client.get(url, **kwargs)
+
+
+def test_catalogue_and_model_page_in_three_languages(
+    client: TestClient, platform: Any, people: Any, tmp_path: Path
+) -> None:
+    repo_id = create_repo(platform, "kk-translator", task="translation", title=LocalizedText(kk="Аудармашы"))
+    create_repo(platform, "other", task="text-classification", licence="MIT")
+    card = full_card(description=LocalizedText(kk="Қазақша **сипаттама**", en="English *description*"))
+    version = push_folder(platform, repo_id, write_tiny_model(tmp_path / "m"), card=card)
+
+    found = _get(client, "kk", "/models", params={"q": "аудармашы"})
+    assert (
+        found.status_code == 200
+        and "stat-gov/kk-translator" in found.text
+        and "stat-gov/other" not in found.text
+    )
+    filtered = _get(client, "ru", "/models", params={"licence": "MIT"})
+    assert "stat-gov/other" in filtered.text and "stat-gov/kk-translator" not in filtered.text
+
+    page = _get(client, "kk", f"/models/{repo_id}")
+    assert page.status_code == 200
+    html = page.text
+    assert "Қазақша <strong>сипаттама</strong>" in html
+    assert "model.safetensors" in html and "Apache-2.0" in html and version.revision in html
+    assert (
+        "snapshot_download(&#34;stat-gov/kk-translator&#34;" in html
+        or 'snapshot_download("stat-gov/kk-translator"' in html
+    )
+    assert f"/{repo_id}/resolve/{version.revision}/model.safetensors" in html
+    english = _get(client, "en", f"/models/{repo_id}").text
+    assert "English <em>description</em>" in english and "Model card" in english
+    russian = _get(client, "ru", f"/models/{repo_id}").text
+    assert "Model card" not in russian  # translated
+
+
+def test_unknown_model_page_is_a_404_page(client: TestClient, people: Any) -> None:
+    assert client.get("/models/stat-gov/nothing").status_code == 404
