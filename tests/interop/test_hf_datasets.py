@@ -55,10 +55,11 @@ def server(live_server: Any, platform: Any, people: Any, module_tmp: Path) -> di
     approved grant for the regulator (not a member of stat-gov) to read it."""
     from tests.libraries.publishing import publish
 
-    from qazai.identity.actor import Actor
+    from qazai.identity.actor import SYSTEM, Actor
     from qazai.identity.service import load_actor
     from qazai.libraries import access
-    from qazai.libraries.models import GrantCreate, GrantDecision
+    from qazai.libraries import service as libraries
+    from qazai.libraries.models import GrantCreate, GrantDecision, VersionWithdraw
 
     publish_library(
         platform, module_tmp, "population-by-region", title=LocalizedText(en="Population by region")
@@ -75,6 +76,22 @@ def server(live_server: Any, platform: Any, people: Any, module_tmp: Path) -> di
         tier=AccessTier.restricted,
         csv="district,households\nEsil,1200\nSaryarka,900\n",
     )
+    publish_library(
+        platform,
+        module_tmp,
+        "registered-survey",
+        title=LocalizedText(en="Registered survey"),
+        tier=AccessTier.registered,
+        csv="city,schools\nAstana,210\nAlmaty,300\n",
+    )
+    publish_library(platform, module_tmp, "corrected-counts", title=LocalizedText(en="Corrected counts"))
+    corrected = module_tmp / "v2" / "corrected-counts.csv"
+    corrected.write_text(CSV_V2, encoding="utf-8")
+    assert publish(platform, "corrected-counts", corrected).state.value == "succeeded"
+    with platform.db.uow() as uow:
+        libraries.withdraw_version(
+            uow, SYSTEM, "corrected-counts", 1, VersionWithdraw(reason="counts of Karaganda were missing")
+        )
     with platform.db.uow() as uow:
         grantee: Actor = load_actor(uow, people["regulator"].user_id)
         producer: Actor = load_actor(uow, people["producer"].user_id)
@@ -190,7 +207,12 @@ def test_list_repo_files_and_list_datasets(server: dict[str, Any]) -> None:
         "data/population-by-region.parquet",
     ]
     found = {d.id: d.gated for d in api.list_datasets(author="stat-gov")}
-    assert found == {"stat-gov/population-by-region": False, "stat-gov/restricted-survey": "manual"}
+    assert found == {
+        "stat-gov/corrected-counts": False,
+        "stat-gov/population-by-region": False,
+        "stat-gov/registered-survey": "auto",
+        "stat-gov/restricted-survey": "manual",
+    }
     assert [d.id for d in api.list_datasets(search="restricted")] == ["stat-gov/restricted-survey"]
 
 
@@ -263,3 +285,75 @@ def test_errors_raise_the_clients_exceptions_and_keep_the_envelope(server: dict[
     )
     assert bad_token.status_code == 401
     assert bad_token.headers["x-error-message"] == "Invalid credentials in Authorization header"
+
+
+def test_get_paths_info_tells_files_from_folders(server: dict[str, Any]) -> None:
+    from huggingface_hub.hf_api import RepoFile, RepoFolder
+
+    found = _api(server).get_paths_info(
+        "stat-gov/population-by-region", ["data", "README.md", "nothing.txt"], repo_type="dataset"
+    )
+    assert [(type(f), f.path) for f in found] == [(RepoFolder, "data"), (RepoFile, "README.md")]
+
+
+def test_registered_library_needs_the_terms_accepted(
+    server: dict[str, Any], platform: Any, people: Any, tmp_path: Path
+) -> None:
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import GatedRepoError
+
+    from qazai.identity.service import load_actor
+    from qazai.libraries import access
+
+    def download() -> str:
+        return str(
+            hf_hub_download(
+                "stat-gov/registered-survey",
+                "data/registered-survey.parquet",
+                repo_type="dataset",
+                endpoint=server["base"],
+                cache_dir=tmp_path,
+                token=people["outsider"].token,
+            )
+        )
+
+    with pytest.raises(GatedRepoError, match="accept the terms"):
+        download()
+    with platform.db.uow() as uow:
+        access.accept_terms(uow, load_actor(uow, people["outsider"].user_id), "registered-survey")
+    assert Path(download()).stat().st_size > 0
+
+
+def test_a_withdrawn_version_says_why_and_main_moves_back(server: dict[str, Any], tmp_path: Path) -> None:
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import RevisionNotFoundError
+
+    with pytest.raises(RevisionNotFoundError, match="counts of Karaganda were missing"):
+        hf_hub_download(
+            "stat-gov/corrected-counts",
+            "data/corrected-counts.parquet",
+            repo_type="dataset",
+            revision="v1",
+            endpoint=server["base"],
+            cache_dir=tmp_path,
+        )
+    gone = httpx.get(f"{server['base']}/api/datasets/stat-gov/corrected-counts/revision/v1")
+    assert gone.status_code == 410 and gone.json()["error"]["code"] == "version_withdrawn"
+    main = _api(server).dataset_info("stat-gov/corrected-counts")
+    assert main.sha == _api(server).dataset_info("stat-gov/corrected-counts", revision="v2").sha
+
+
+def test_repo_ids_that_cannot_exist_are_repo_not_found(server: dict[str, Any]) -> None:
+    base = server["base"]
+    bare = httpx.get(f"{base}/api/datasets/population-by-region")
+    assert bare.status_code == 404 and bare.headers["x-error-code"] == "RepoNotFound"
+    assert "did you mean stat-gov/population-by-region?" in bare.json()["error"]["message"]
+    for path in (
+        "/api/datasets/no-such-org/population-by-region",
+        "/api/datasets/stat-gov/a..b",
+        "/api/datasets/Stat-Gov/population-by-region",
+        "/datasets/stat-gov/a..b/resolve/main/README.md",
+    ):
+        answer = httpx.get(base + path)
+        assert answer.headers.get("x-error-code") == "RepoNotFound", (path, answer.status_code, answer.text)
+        assert answer.json()["ok"] is False

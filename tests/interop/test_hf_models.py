@@ -32,11 +32,13 @@ def _sha256(path: Path | str) -> str:
 
 @pytest.fixture(scope="module")
 def hub(live_server: Any, platform: Any, people: Any, module_tmp: Path) -> dict[str, Any]:
-    """``stat-gov/tiny-model`` v1 and v2 (other weights), ``stat-gov/big-model`` (20 MiB of
-    weights, for the resume), ``stat-gov/restricted-model`` with a grant for the regulator."""
+    """``stat-gov/tiny-model`` v1 and v2 (other weights), ``stat-gov/recalled-model`` (v1 withdrawn),
+    ``stat-gov/big-model`` (20 MiB of weights, for the resume), ``stat-gov/restricted-model`` with a
+    grant for the regulator."""
+    from qazai.identity.actor import SYSTEM
     from qazai.identity.service import load_actor
     from qazai.libraries.models import GrantCreate, GrantDecision
-    from qazai.models import access
+    from qazai.models import access, service
 
     tiny_v1 = write_tiny_model(module_tmp / "tiny-v1", seed=1)
     tiny_v2 = write_tiny_model(module_tmp / "tiny-v2", seed=2)
@@ -52,6 +54,19 @@ def hub(live_server: Any, platform: Any, people: Any, module_tmp: Path) -> dict[
     )
     create_repo(platform, "big-model")
     push_folder(platform, "stat-gov/big-model", big)
+    create_repo(platform, "recalled-model")
+    recalled = push_folder(
+        platform, "stat-gov/recalled-model", write_tiny_model(module_tmp / "recalled-1", seed=5)
+    )
+    push_folder(platform, "stat-gov/recalled-model", write_tiny_model(module_tmp / "recalled-2", seed=6))
+    with platform.db.uow() as uow:
+        service.withdraw_model_version(
+            uow,
+            SYSTEM,
+            "stat-gov/recalled-model",
+            recalled.revision,
+            "trained on a withdrawn library version",
+        )
     create_repo(platform, "restricted-model", tier=AccessTier.restricted)
     push_folder(platform, "stat-gov/restricted-model", write_tiny_model(module_tmp / "restricted", seed=4))
     with platform.db.uow() as uow:
@@ -125,6 +140,7 @@ def test_model_info_list_models_and_list_repo_files(hub: dict[str, Any]) -> None
     listed = {m.id: m.gated for m in api.list_models(author="stat-gov")}
     assert listed == {
         "stat-gov/big-model": False,
+        "stat-gov/recalled-model": False,
         "stat-gov/restricted-model": "manual",
         "stat-gov/tiny-model": False,
     }
@@ -231,3 +247,31 @@ def test_a_download_broken_halfway_resumes_without_reading_the_first_half_again(
         if r.get("path") == "/stat-gov/big-model/resolve/main/model.safetensors" and r.get("method") == "GET"
     ]
     assert served[-1]["status"] == 206 and served[-1]["bytes"] == size - resumed_at
+
+
+def test_a_withdrawn_version_says_why_and_main_moves_back(hub: dict[str, Any], tmp_path: Path) -> None:
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import RevisionNotFoundError
+
+    with pytest.raises(RevisionNotFoundError, match="trained on a withdrawn library version"):
+        hf_hub_download(
+            "stat-gov/recalled-model", "config.json", revision="v1", endpoint=hub["base"], cache_dir=tmp_path
+        )
+    answer = httpx.get(f"{hub['base']}/stat-gov/recalled-model/resolve/v1/config.json")
+    assert answer.status_code == 410 and answer.json()["error"]["code"] == "model_version_withdrawn"
+    assert (
+        _api(hub).model_info("stat-gov/recalled-model").sha
+        == _api(hub).model_info("stat-gov/recalled-model", revision="v2").sha
+    )
+
+
+def test_repo_ids_that_cannot_exist_are_repo_not_found(hub: dict[str, Any]) -> None:
+    for path in (
+        "/api/models/bert-base-uncased",  # a Hub id without a namespace
+        "/api/models/no-such-org/tiny-model",
+        "/api/models/stat-gov/a..b",
+        "/stat-gov/a..b/resolve/main/config.json",
+    ):
+        answer = httpx.get(hub["base"] + path)
+        assert answer.headers.get("x-error-code") == "RepoNotFound", (path, answer.status_code, answer.text)
+        assert answer.json()["ok"] is False

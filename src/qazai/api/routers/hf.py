@@ -30,7 +30,7 @@ from qazai.api.deps import CurrentActor, PlatformDep, UowDep
 from qazai.api.envelope import error_response
 from qazai.api.responses import error_responses
 from qazai.api.routers.files import IMMUTABLE, _BadRange, parse_range
-from qazai.core.errors import AppError, InvalidInput
+from qazai.core.errors import AppError, InvalidInput, NotFound
 from qazai.models.hf import datasets, hub
 from qazai.models.hf.errors import hf_error_headers
 from qazai.models.hf.shapes import HubFile, dump
@@ -122,6 +122,12 @@ def list_datasets(
     return _json(dump(datasets.list_datasets(uow, actor, search=search, author=author, limit=limit)))
 
 
+@router.get("/api/datasets/{name}", responses=_INFO_ERRORS, include_in_schema=False)
+def dataset_info_without_organisation(name: str, uow: UowDep, actor: CurrentActor) -> JSONResponse:
+    """A dataset id without its organisation: RepoNotFound, naming the full id when it exists."""
+    raise datasets.refuse_bare_id(uow, actor, name)
+
+
 @router.get("/api/datasets/{org}/{name}", responses=_INFO_ERRORS)
 @router.get("/api/datasets/{org}/{name}/revision/{revision:path}", responses=_INFO_ERRORS)
 def dataset_info(
@@ -198,6 +204,14 @@ def list_models(
     """Model repos with a published version (``HfApi().list_models(search=, author=, pipeline_tag=)``)."""
     found = hub.list_models(uow, actor, search=search, author=author, pipeline_tag=pipeline_tag, limit=limit)
     return _json(dump(found))
+
+
+@router.get("/api/models/{name}", responses=_INFO_ERRORS, include_in_schema=False)
+def model_info_without_organisation(name: str) -> JSONResponse:
+    """Hub ids without a namespace (``bert-base-uncased``) do not exist here: RepoNotFound."""
+    raise NotFound(
+        f"no model {name[:100]!r}: model ids on QazAI are 'organisation/name'", code="model_not_found"
+    )
 
 
 @router.get("/api/models/{org}/{name}", responses=_INFO_ERRORS)

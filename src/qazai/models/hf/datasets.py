@@ -56,6 +56,20 @@ def split_repo_id(repo_id: str) -> tuple[str, str]:
     return org, name
 
 
+def refuse_bare_id(uow: UnitOfWork, actor: Actor, name: str) -> NotFound:
+    """The error for a dataset id without an organisation (``population-by-region``), naming the
+    full id when a library has that slug."""
+    hint = ""
+    if _NAME.match(name):
+        try:
+            library = libraries.get_library(uow, actor, name)
+        except NotFound:
+            library = None
+        if library is not None and library.slug == name:
+            hint = f": did you mean {library.organisation_slug}/{library.slug}?"
+    return NotFound(f"dataset ids on QazAI are 'organisation/library'{hint}", code="library_not_found")
+
+
 def _library(uow: UnitOfWork, actor: Actor, repo_id: str) -> LibraryRead:
     org, name = split_repo_id(repo_id)
     library = libraries.get_library(uow, actor, name)

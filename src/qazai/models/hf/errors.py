@@ -14,6 +14,10 @@ HF_ERROR_CODES: dict[str, str] = {
     "revision_not_found": "RevisionNotFound",
     "version_not_found": "RevisionNotFound",
     "no_published_version": "RevisionNotFound",
+    # a withdrawn version (410): the client raises at once with the reason, instead of looking in
+    # its cache and then blaming the network
+    "model_version_withdrawn": "RevisionNotFound",
+    "version_withdrawn": "RevisionNotFound",
     "file_not_found": "EntryNotFound",
     "authentication_required": "GatedRepo",
     "terms_not_accepted": "GatedRepo",
