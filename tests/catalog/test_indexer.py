@@ -62,3 +62,39 @@ def _later(db: Database) -> Any:
     from qazai.core.clock import utcnow
 
     return utcnow() + timedelta(seconds=5)
+
+
+def test_disposing_the_database_first_waits_for_a_background_check_and_drops_its_index(
+    database_url: str,
+) -> None:
+    """A background re-check still holding a connection when the database is disposed would hand
+    it back to a closed pool, and the connection would be garbage-collected open (a
+    ResourceWarning in whatever runs next)."""
+    import threading
+
+    from sqlalchemy import text
+
+    from qazai.catalog.indexer import catalog_index, existing_index
+
+    db = Database(database_url)
+    index = catalog_index(db)
+    index.min_interval = 60.0
+    checking, done = threading.Event(), threading.Event()
+
+    def slow_check(*, force: bool, generation: int | None = None) -> int:
+        with db.uow(read_only=True) as uow:
+            uow.session.execute(text("SELECT 1"))
+            checking.set()
+            time.sleep(0.3)
+        done.set()
+        return 0
+
+    index._sync = slow_check  # type: ignore[method-assign]
+    index._checked = 0.0  # the interval has passed: the next sync starts a background check
+    index.sync()
+    assert checking.wait(5)
+    db.dispose()
+    assert done.is_set(), "dispose returned while the background check still held a connection"
+    assert existing_index(db) is None
+    index.sync()  # a closed index starts no more checks
+    assert index._background is None or not index._background.is_alive()

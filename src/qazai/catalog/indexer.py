@@ -97,6 +97,8 @@ class CatalogIndex:
         self._checked = 0.0
         self._generation = -1
         self._lock = threading.Lock()
+        self._closed = False
+        self._background: threading.Thread | None = None
 
     def rebuild(self) -> int:
         """Re-read every library; returns how many are indexed."""
@@ -113,10 +115,19 @@ class CatalogIndex:
                     self._sync(force=False, generation=generation)
                     self._checked = time.monotonic()
             return
-        if now - self._checked < self.min_interval or self._lock.locked():
+        if now - self._checked < self.min_interval or self._lock.locked() or self._closed:
             return
         self._checked = now  # one background check per interval
-        threading.Thread(target=self._background_sync, name="catalog-sync", daemon=True).start()
+        self._background = threading.Thread(target=self._background_sync, name="catalog-sync", daemon=True)
+        self._background.start()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Start no more background checks and wait for a running one (the database is being
+        disposed: a check still holding a connection would return it to a closed pool)."""
+        self._closed = True
+        background = self._background
+        if background is not None and background is not threading.current_thread():
+            background.join(timeout)
 
     def _background_sync(self) -> None:
         if not self._lock.acquire(blocking=False):
@@ -182,8 +193,18 @@ def catalog_index(db: Database) -> CatalogIndex:
         if index is None:
             index = CatalogIndex(db)
             _INDEXES[db] = index
+            db.on_dispose(lambda: _forget_index(db))
     index.sync()
     return index
+
+
+def _forget_index(db: Database) -> None:
+    """``db`` is being disposed: its index stops and is dropped (the index refers to its
+    database, so the weak mapping alone would keep both alive)."""
+    with _INDEXES_LOCK:
+        index = _INDEXES.pop(db, None)
+    if index is not None:
+        index.close()
 
 
 def existing_index(db: Database) -> CatalogIndex | None:

@@ -66,6 +66,13 @@ class Database:
         # Copied into every session's ``info``: what the composition root hands to layers that
         # only see a session (the audit trail's chain key), without storage knowing about them.
         self.info: dict[str, Any] = {}
+        self._on_dispose: list[Callable[[], None]] = []
+
+    def on_dispose(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` when the database is disposed, before its connections are closed:
+        what holds the database from above (a search index syncing in a background thread)
+        stops using it first, so no connection is returned to a pool that was already closed."""
+        self._on_dispose.append(callback)
 
     @property
     def dialect(self) -> str:
@@ -87,6 +94,9 @@ class Database:
             connection.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
+        callbacks, self._on_dispose = self._on_dispose, []
+        for callback in callbacks:
+            callback()
         self.engine.dispose()
 
 
