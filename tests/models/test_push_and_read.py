@@ -161,3 +161,16 @@ def test_card_is_checked_before_publishing(platform: Any, people: Any, tmp_path:
     assert on_platform.value.details["missing"] == ["training_data.library_versions"]
     with platform.db.uow(read_only=True) as uow:
         assert reads.list_model_versions(uow, SYSTEM, repo_id) == []
+
+
+def test_search_sees_new_and_updated_repositories_at_once(platform: Any, people: Any, tmp_path: Path) -> None:
+    create_repo(platform, "first-model")
+    with platform.db.uow(read_only=True) as uow:
+        assert [r.repo_id for r in reads.list_model_repos(uow, SYSTEM, ModelSearch(q="model")).items] == [
+            "stat-gov/first-model"
+        ]
+    create_repo(platform, "second-model")
+    push_folder(platform, "stat-gov/first-model", write_tiny_model(tmp_path / "m"))  # updates the repo
+    with platform.db.uow(read_only=True) as uow:
+        newest_first = [r.repo_id for r in reads.list_model_repos(uow, SYSTEM, ModelSearch(q="model")).items]
+    assert newest_first == ["stat-gov/first-model", "stat-gov/second-model"]

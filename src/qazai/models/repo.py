@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -214,22 +215,22 @@ def repo_index_stamp(session: Session) -> tuple[int, datetime | None]:
     return int(row[0]), row[1]
 
 
-def repo_index_rows(
-    session: Session,
-) -> Sequence[tuple[str, str, str, str, str, str, list[str], list[str], object, object, datetime]]:
-    """What the search index holds per repository (no card texts: title, summary and tags)."""
-    return session.execute(
-        select(
-            ModelRepoRow.id,
-            ModelRepoRow.repo_id,
-            ModelRepoRow.organisation_id,
-            ModelRepoRow.task,
-            ModelRepoRow.licence,
-            ModelRepoRow.tier,
-            ModelRepoRow.languages,
-            ModelRepoRow.tags,
-            ModelRepoRow.title,
-            ModelRepoRow.summary,
-            ModelRepoRow.updated_at,
-        )
-    ).all()
+def repo_index_rows(session: Session, *, updated_since: datetime | None = None) -> Sequence[Any]:
+    """What the search index holds per repository (id, repo id, organisation, task, licence,
+    tier, languages, tags, title, summary, update time), all or those updated since a time."""
+    query = select(
+        ModelRepoRow.id,
+        ModelRepoRow.repo_id,
+        ModelRepoRow.organisation_id,
+        ModelRepoRow.task,
+        ModelRepoRow.licence,
+        ModelRepoRow.tier,
+        ModelRepoRow.languages,
+        ModelRepoRow.tags,
+        ModelRepoRow.title,
+        ModelRepoRow.summary,
+        ModelRepoRow.updated_at,
+    )
+    if updated_since is not None:
+        query = query.where(ModelRepoRow.updated_at >= updated_since)
+    return session.execute(query).all()

@@ -32,12 +32,13 @@ class _Doc:
     tier: str
     languages: frozenset[str]
     updated: str  # "<iso time>|<id>": the sort and cursor key of "newest first"
+    keys: frozenset[str]
 
 
 @dataclass
 class _Index:
     stamp: tuple[int, datetime | None]
-    docs: list[_Doc] = field(default_factory=list)
+    docs: dict[str, _Doc] = field(default_factory=dict)
     postings: dict[str, set[str]] = field(default_factory=dict)
     by_name: list[_Doc] = field(default_factory=list)
     by_updated: list[_Doc] = field(default_factory=list)
@@ -53,37 +54,63 @@ def _texts(value: Any) -> str:
     return ""
 
 
-def _build(session: Session, stamp: tuple[int, datetime | None]) -> _Index:
-    index = _Index(stamp=stamp)
-    for (
-        pk,
-        repo_id,
-        org_id,
-        task,
-        licence,
-        tier,
-        languages,
-        tags,
-        title,
-        summary,
-        updated,
-    ) in repo.repo_index_rows(session):
-        doc = _Doc(
-            id=pk,
-            repo_id=repo_id,
-            organisation_id=org_id,
-            task=task,
-            licence=licence.lower(),
-            tier=tier,
-            languages=frozenset(languages or []),
-            updated=f"{updated.isoformat()}|{pk}",
+def _doc(row: Any) -> _Doc:
+    pk, repo_id, org_id, task, licence, tier, languages, tags, title, summary, updated = row
+    words = " ".join([repo_id.replace("/", " ").replace("-", " "), task.replace("-", " "), *tags])
+    keys = frozenset({*text_keys(words), *text_keys(_texts(title)), *text_keys(_texts(summary))})
+    return _Doc(
+        id=pk,
+        repo_id=repo_id,
+        organisation_id=org_id,
+        task=task,
+        licence=licence.lower(),
+        tier=tier,
+        languages=frozenset(languages or []),
+        updated=f"{updated.isoformat()}|{pk}",
+        keys=keys,
+    )
+
+
+def _put(index: _Index, doc: _Doc, shared: set[str] | None = None) -> None:
+    """Add or replace ``doc``. Posting sets named in ``shared`` still belong to the previous index
+    (which other threads may be reading): they are copied before the first change."""
+
+    def postings(key: str) -> set[str]:
+        if shared is not None and key in shared:
+            shared.discard(key)
+            index.postings[key] = set(index.postings[key])
+        return index.postings.setdefault(key, set())
+
+    old = index.docs.get(doc.id)
+    if old is not None:
+        for key in old.keys:
+            postings(key).discard(doc.id)
+    index.docs[doc.id] = doc
+    for key in doc.keys:
+        postings(key).add(doc.id)
+
+
+def _sort(index: _Index) -> None:
+    index.by_name = sorted(index.docs.values(), key=lambda d: d.repo_id)
+    index.by_updated = sorted(index.docs.values(), key=lambda d: d.updated, reverse=True)
+
+
+def _build(session: Session, stamp: tuple[int, datetime | None], previous: _Index | None) -> _Index:
+    """The index at ``stamp``: ``previous`` brought up to date with the repositories updated
+    since its newest update (repositories are never deleted), else built from every row."""
+    if previous is not None and previous.stamp[1] is not None and stamp[0] >= previous.stamp[0]:
+        index = _Index(
+            stamp=stamp, docs=dict(previous.docs), postings={k: set(v) for k, v in previous.postings.items()}
         )
-        index.docs.append(doc)
-        words = " ".join([repo_id.replace("/", " ").replace("-", " "), task.replace("-", " "), *tags])
-        for key in {*text_keys(words), *text_keys(_texts(title)), *text_keys(_texts(summary))}:
-            index.postings.setdefault(key, set()).add(pk)
-    index.by_name = sorted(index.docs, key=lambda d: d.repo_id)
-    index.by_updated = sorted(index.docs, key=lambda d: d.updated, reverse=True)
+        for row in repo.repo_index_rows(session, updated_since=previous.stamp[1]):
+            _put(index, _doc(row))
+        if len(index.docs) == stamp[0]:
+            _sort(index)
+            return index
+    index = _Index(stamp=stamp)
+    for row in repo.repo_index_rows(session):
+        _put(index, _doc(row))
+    _sort(index)
     return index
 
 
@@ -95,7 +122,7 @@ def _index_for(session: Session) -> _Index:
         index = _indexes.get(name)
         if index is not None and index.stamp == stamp:
             return index
-    built = _build(session, stamp)
+    built = _build(session, stamp, index)
     with _lock:
         _indexes[name] = built
     return built
