@@ -145,6 +145,12 @@ def test_model_info_list_models_and_list_repo_files(hub: dict[str, Any]) -> None
         "stat-gov/tiny-model": False,
     }
     assert [m.id for m in api.list_models(search="restricted")] == ["stat-gov/restricted-model"]
+    # pages of two, followed through the Link header by the client's own paginator
+    from huggingface_hub.utils import paginate
+
+    paged = [m["id"] for m in paginate(f"{hub['base']}/api/models", {"author": "stat-gov", "limit": 2}, {})]
+    assert sorted(paged) == sorted(listed) and len(paged) == len(listed)
+    assert 'rel="next"' in httpx.get(f"{hub['base']}/api/models", params={"limit": 2}).headers["link"]
     assert list(api.list_models(author="nobody-here")) == []
 
 
@@ -275,3 +281,38 @@ def test_repo_ids_that_cannot_exist_are_repo_not_found(hub: dict[str, Any]) -> N
         answer = httpx.get(hub["base"] + path)
         assert answer.headers.get("x-error-code") == "RepoNotFound", (path, answer.status_code, answer.text)
         assert answer.json()["ok"] is False
+
+
+def test_the_hf_command_downloads_with_hf_endpoint_and_hf_token(
+    hub: dict[str, Any], people: Any, tmp_path: Path
+) -> None:
+    """The Hub's own CLI, configured only by environment variables, as a user would."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
+    env.update(
+        HF_ENDPOINT=hub["base"],
+        HF_HOME=str(tmp_path / "hf-home"),
+        HF_TOKEN=people["regulator"].token,
+        HF_HUB_DISABLE_TELEMETRY="1",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
+    hf = Path(sys.executable).with_name("hf")
+    for repo, revision in (("stat-gov/tiny-model", "v1"), ("stat-gov/restricted-model", "main")):
+        target = tmp_path / repo.replace("/", "--")
+        done = subprocess.run(
+            [str(hf), "download", repo, "--revision", revision, "--local-dir", str(target)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert (target / "model.safetensors").stat().st_size > 0
+    assert _sha256(tmp_path / "stat-gov--tiny-model" / "model.safetensors") == _sha256(
+        hub["folders"]["v1"] / "model.safetensors"
+    )

@@ -194,16 +194,24 @@ def dataset_file(
 
 @router.get("/api/models")
 def list_models(
+    request: Request,
     uow: UowDep,
     actor: CurrentActor,
     search: str | None = None,
     author: str | None = None,
     pipeline_tag: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: str | None = None,
 ) -> JSONResponse:
-    """Model repos with a published version (``HfApi().list_models(search=, author=, pipeline_tag=)``)."""
-    found = hub.list_models(uow, actor, search=search, author=author, pipeline_tag=pipeline_tag, limit=limit)
-    return _json(dump(found))
+    """Model repos with a published version (``HfApi().list_models(search=, author=, pipeline_tag=)``),
+    a page at a time: the next page's address is in ``Link: <...>; rel="next"``."""
+    found, next_cursor = hub.list_models(
+        uow, actor, search=search, author=author, pipeline_tag=pipeline_tag, limit=limit, cursor=cursor
+    )
+    answer = _json(dump(found))
+    if next_cursor is not None:
+        answer.headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
+    return answer
 
 
 @router.get("/api/models/{name}", responses=_INFO_ERRORS, include_in_schema=False)

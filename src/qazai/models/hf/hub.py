@@ -85,17 +85,22 @@ def list_models(
     author: str | None = None,
     pipeline_tag: str | None = None,
     limit: int = 100,
-) -> list[RepoInfo]:
-    """``/api/models``: repos with a published version, by text (``search``), organisation
-    (``author``) and task (``pipeline_tag``); an unknown author has no models."""
-    query = ModelSearch(q=search or None, organisation=author or None, task=pipeline_tag or None, limit=limit)
+    cursor: str | None = None,
+) -> tuple[list[RepoInfo], str | None]:
+    """``/api/models``: one page of repos with a published version, by text (``search``),
+    organisation (``author``) and task (``pipeline_tag``), and the cursor of the next page (the
+    route sends it in a ``Link`` header, which the client follows). An unknown author has no models."""
+    query = ModelSearch(
+        q=search or None, organisation=author or None, task=pipeline_tag or None, limit=limit, cursor=cursor
+    )
     try:
         page = reads.list_model_repos(uow, actor, query)
     except NotFound:
-        return []
-    return [
+        return [], None
+    infos = [
         _info(repo, repo.latest_revision, None, []) for repo in page.items if repo.latest_revision is not None
     ]
+    return infos, page.next
 
 
 def resolve_model_file(uow: UnitOfWork, actor: Actor, repo_id: str, revision: str, path: str) -> HubFile:
