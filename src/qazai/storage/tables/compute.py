@@ -111,6 +111,9 @@ class ComputeJobRow(Base):
     polled_at: Mapped[datetime | None]
     cancel_requested_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # The log, kept in the object store once the run has ended (the run folder is then removed).
+    log_key: Mapped[str | None] = mapped_column(String(1024))
+    log_bytes: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ComputeJobOutputRow(Base):

@@ -81,6 +81,8 @@ def upgrade() -> None:
     sa.Column('polled_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('cancel_requested_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('cancel_reason', sa.Text(), nullable=True),
+    sa.Column('log_key', sa.String(length=1024), nullable=True),
+    sa.Column('log_bytes', sa.BigInteger(), nullable=True),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_compute_jobs_organisation_id_organisations')),
     sa.ForeignKeyConstraint(['project_id'], ['compute_projects.id'], name=op.f('fk_compute_jobs_project_id_compute_projects')),
     sa.ForeignKeyConstraint(['submitted_by'], ['users.id'], name=op.f('fk_compute_jobs_submitted_by_users')),
