@@ -45,6 +45,8 @@ print(json.dumps({
     "restricted_anonymous": rows("stat-gov/restricted-survey"),
     "restricted_no_grant": rows("stat-gov/restricted-survey", token=tokens["outsider"]),
     "restricted_granted": rows("stat-gov/restricted-survey", token=tokens["grantee"]),
+    "workbook_default": rows("stat-gov/regions-workbook"),
+    "workbook_schools": rows("stat-gov/regions-workbook", name="schools"),
 }))
 """
 
@@ -53,13 +55,14 @@ print(json.dumps({
 def server(live_server: Any, platform: Any, people: Any, module_tmp: Path) -> dict[str, Any]:
     """``population-by-region`` with two versions (v2 adds a row), a restricted library, and an
     approved grant for the regulator (not a member of stat-gov) to read it."""
-    from tests.libraries.publishing import publish
+    import openpyxl
+    from tests.libraries.publishing import FULL_META, publish
 
     from qazai.identity.actor import SYSTEM, Actor
     from qazai.identity.service import load_actor
     from qazai.libraries import access
     from qazai.libraries import service as libraries
-    from qazai.libraries.models import GrantCreate, GrantDecision, VersionWithdraw
+    from qazai.libraries.models import GrantCreate, GrantDecision, LibraryCreate, VersionWithdraw
 
     publish_library(
         platform, module_tmp, "population-by-region", title=LocalizedText(en="Population by region")
@@ -83,6 +86,29 @@ def server(live_server: Any, platform: Any, people: Any, module_tmp: Path) -> di
         title=LocalizedText(en="Registered survey"),
         tier=AccessTier.registered,
         csv="city,schools\nAstana,210\nAlmaty,300\n",
+    )
+    workbook = openpyxl.Workbook()
+    people_sheet = workbook.active
+    people_sheet.title = "Халық саны"
+    for row in (("region", "population"), ("Astana", 1350000), ("Almaty", 2200000)):
+        people_sheet.append(row)
+    schools = workbook.create_sheet("Schools")
+    for row in (("region", "schools"), ("Astana", 210), ("Almaty", 300), ("Shymkent", 250)):
+        schools.append(row)
+    workbook.save(module_tmp / "regions-workbook.xlsx")
+    with platform.db.uow() as uow:
+        libraries.create_library(
+            uow,
+            SYSTEM,
+            LibraryCreate(
+                slug="regions-workbook",
+                organisation="stat-gov",
+                title=LocalizedText(en="Regions"),
+                **FULL_META,
+            ),
+        )
+    assert (
+        publish(platform, "regions-workbook", module_tmp / "regions-workbook.xlsx").state.value == "succeeded"
     )
     publish_library(platform, module_tmp, "corrected-counts", title=LocalizedText(en="Corrected counts"))
     corrected = module_tmp / "v2" / "corrected-counts.csv"
@@ -163,6 +189,11 @@ def test_load_dataset_restricted_library_needs_a_token_with_a_grant(loads: dict[
     assert _regions(loads["restricted_granted"]) == ["Esil", "Saryarka"]
 
 
+def test_each_table_of_a_workbook_is_a_configuration(loads: dict[str, Any]) -> None:
+    assert sorted(r["population"] for r in loads["workbook_default"]["rows"]) == [1_350_000, 2_200_000]
+    assert sorted(r["schools"] for r in loads["workbook_schools"]["rows"]) == [210, 250, 300]
+
+
 def test_restricted_reads_through_the_hub_routes_are_audited(
     loads: dict[str, Any], platform: Any, people: Any
 ) -> None:
@@ -210,6 +241,7 @@ def test_list_repo_files_and_list_datasets(server: dict[str, Any]) -> None:
     assert found == {
         "stat-gov/corrected-counts": False,
         "stat-gov/population-by-region": False,
+        "stat-gov/regions-workbook": False,
         "stat-gov/registered-survey": "auto",
         "stat-gov/restricted-survey": "manual",
     }

@@ -140,11 +140,15 @@ def dataset_revision(
 def _card_data(library: LibraryRead, version: VersionRead) -> dict[str, Any]:
     parts = version.manifest.get("parts", [])
     tables = list(dict.fromkeys(str(p.get("table") or "data") for p in parts))
+    # a table's name is the sheet's or the file's (any script); its stem is ASCII, like its files
+    stems = {
+        str(t.get("name")): str(t.get("stem") or t.get("name")) for t in version.manifest.get("tables", [])
+    }
     configs = []
     for i, table in enumerate(tables):
         files = [f"{DATA_DIR}/{p['file']}" for p in parts if str(p.get("table") or "data") == table]
         config: dict[str, Any] = {
-            "config_name": "default" if len(tables) == 1 else table,
+            "config_name": "default" if len(tables) == 1 else stems.get(table, table),
             "data_files": [{"split": "train", "path": files}],
         }
         if i == 0:
