@@ -33,6 +33,8 @@ MEDIUM_DOCS = (
     "terms_of_use",
 )
 HIGH_DOCS = (*MEDIUM_DOCS, "methods", "evaluation")
+# ANSWERS_HIGH forms a state information resource: the regime's documents are required too.
+INFOSEC_DOCS = ("infosec_regime", "infosec_test_report")
 
 
 def system_body(**overrides: Any) -> dict[str, Any]:

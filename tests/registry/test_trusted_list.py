@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.registry.support import ANSWERS_HIGH, HIGH_DOCS, create, move, ok, prepare, upload
+from tests.registry.support import ANSWERS_HIGH, HIGH_DOCS, INFOSEC_DOCS, create, move, ok, prepare, upload
 
 from qazai.core.enums import OrgRole, PlatformRole
 from qazai.identity.actor import Actor
@@ -32,7 +32,7 @@ def test_application_deadlines_across_nauryz_and_independence_day(
             headers=people["operator"].headers,
         )
     )
-    prepare(client, owner, system["id"], answers=ANSWERS_HIGH, docs=HIGH_DOCS)
+    prepare(client, owner, system["id"], answers=ANSWERS_HIGH, docs=(*HIGH_DOCS, *INFOSEC_DOCS))
     ok(move(client, owner, system["id"], "submitted"))
     ok(move(client, regulator, system["id"], "in_review"))
     ok(move(client, regulator, system["id"], "registered"))

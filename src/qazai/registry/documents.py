@@ -46,7 +46,8 @@ def documentation_status(session: Session, system: AiSystemRow) -> Documentation
             DocumentationItem(
                 key=template.key,
                 title=template.title,
-                required=risk is not None and risk in template.required_for,
+                required=(risk is not None and risk in template.required_for)
+                or (template.required_if == "state_infosec" and system.state_infosec_regime),
                 satisfied=satisfied,
                 satisfied_by=template.satisfied_by,
                 documents=mine,
@@ -62,6 +63,11 @@ def documentation_status(session: Session, system: AiSystemRow) -> Documentation
         completeness=round(len(done) / len(required), 4) if required else (1.0 if risk else 0.0),
         missing=[i.key for i in required if not i.satisfied],
     )
+
+
+def infosec_template_keys(session: Session) -> set[str]:
+    """Keys of the templates required under the state information-security regime."""
+    return {t.key for t in reference.documentation_templates(session).templates if t.required_if}
 
 
 def get_documentation(uow: UnitOfWork, actor: Actor, system_id: str) -> DocumentationStatus:

@@ -186,6 +186,15 @@ class RevisionRead(BaseModel):
     decision_reason: str | None
 
 
+class InfosecControl(BaseModel):
+    """A control the state information-security regime brings (``registry.infosec``)."""
+
+    key: str
+    title: LocalizedText
+    enforced_by: list[str]
+    satisfied: bool
+
+
 class SystemRead(BaseModel):
     id: str
     owner_organisation_id: str
@@ -213,6 +222,9 @@ class SystemRead(BaseModel):
     registered_at: datetime | None
     lineage_flagged: bool
     lineage_flags: list[str]
+    infosec_controls: list[InfosecControl] = Field(
+        default_factory=list, description="controls of the state information-security regime"
+    )
     pending_revision: RevisionRead | None = None
     created_at: datetime
     updated_at: datetime

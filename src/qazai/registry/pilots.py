@@ -15,7 +15,7 @@ from qazai.core.clock import as_utc, utcnow
 from qazai.core.errors import Conflict, InvalidInput, NotFound
 from qazai.core.ids import new_id
 from qazai.identity.actor import SYSTEM, Actor
-from qazai.registry import policy, reference, repo
+from qazai.registry import infosec, policy, reference, repo
 from qazai.registry.audit import audit
 from qazai.registry.models import PilotCreate, PilotExtend, PilotRead, PilotState
 from qazai.registry.workflow import PUBLIC_STATES, SystemState
@@ -67,10 +67,11 @@ def _schedule_close(uow: UnitOfWork, pilot: PilotRow, actor: Actor) -> None:
 def start_pilot(uow: UnitOfWork, actor: Actor, system_id: str, cmd: PilotCreate) -> PilotRead:
     """Schedule a pilot of a registered system and the job that closes it at ``ends_at``.
 
-    Conflict unless the system is registered, when it declares a prohibited capability, or when
-    another pilot is open; InvalidInput for dates in the wrong order, a start or an end in the past
-    (a start up to START_TOLERANCE ago is taken, for clocks that differ), or a pilot longer than the
-    operator's ``pilot_max_days``.
+    Conflict unless the system is registered, when it declares a prohibited capability, when
+    another pilot is open, or (``infosec_external_infrastructure``) when a system under the state
+    information-security regime uses a model hosted outside the platform; InvalidInput for dates
+    in the wrong order, a start or an end in the past (a start up to START_TOLERANCE ago is taken,
+    for clocks that differ), or a pilot longer than the operator's ``pilot_max_days``.
     """
     system = repo.get_system(uow.session, system_id, for_update=True)
     if system is None or not policy.can_read_system(actor, system):
@@ -86,6 +87,14 @@ def start_pilot(uow: UnitOfWork, actor: Actor, system_id: str, cmd: PilotCreate)
     if system.state != SystemState.registered.value:
         raise Conflict(
             f"only a registered system can run a pilot; this one is {system.state}", code="not_registered"
+        )
+    external = infosec.external_models(system) if system.state_infosec_regime else []
+    if external:
+        raise Conflict(
+            "under the state information-security regime a pilot runs only on the platform's own "
+            f"infrastructure; these models are hosted elsewhere: {', '.join(external)}",
+            code="infosec_external_infrastructure",
+            details={"models": external},
         )
     starts_at, ends_at = as_utc(cmd.starts_at), as_utc(cmd.ends_at)
     now = utcnow()

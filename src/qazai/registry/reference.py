@@ -73,6 +73,9 @@ class DocumentTemplate(_Strict):
     title: LocalizedText
     required_for: list[RiskLevel] = Field(default_factory=list)
     satisfied_by: str | None = Field(default=None, pattern="^lineage$")
+    required_if: str | None = Field(
+        default=None, pattern="^state_infosec$", description="also required under the state infosec regime"
+    )
 
 
 class DocumentationTemplates(_Strict):

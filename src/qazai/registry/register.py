@@ -26,7 +26,7 @@ from qazai.core.pagination import Page, check_limit, decode_text_cursor, encode_
 from qazai.core.text import LocalizedText
 from qazai.identity import repo as identity_repo
 from qazai.identity.actor import Actor
-from qazai.registry import lineage, pilots, reference, repo, trusted
+from qazai.registry import infosec, lineage, pilots, reference, repo, trusted
 from qazai.registry.models import PilotState
 from qazai.registry.workflow import PUBLIC_STATES
 from qazai.storage.db import UnitOfWork
@@ -72,6 +72,12 @@ class PilotSummary(BaseModel):
     extended: bool
 
 
+class ControlSummary(BaseModel):
+    key: str
+    title: str
+    satisfied: bool
+
+
 class RegisterEntry(BaseModel):
     id: str
     name: str
@@ -88,6 +94,7 @@ class RegisterEntry(BaseModel):
     risk_class: str | None
     autonomy_class: str | None
     state_infosec_regime: bool
+    infosec_controls: list[ControlSummary]
     state: str
     registered_at: str | None
     labelling_method: str | None
@@ -146,6 +153,10 @@ def _entries(
             risk_class=row.risk_class,
             autonomy_class=row.autonomy_class,
             state_infosec_regime=row.state_infosec_regime,
+            infosec_controls=[
+                ControlSummary(key=c.key, title=c.title.get(lang), satisfied=c.satisfied)
+                for c in infosec.system_controls(session, row)
+            ],
             state=row.state,
             registered_at=as_utc(row.registered_at).isoformat() if row.registered_at else None,
             labelling_method=row.labelling_method,

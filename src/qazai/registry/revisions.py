@@ -49,6 +49,12 @@ CLASSIFICATION_FIELDS = ("risk_class", "autonomy_class", "autonomy_legal_basis",
 NOTICE_LANGUAGES = ("kk", "ru", "en")
 
 
+def reviewed_fields(system: AiSystemRow) -> tuple[str, ...]:
+    """The fields whose change waits for the regulator: under the state information-security
+    regime every field, the complaint contact included (``infosec``)."""
+    return (*REVIEWED_FIELDS, "complaint_contact") if system.state_infosec_regime else REVIEWED_FIELDS
+
+
 def is_reviewed(system: AiSystemRow) -> bool:
     """Whether changes of reviewed fields of ``system`` wait for the regulator."""
     return SystemState(system.state) in PUBLIC_STATES

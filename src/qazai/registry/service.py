@@ -17,7 +17,7 @@ from qazai.core.text import LocalizedText
 from qazai.identity import repo as identity_repo
 from qazai.identity.actor import Actor
 from qazai.libraries import lineage as library_lineage
-from qazai.registry import documents, lineage, pilots, policy, reference, repo, revisions
+from qazai.registry import documents, infosec, lineage, pilots, policy, reference, repo, revisions
 from qazai.registry.audit import audit
 from qazai.registry.models import (
     AttestationCreate,
@@ -76,6 +76,7 @@ def to_read(session: Session, row: AiSystemRow, flags: list[str] | None = None) 
         registered_at=row.registered_at,
         lineage_flagged=bool(flags),
         lineage_flags=flags,
+        infosec_controls=infosec.system_controls(session, row),
         pending_revision=(
             revisions.to_read(pending) if (pending := revisions.pending_revision(session, row.id)) else None
         ),
@@ -192,7 +193,7 @@ def update_system(uow: UnitOfWork, actor: Actor, system_id: str, cmd: SystemUpda
             value = SystemType(value).value
         values[field] = value
     reviewed = revisions.is_reviewed(system)
-    proposed = {f: v for f, v in values.items() if reviewed and f in revisions.REVIEWED_FIELDS}
+    proposed = {f: v for f, v in values.items() if reviewed and f in revisions.reviewed_fields(system)}
     changed: list[str] = []
     for field, value in values.items():
         if field in proposed:
@@ -420,6 +421,12 @@ def _submission_problems(session: Session, system: AiSystemRow) -> list[str]:
     missing_lang = [lang for lang in ("kk", "ru", "en") if not (notice.get(lang) or "").strip()]
     if missing_lang:
         problems.append(f"give the user notice in {', '.join(missing_lang)}")
+    external = infosec.external_models(system) if system.state_infosec_regime else []
+    if external:
+        problems.append(
+            "under the state information-security regime every model must be hosted on the national "
+            f"platform; hosted elsewhere: {', '.join(external)}"
+        )
     if system.risk_class is not None:
         status = documents.documentation_status(session, system)
         if status.missing:
