@@ -49,3 +49,4 @@ class OrgRole(StrEnum):
 class PlatformRole(StrEnum):
     operator = "operator"
     regulator = "regulator"
+    output_checker = "output_checker"  # reviews compute jobs' outputs in the airlock before release
