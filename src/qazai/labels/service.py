@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,7 @@ from qazai.storage.tables.labels import LabelCertificateRow, LabelRow
 from qazai.storage.tables.registry import AiSystemRow
 
 MAX_MEDIA_BYTES = 50 * 1024 * 1024
+_FINGERPRINTS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="qazai-label-phash")
 # A system may label while it is being registered (test labels) and once registered; a suspended,
 # rejected or retired system may not: its output may not be distributed as a registered system's.
 LABELLING_STATES = frozenset(
@@ -183,13 +185,12 @@ def label_media(
         )
     notices = _notices(config, system, media_notice=True)
     signed_input = data
-    phash: int | None = None
+    fingerprint: Future[int] | None = None
     if media_type in media.IMAGE_TYPES:
-        picture = images.open_image(data)
         if cmd.visible_notice:
-            signed_input = images.stamp_notice(picture, notices.get(cmd.language), media_type)
-            picture = images.open_image(signed_input)
-        phash = images.perceptual_hash(picture)
+            signed_input = images.stamp_notice(images.open_image(data), notices.get(cmd.language), media_type)
+        # Decoding for the perceptual hash overlaps the signing (both release the GIL).
+        fingerprint = _FINGERPRINTS.submit(images.fingerprint, signed_input)
     elif cmd.visible_notice:
         raise InvalidInput(
             "a visible notice is stamped into pictures (PNG, JPEG, WebP) only; say it in the content "
@@ -212,6 +213,8 @@ def label_media(
     try:
         signed = media.sign_media(signed_input, media_type, definition, signer, embed=not cmd.sidecar)
     except c2pa.C2paError as exc:
+        if fingerprint is not None:
+            fingerprint.cancel()
         raise InvalidInput(
             f"the C2PA library could not label this {media_type} file: {str(exc)[:200]}",
             code="media_not_labelled",
@@ -225,7 +228,7 @@ def label_media(
         media_type=media_type,
         content_sha256=sha256_bytes(signed.data),
         source_sha256=sha256_bytes(data),
-        phash=phash,
+        phash=None,  # set below, when the decoding running beside all this is done
         embedding=(Embedding.manifest if signed.embedded else Embedding.sidecar).value,
         visible_notice=cmd.visible_notice,
         language=cmd.language.value,
@@ -245,6 +248,8 @@ def label_media(
         row,
         {"kind": row.kind, "media_type": media_type, "sha256": row.content_sha256},
     )
+    if fingerprint is not None:
+        row.phash = fingerprint.result()
     uow.commit()
     stem = cmd.filename.rsplit(".", 1)[0] or "file"
     return LabelledMedia(

@@ -132,7 +132,7 @@ def verify_media(
         notes.append(finding("container_unreadable", error=reading.error))
     if not reading.found:
         # Decoded only now: a picture whose pixels were damaged still had its manifest checked.
-        phash = images.perceptual_hash(images.open_image(data)) if media_type in media.IMAGE_TYPES else None
+        phash = images.fingerprint(data) if media_type in media.IMAGE_TYPES else None
         result = _registry_lookup(uow, config, [sha256_bytes(data)], phash, None, notes)
         result.media_type = media_type
         return result
