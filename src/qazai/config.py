@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     compute_quota_period_days: int = Field(default=30, ge=1)
     compute_quota_concurrent_jobs: int = Field(default=4, ge=0)
     compute_quota_output_bytes: int = Field(default=10 * 1024**3, ge=0, description="outputs kept")
+    # The airlock's disclosure checks of job outputs (docs/compute.md, "Airlock").
+    airlock_min_count: int = Field(default=10, ge=1, description="contributors a table cell needs")
+    airlock_dominance_k: float = Field(default=0.9, gt=0, le=1, description="share the 2 largest may reach")
+    airlock_p_percent: float = Field(default=0.10, ge=0, le=1, description="the p % rule's p, a share")
+    airlock_round_to: int | None = Field(default=None, ge=2, description="round counts in safe versions")
     # The slurm backend (docs/compute.md, "Slurm"): a cluster behind slurmrestd, JWT authentication.
     compute_slurm_rest_url: str = Field(default="http://127.0.0.1:6820", description="slurmrestd")
     compute_slurm_api_version: str = Field(default="v0.0.38", description="slurmrestd's API (Slurm 22.05)")

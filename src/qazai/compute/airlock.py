@@ -37,6 +37,7 @@ from qazai.compute.airlock_models import (
 )
 from qazai.compute.disclosure import DisclosureSettings, Finding, Severity
 from qazai.compute.disclosure_files import FileCheck, FileRole, TableUnreadable, check_outputs, read_table
+from qazai.config import Settings
 from qazai.core.clock import utcnow
 from qazai.core.enums import PlatformRole
 from qazai.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -89,16 +90,14 @@ def can_read_held_file(uow: UnitOfWork, actor: Actor, row: AirlockFileRow) -> bo
 # --- reading rows -------------------------------------------------------------------------------
 
 
-def disclosure_settings(settings: Any) -> DisclosureSettings:
-    """The checks' thresholds from the platform's settings (``QAZAI_AIRLOCK_*``), defaults otherwise."""
-    fields = {
-        "min_count": "airlock_min_count",
-        "dominance_k": "airlock_dominance_k",
-        "p_percent": "airlock_p_percent",
-        "round_to": "airlock_round_to",
-    }
-    given = {name: getattr(settings, attr) for name, attr in fields.items() if hasattr(settings, attr)}
-    return DisclosureSettings(**given)
+def disclosure_settings(settings: Settings) -> DisclosureSettings:
+    """The checks' thresholds from the platform's settings (``QAZAI_AIRLOCK_*``)."""
+    return DisclosureSettings(
+        min_count=settings.airlock_min_count,
+        dominance_k=settings.airlock_dominance_k,
+        p_percent=settings.airlock_p_percent,
+        round_to=settings.airlock_round_to,
+    )
 
 
 def _original_releasable(row: AirlockFileRow) -> bool:
