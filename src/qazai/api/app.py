@@ -13,6 +13,7 @@ from qazai.api.envelope import install_error_handlers
 from qazai.api.observability import Metrics, PlatformMiddleware, configure_logging
 from qazai.api.platform import Platform
 from qazai.api.responses import declare_error_responses
+from qazai.api.routers import airlock as airlock_routes
 from qazai.api.routers import audit, files, identity, jobs, libraries, system
 from qazai.api.routers import catalog as catalog_routes
 from qazai.api.routers import ckan as ckan_routes
@@ -62,6 +63,7 @@ def create_app(platform: Platform) -> FastAPI:
     declare_error_responses(hf_routes.router)
     declare_error_responses(model_routes.router)
     declare_error_responses(label_routes.router)
+    declare_error_responses(airlock_routes.router)
     app.include_router(system.router, prefix=API_PREFIX)
     app.include_router(identity.router, prefix=API_PREFIX)
     app.include_router(audit.router, prefix=API_PREFIX)
@@ -71,6 +73,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(registry_routes.router, prefix=API_PREFIX)
     app.include_router(model_routes.router, prefix=API_PREFIX)
     app.include_router(label_routes.router, prefix=API_PREFIX)
+    app.include_router(airlock_routes.router, prefix=API_PREFIX)
     app.include_router(catalog_routes.router, prefix=API_PREFIX)
     app.include_router(catalog_routes.feeds)
     app.include_router(ckan_routes.router)

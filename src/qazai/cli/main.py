@@ -51,6 +51,7 @@ def _register_optional() -> None:
         "qazai.cli.catalog",
         "qazai.cli.labels",
         "qazai.cli.models",
+        "qazai.cli.airlock",
     ):
         try:
             mod = importlib.import_module(module)

@@ -129,6 +129,18 @@ ERROR_MESSAGES: dict[str, str] = {
     "image_too_many_pixels": N_("The picture has too many pixels to be checked safely."),
     "unsupported_media_type": N_("This type of file cannot be checked; upload a picture, PDF, audio or video."),
     "nothing_to_verify": N_("Choose a file or paste a text to check."),
+    # the airlock: outputs of compute jobs
+    "output_not_found": N_("The held output was not found."),
+    "output_not_released": N_("This output is not released yet: two output checkers must release it first."),
+    "not_project_member": N_("Only the members of the project may see its outputs."),
+    "not_output_checker": N_("Only output checkers review held outputs."),
+    "own_output": N_("You ran this job: two other output checkers review its outputs."),
+    "already_reviewed": N_("You have already reviewed this output: a second output checker must decide."),
+    "not_reviewable": N_("This output cannot be reviewed any more."),
+    "justification_required": N_("Write a justification of at least 20 characters."),
+    "variant_required": N_("Choose the version to release: the original or the safe version."),
+    "no_safe_version": N_("This output has no safe version."),
+    "original_blocked": N_("The original cannot be released: release the safe version."),
 }
 
 # Codes whose English message names nothing specific: no "Technical detail" under them.

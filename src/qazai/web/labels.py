@@ -21,6 +21,7 @@ LABELS: dict[str, str] = {
     "org_admin": N_("Organisation administrator"),
     "operator": N_("Operator"),
     "regulator": N_("Regulator"),
+    "output_checker": N_("Output checker"),
     # access tiers
     "open": N_("Open"),
     "registered": N_("Registered users"),

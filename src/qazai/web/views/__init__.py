@@ -5,7 +5,9 @@ from fastapi import APIRouter
 from qazai.web.views import (
     account,
     admin,
+    airlock,
     home,
+    labels,
     libraries,
     models,
     publish,
@@ -26,5 +28,7 @@ ROUTERS: list[APIRouter] = [
     registry_wizard.router,
     registry_owner.router,
     registry_review.router,
+    labels.router,
     models.router,
+    airlock.router,
 ]
