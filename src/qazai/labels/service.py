@@ -404,6 +404,27 @@ def has_verified_test_label(session: Session, system_id: str) -> bool:
     return repo.has_verified_label(session, system_id)
 
 
+# System types whose output is synthetic content (Art. 21): registered only once labelling works.
+SYNTHETIC_SYSTEM_TYPES = frozenset({"generative"})
+
+
+def labelling_not_shown(session: Session, system: AiSystemRow) -> str | None:
+    """The registry's pre-registration check: what is missing for a system that makes synthetic
+    content, or None (a label of it came back ``trusted`` from a verification)."""
+    if system.system_type not in SYNTHETIC_SYSTEM_TYPES or has_verified_test_label(session, system.id):
+        return None
+    return (
+        "the system makes synthetic content (Law on AI Art. 21): the owner labels a test output "
+        "(POST /api/v1/labels or qazai label) and checks it at /verify until it reads trusted"
+    )
+
+
+def install_hooks() -> None:
+    """Add ``labelling_not_shown`` to the registry's registration checks (idempotent)."""
+    if labelling_not_shown not in registry_service.REGISTRATION_CHECKS:
+        registry_service.REGISTRATION_CHECKS.append(labelling_not_shown)
+
+
 def _certificate_read(row: LabelCertificateRow) -> CertificateRead:
     cert = keys.load_certificate(row.certificate_pem)
     return CertificateRead(

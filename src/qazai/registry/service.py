@@ -7,6 +7,8 @@ opt-outs have their own modules.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.orm import Session
 
 from qazai.core.clock import utcnow
@@ -41,6 +43,10 @@ from qazai.storage.tables.registry import (
 
 # Changing one of these after classification asks for a new classification (Art. 17: re-classify on change).
 MATERIAL_FIELDS = revisions.MATERIAL_FIELDS
+# Checks of capabilities above the registry before a system is registered (the registry cannot
+# import them; qazai.api.wiring installs them): each returns what is missing, or None. Labels adds
+# "a system that makes synthetic content shows a verified test label first" (docs/labels.md).
+REGISTRATION_CHECKS: list[Callable[[Session, AiSystemRow], str | None]] = []
 # States in which the owner may still change the record (review freezes it; final states close it).
 UPDATABLE_STATES = EDITABLE_STATES | {SystemState.registered, SystemState.suspended}
 
@@ -472,6 +478,14 @@ def transition_system(uow: UnitOfWork, actor: Actor, system_id: str, cmd: Transi
             code="prohibited_capability",
             details={"prohibited": list(system.prohibited_capabilities), "state": system.state},
         )
+    if target == SystemState.registered and source == SystemState.in_review:
+        blockers = [p for check in REGISTRATION_CHECKS if (p := check(uow.session, system))]
+        if blockers:
+            raise Conflict(
+                "the system cannot be registered yet: " + "; ".join(blockers),
+                code="registration_blocked",
+                details={"problems": blockers},
+            )
     if target == SystemState.submitted:
         problems = _submission_problems(uow.session, system)
         if problems:
