@@ -146,7 +146,7 @@ def test_model_info_list_models_and_list_repo_files(hub: dict[str, Any]) -> None
     }
     assert [m.id for m in api.list_models(search="restricted")] == ["stat-gov/restricted-model"]
     # pages of two, followed through the Link header by the client's own paginator
-    from huggingface_hub.utils import paginate
+    from huggingface_hub.utils._pagination import paginate
 
     paged = [m["id"] for m in paginate(f"{hub['base']}/api/models", {"author": "stat-gov", "limit": 2}, {})]
     assert sorted(paged) == sorted(listed) and len(paged) == len(listed)
