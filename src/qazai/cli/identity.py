@@ -149,7 +149,7 @@ def users_grant_role(
 def tokens_create(
     email: Annotated[str, typer.Argument(help="the token's owner (e-mail or id)")],
     name: Annotated[str, typer.Option(help="what the token is for")],
-    scope: Annotated[list[str] | None, typer.Option(help="read, write or admin (repeatable)")] = None,
+    scope: Annotated[list[str] | None, typer.Option(help="read, write, admin or label (repeatable)")] = None,
     expires_in_days: Annotated[int, typer.Option(help="days until it expires")] = 90,
 ) -> None:
     """Create an API token and print it once.
