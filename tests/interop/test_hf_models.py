@@ -190,6 +190,9 @@ def test_unknown_repo_revision_and_file_raise_the_clients_exceptions(
         )
     with pytest.raises(EntryNotFoundError):
         hf_hub_download("stat-gov/tiny-model", "pytorch_model.bin", endpoint=hub["base"], cache_dir=tmp_path)
+    missing = httpx.head(f"{hub['base']}/stat-gov/tiny-model/resolve/main/pytorch_model.bin")
+    assert missing.headers["x-error-code"] == "EntryNotFound"
+    assert missing.headers["x-repo-commit"] == hub["v2"].revision  # the client caches the absence
     answer = httpx.get(f"{hub['base']}/api/models/stat-gov/tiny-model/revision/v9")
     assert answer.status_code == 404 and answer.headers["x-error-code"] == "RevisionNotFound"
     assert answer.json()["error"]["code"] == "revision_not_found"  # QazAI's envelope stays

@@ -30,7 +30,7 @@ from qazai.api.deps import CurrentActor, PlatformDep, UowDep
 from qazai.api.envelope import error_response
 from qazai.api.responses import error_responses
 from qazai.api.routers.files import IMMUTABLE, _BadRange, parse_range
-from qazai.core.errors import AppError, InvalidInput, NotFound
+from qazai.core.errors import AppError, InvalidInput, NotFound, RateLimited
 from qazai.models.hf import datasets, hub
 from qazai.models.hf.errors import hf_error_headers
 from qazai.models.hf.shapes import HubFile, dump
@@ -52,6 +52,8 @@ class HubRoute(APIRoute):
                 headers = hf_error_headers(error)
                 if error.status == 401:
                     headers["WWW-Authenticate"] = "Bearer"
+                if isinstance(error, RateLimited):
+                    headers["Retry-After"] = str(error.retry_after)
                 return error_response(error.status, error.code, error.message, error.details, headers)
 
         return route

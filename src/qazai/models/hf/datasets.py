@@ -245,7 +245,11 @@ def resolve_dataset_file(
     found = dataset_revision(uow, actor, repo_id, revision, base_url=base_url)
     entry = next((e for e in found.entries if e.path == path), None)
     if entry is None:
-        raise NotFound(f"{repo_id!r} has no file {path!r} at {revision!r}", code="file_not_found")
+        raise NotFound(
+            f"{repo_id!r} has no file {path[:200]!r} at {revision!r}",
+            code="file_not_found",
+            details={"repo_id": repo_id, "revision": found.sha, "path": path[:200]},
+        )
     if entry.sha256 is None:
         return HubFile(
             path=path,

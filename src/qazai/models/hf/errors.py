@@ -4,6 +4,8 @@ exceptions (``RepositoryNotFoundError``, ``RevisionNotFoundError``, ``EntryNotFo
 
 from __future__ import annotations
 
+import re
+
 from qazai.core.errors import AppError
 
 HF_ERROR_CODES: dict[str, str] = {
@@ -26,6 +28,7 @@ HF_ERROR_CODES: dict[str, str] = {
 }
 # huggingface_hub reads this exact message as "the token itself is wrong" (not a missing repo)
 INVALID_CREDENTIALS = "Invalid credentials in Authorization header"
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _TOKEN_CODES = {"invalid_token", "token_revoked", "token_expired", "invalid_authorization_header"}
 
 
@@ -35,6 +38,9 @@ def hf_error_headers(error: AppError) -> dict[str, str]:
     hub_code = HF_ERROR_CODES.get(error.code)
     if hub_code is not None:
         headers["X-Error-Code"] = hub_code
+    revision = error.details.get("revision")
+    if hub_code == "EntryNotFound" and isinstance(revision, str) and _COMMIT.match(revision):
+        headers["X-Repo-Commit"] = revision  # the client remembers the file is absent at this commit
     message = INVALID_CREDENTIALS if error.code in _TOKEN_CODES else error.message
     # header values are latin-1 on the wire: keep the message readable, never fail on it
     headers["X-Error-Message"] = message.encode("ascii", "replace").decode("ascii").replace("\n", " ")
