@@ -83,7 +83,7 @@ def server(live_server: Any, platform: Any, people: Any, module_tmp: Path) -> di
         platform,
         module_tmp,
         "registered-survey",
-        title=LocalizedText(en="Registered survey"),
+        title=LocalizedText(kk="Мектептер сауалнамасы", en="Registered survey"),
         tier=AccessTier.registered,
         csv="city,schools\nAstana,210\nAlmaty,300\n",
     )
@@ -246,6 +246,16 @@ def test_list_repo_files_and_list_datasets(server: dict[str, Any]) -> None:
         "stat-gov/restricted-survey": "manual",
     }
     assert [d.id for d in api.list_datasets(search="restricted")] == ["stat-gov/restricted-survey"]
+    # the catalogue's search: Kazakh in Latin letters finds the Cyrillic title
+    assert [d.id for d in api.list_datasets(search="mektepter")] == ["stat-gov/registered-survey"]
+    assert list(api.list_datasets(author="no-such-org")) == []
+    # pages of two, followed through the Link header by the client's own paginator
+    from huggingface_hub.utils._pagination import paginate
+
+    paged = [
+        d["id"] for d in paginate(f"{server['base']}/api/datasets", {"author": "stat-gov", "limit": 2}, {})
+    ]
+    assert sorted(paged) == sorted(found)
 
 
 def test_hf_hub_download_of_a_part_checks_size_and_etag(server: dict[str, Any], module_tmp: Path) -> None:

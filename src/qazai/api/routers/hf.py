@@ -30,6 +30,7 @@ from qazai.api.deps import CurrentActor, PlatformDep, UowDep
 from qazai.api.envelope import error_response
 from qazai.api.responses import error_responses
 from qazai.api.routers.files import IMMUTABLE, _BadRange, parse_range
+from qazai.catalog.indexer import catalog_index
 from qazai.core.errors import AppError, InvalidInput, NotFound, RateLimited
 from qazai.models.hf import datasets, hub
 from qazai.models.hf.errors import hf_error_headers
@@ -114,14 +115,24 @@ PathsDep = Annotated[list[str], Depends(_paths)]
 
 @router.get("/api/datasets")
 def list_datasets(
-    uow: UowDep,
+    request: Request,
     actor: CurrentActor,
+    platform: PlatformDep,
     search: str | None = None,
     author: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> JSONResponse:
-    """Published libraries as dataset repos (``HfApi().list_datasets(search=, author=)``)."""
-    return _json(dump(datasets.list_datasets(uow, actor, search=search, author=author, limit=limit)))
+    """Published libraries as dataset repos (``HfApi().list_datasets(search=, author=)``), found by
+    the catalogue's search, a page at a time (the next in ``Link: <...>; rel="next"``)."""
+    index = catalog_index(platform.db)
+    found, following = datasets.list_datasets(
+        index, actor, search=search, author=author, limit=limit, start=cursor
+    )
+    answer = _json(dump(found))
+    if following is not None:
+        answer.headers["Link"] = f'<{request.url.include_query_params(cursor=following)}>; rel="next"'
+    return answer
 
 
 @router.get("/api/datasets/{name}", responses=_INFO_ERRORS, include_in_schema=False)

@@ -17,6 +17,9 @@ from typing import Any
 
 import yaml
 
+from qazai.catalog import service as catalog
+from qazai.catalog.indexer import CatalogIndex
+from qazai.catalog.models import FacetName, LibraryDoc, SearchRequest, VersionDoc
 from qazai.core.errors import NotFound
 from qazai.identity.actor import Actor
 from qazai.libraries import access
@@ -213,28 +216,37 @@ def _info(library: LibraryRead, version: VersionRead, sha: str, siblings: list[A
 
 
 def list_datasets(
-    uow: UnitOfWork, actor: Actor, *, search: str | None = None, author: str | None = None, limit: int = 100
-) -> list[RepoInfo]:
-    """``/api/datasets``: published libraries, those of ``author`` (an organisation's slug) and
-    whose id or title contains ``search``, at most ``limit``."""
-    needle = (search or "").casefold()
-    found: list[RepoInfo] = []
-    cursor: str | None = None
-    while len(found) < limit:
-        page = libraries.list_libraries(uow, actor, organisation=author, cursor=cursor, limit=100)
-        for library in page.items:
-            repo_id = f"{library.organisation_slug}/{library.slug}"
-            titles = " ".join(t for t in (library.title.kk, library.title.ru, library.title.en) if t)
-            if library.latest_version is None or (needle and needle not in f"{repo_id} {titles}".casefold()):
-                continue
-            version = libraries.get_version(uow, actor, library.slug, library.latest_version)
-            found.append(_info(library, version, revision_id("library-version", version.id), []))
-            if len(found) == limit:
-                break
-        if page.next is None:
-            break
-        cursor = page.next
-    return found
+    index: CatalogIndex,
+    actor: Actor,
+    *,
+    search: str | None = None,
+    author: str | None = None,
+    limit: int = 100,
+    start: int = 0,
+) -> tuple[list[RepoInfo], int | None]:
+    """``/api/datasets``: one page of published libraries found by the catalogue's search (kk/ru/en,
+    Cyrillic or Latin) in ``search``, of the organisation ``author``; and where the next page starts
+    (None on the last page)."""
+    filters = {FacetName.producer: [author]} if author else {}
+    request = SearchRequest(q=search or "", filters=filters, rows=limit, start=start)
+    page = catalog.search_libraries(index, actor, request)
+    infos = [_doc_info(doc, doc.latest) for doc in page.docs if doc.latest is not None]
+    following = start + limit
+    return infos, following if following < page.result.count else None
+
+
+def _doc_info(doc: LibraryDoc, latest: VersionDoc) -> RepoInfo:
+    return RepoInfo(
+        id=f"{doc.organisation_slug}/{doc.slug}",
+        author=doc.organisation_slug,
+        sha=revision_id("library-version", latest.id),
+        created_at=doc.created_at,
+        last_modified=latest.created_at,
+        gated=gated_for(latest.tier),
+        tags=["qazai", "format:parquet", "modality:tabular", *doc.themes],
+        card_data={"license": doc.licence.lower()} if doc.licence else {},
+        used_storage=latest.bytes,
+    )
 
 
 def resolve_dataset_file(
