@@ -65,6 +65,19 @@ def can_review_system(actor: Actor) -> bool:
     return actor.allows_scope("write") and is_regulator(actor)
 
 
+def is_body_member(actor: Actor, body_organisation_id: str | None) -> bool:
+    """A member of the sectoral state body (an organisation whose slug is the body's key)."""
+    return body_organisation_id is not None and actor.has_org_role(body_organisation_id, OrgRole.member)
+
+
+def can_decide_trusted_application(actor: Actor, body_organisation_id: str | None) -> bool:
+    """The sectoral body keeps its sector's trusted list (Art. 19); the regulator, as the
+    authorized body, may decide any sector's application."""
+    return actor.allows_scope("write") and (
+        is_regulator(actor) or is_body_member(actor, body_organisation_id)
+    )
+
+
 def can_extend_pilot(actor: Actor) -> bool:
     return actor.allows_scope("write") and is_regulator(actor)
 

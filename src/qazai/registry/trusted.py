@@ -1,5 +1,10 @@
 """Trusted-list applications for high-risk systems (Law on AI Art. 19; Order of 10 Apr 2026).
 
+Each sector's list is kept by a sectoral state body (``trusted_list_body`` of the sector in the
+reference data). A body is an actor: the organisation whose slug is the body's key, whose members
+see and decide their sector's applications; the regulator (the authorized body) may decide any.
+The published lists are in ``trusted_lists``.
+
 The sectoral body checks completeness within 10 working days of submission and publishes within
 5 working days of a positive check; working days skip Kazakhstan's public holidays
 (``workdays``). Deadlines are kept as dates in Astana time; ``overdue`` is computed on reading.
@@ -13,10 +18,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from qazai.core.clock import utcnow
 from qazai.core.enums import RiskLevel
 from qazai.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from qazai.core.ids import new_id
+from qazai.identity import repo as identity_repo
 from qazai.identity.actor import Actor
 from qazai.registry import policy, reference, repo
 from qazai.registry.audit import audit
@@ -93,8 +102,16 @@ def apply_for_trusted_list(
     for existing in repo.trusted_applications_of(uow.session, [system.id]):
         if existing.state in (T.submitted, T.incomplete, T.accepted, T.published):
             raise Conflict(f"an application is already {existing.state}", code="application_exists")
-    sector = reference.sectors(uow.session).get(system.sector)
+    sectors = reference.sectors(uow.session)
+    sector = sectors.get(system.sector)
     body = cmd.sector_body or (sector.trusted_list_body if sector else "mdai")
+    known = sorted({s.trusted_list_body for s in sectors.sectors})
+    if body not in known:
+        raise InvalidInput(
+            f"unknown sectoral body {body!r}; the bodies that keep trusted lists are: {', '.join(known)}",
+            code="unknown_body",
+            details={"bodies": known},
+        )
     submitted_on = on or local_date(utcnow())
     days = reference.deadlines(uow.session).trusted_list_completeness_working_days
     now = utcnow()
@@ -136,7 +153,10 @@ def decide_trusted_application(
     if row is None:
         raise NotFound(f"no trusted-list application {application_id!r}")
     system = repo.get_system(uow.session, row.system_id)
-    if system is None or not policy.can_read_system(actor, system):
+    body_org_id = body_organisation_id(uow.session, row.sector_body)
+    if system is None or not (
+        policy.can_read_system(actor, system) or policy.is_body_member(actor, body_org_id)
+    ):
         raise NotFound(f"no trusted-list application {application_id!r}")
     source = TrustedListState(row.state)
     who = DECISIONS.get((source, cmd.target))
@@ -147,9 +167,16 @@ def decide_trusted_application(
             code="invalid_transition",
             details={"state": source.value, "allowed": [t.value for (s, t) in DECISIONS if s == source]},
         )
-    allowed = policy.can_review_system(actor) if who == "regulator" else policy.can_edit_system(actor, system)
+    allowed = (
+        policy.can_decide_trusted_application(actor, body_org_id)
+        if who == "regulator"
+        else policy.can_edit_system(actor, system)
+    )
     if not allowed:
-        raise policy.refusal(actor, f"this step is taken by the {who}")
+        step = (
+            f"the sectoral body ({row.sector_body}) or the regulator" if who == "regulator" else "the owner"
+        )
+        raise policy.refusal(actor, f"this step is taken by {step}")
     on = on or local_date(utcnow())
     if on < row.submitted_on:
         raise InvalidInput("a decision cannot predate the submission", code="invalid_dates")
@@ -189,18 +216,33 @@ def list_trusted_applications(uow: UnitOfWork, actor: Actor, system_id: str) -> 
     return [to_read(r) for r in repo.trusted_applications_of(uow.session, [system.id])]
 
 
+def body_organisation_id(session: Session, body: str) -> str | None:
+    """The id of the organisation that is the sectoral body ``body`` (its slug), if there is one."""
+    org = identity_repo.get_organisation(session, body)
+    return org.id if org is not None else None
+
+
 def list_pending_applications(
     uow: UnitOfWork, actor: Actor, *, overdue_only: bool = False
 ) -> list[TrustedApplicationRead]:
-    """Applications waiting for the regulator, oldest first (regulator only)."""
+    """Applications waiting for a decision, oldest first: all of them for the regulator, their
+    sector's for the members of a sectoral body; PermissionDenied for anyone else."""
+    bodies: list[str] | None = None
     if not policy.can_list_all_complaints(actor):
-        raise PermissionDenied("only the regulator sees pending trusted-list applications")
-    from sqlalchemy import select
-
-    rows = uow.session.scalars(
+        known = {s.trusted_list_body for s in reference.sectors(uow.session).sectors}
+        bodies = sorted(
+            b for b in known if policy.is_body_member(actor, body_organisation_id(uow.session, b))
+        )
+        if not bodies or not actor.allows_scope("read"):
+            raise PermissionDenied(
+                "only the regulator and the sectoral bodies see pending trusted-list applications"
+            )
+    query = (
         select(TrustedListApplicationRow)
         .where(TrustedListApplicationRow.state.in_([T.submitted.value, T.accepted.value]))
-        .order_by(TrustedListApplicationRow.submitted_on)
-    ).all()
-    reads = [to_read(r) for r in rows]
+        .order_by(TrustedListApplicationRow.submitted_on, TrustedListApplicationRow.id)
+    )
+    if bodies is not None:
+        query = query.where(TrustedListApplicationRow.sector_body.in_(bodies))
+    reads = [to_read(r) for r in uow.session.scalars(query).all()]
     return [r for r in reads if r.overdue] if overdue_only else reads

@@ -121,14 +121,22 @@ ERROR_MESSAGES: dict[str, str] = {
     "invalid_isbn": N_("This is not a valid ISBN."),
     "invalid_identifier": N_("The identifier is too short to name one work."),
     "version_required": N_("Choose a library version."),
+    "trusted_list_not_found": N_("A sectoral body that keeps no trusted list."),
+    "unknown_body": N_("A sectoral body that keeps no trusted list."),
+    "infosec_external_infrastructure": N_(
+        "Under the state information-security regime every model must be hosted on the national platform."
+    ),
     # API tokens and requests
     "insufficient_scope": N_("This API token is not allowed to do this: it lacks the needed scope."),
     "json_too_deep": N_("The data is nested too deeply."),
     # labels: the public check of a file or a text
     "corrupt_image": N_("The picture cannot be read: the file is damaged or cut short."),
     "image_too_many_pixels": N_("The picture has too many pixels to be checked safely."),
-    "unsupported_media_type": N_("This type of file cannot be checked; upload a picture, PDF, audio or video."),
+    "unsupported_media_type": N_(
+        "This type of file cannot be checked; upload a picture, PDF, audio or video."
+    ),
     "nothing_to_verify": N_("Choose a file or paste a text to check."),
+    "registration_blocked": N_("The system cannot be registered yet: something it needs is missing."),
     # the airlock: outputs of compute jobs
     "output_not_found": N_("The held output was not found."),
     "output_not_released": N_("This output is not released yet: two output checkers must release it first."),

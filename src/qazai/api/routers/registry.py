@@ -27,6 +27,7 @@ from qazai.registry import (
     revisions,
     service,
     trusted,
+    trusted_lists,
 )
 from qazai.registry.models import (
     AttestationCreate,
@@ -127,6 +128,33 @@ def complaint_status(
     """The complainant's status page (no sign-in): state, due date and the owner's answer.
     404 `complaint_not_found` for an unknown reference or a wrong code alike."""
     return complaints.get_complaint_status(uow, reference, code)
+
+
+@router.get("/trusted-lists", response_model=list[trusted_lists.TrustedListBody])
+def list_trusted_list_bodies(uow: UowDep) -> list[trusted_lists.TrustedListBody]:
+    """The sectoral bodies that keep trusted lists (Art. 19), with their sectors and counts."""
+    return trusted_lists.list_bodies(uow)
+
+
+@router.get("/trusted-lists/{body}.csv", response_class=StreamingResponse)
+def trusted_list_csv(
+    body: Annotated[str, Path(max_length=100)], uow: UowDep, lang: Lang = Language.kk
+) -> StreamingResponse:
+    """A body's trusted list as CSV (UTF-8 with BOM)."""
+    lines = list(trusted_lists.published_list_csv(uow, body, lang))
+    return StreamingResponse(
+        iter(lines),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="qazai-trusted-list-{body}.csv"'},
+    )
+
+
+@router.get("/trusted-lists/{body}", response_model=trusted_lists.TrustedList)
+def trusted_list(
+    body: Annotated[str, Path(max_length=100)], uow: UowDep, lang: Lang = Language.kk
+) -> trusted_lists.TrustedList:
+    """A body's published trusted list (high-risk systems it listed); 404 for an unknown body."""
+    return trusted_lists.published_list(uow, body, lang)
 
 
 # -- reference data ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from qazai.core.errors import AppError, NotFound
 from qazai.labels.service import count_labels
-from qazai.registry import complaints, lineage, pilots, register
+from qazai.registry import complaints, lineage, pilots, register, trusted_lists
 from qazai.registry.models import ComplaintCreate, ComplaintKind
 from qazai.registry.register import RegisterEntry
 from qazai.web.context import Web, WebContext
@@ -147,3 +147,16 @@ def complaint_status(
         new=new,
         link=f"{ctx.request.base_url}complaints/{status.reference}?code={code}" if new else None,
     )
+
+
+@router.get("/trusted-lists", response_class=HTMLResponse)
+def trusted_list_bodies(ctx: Web) -> HTMLResponse:
+    """The sectoral bodies that keep trusted lists of high-risk systems (Art. 19)."""
+    return page(ctx, "registry/trusted_lists.html", bodies=trusted_lists.list_bodies(ctx.uow))
+
+
+@router.get("/trusted-lists/{body}", response_class=HTMLResponse)
+def trusted_list_page(body: str, ctx: Web) -> HTMLResponse:
+    """One body's published trusted list, with its JSON and CSV."""
+    listing = trusted_lists.published_list(ctx.uow, body[:100], ctx.lang)
+    return page(ctx, "registry/trusted_list.html", listing=listing)
