@@ -317,3 +317,46 @@ def test_a_confidential_python_job_runs_confined_on_the_node(cluster: TestCluste
         assert counts == "region,len\nAlmaty,1\nAstana,2\n"
     finally:
         executor.close()
+
+
+@pytest.mark.slurm
+def test_a_run_on_the_cluster_goes_on_while_slurmrestd_is_away(cluster: TestCluster) -> None:
+    root = cluster.fresh_folder("away")
+    executor = live_executor(cluster, root)
+    down = unreachable_executor(root)
+    try:
+        executor.submit(sh("away", "sleep 1; echo done > outputs/d.txt"))
+        with pytest.raises(Unavailable) as caught:
+            down.poll("away")
+        assert caught.value.code == "executor_unavailable"
+        with pytest.raises(Unavailable):
+            down.cancel("away")
+        assert wait_final(executor, "away").state == RunState.succeeded
+        # once final, the status is the run folder's: no slurmrestd needed to read it
+        assert down.poll("away").state == RunState.succeeded
+    finally:
+        executor.close()
+        down.close()
+
+
+@pytest.mark.slurm
+def test_the_backend_is_built_from_settings(cluster: TestCluster, tmp_path: Path) -> None:
+    from qazai.compute.executors import build_executor
+
+    settings = load_settings(
+        data_dir=tmp_path,
+        compute_backend="slurm",
+        compute_slurm_rest_url=cluster.rest_url,
+        compute_slurm_user=cluster.user,
+        compute_slurm_jwt_key_file=cluster.jwt_key_file,
+        compute_slurm_partition=cluster.partition,
+        compute_slurm_shared_dir=cluster.fresh_folder("settings"),
+    )
+    executor = build_executor(settings)
+    assert executor.name == "slurm" and isinstance(executor, SlurmExecutor)
+    try:
+        executor.client.ping()
+        executor.submit(sh("built", "echo ok > outputs/ok.txt"))
+        assert wait_final(executor, "built").state == RunState.succeeded
+    finally:
+        executor.close()
