@@ -51,6 +51,16 @@ print(json.dumps({
 """
 
 
+@pytest.fixture(autouse=True)
+def _no_ambient_hub_token(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The client sends no token unless a test gives one (none from the environment or a login)."""
+    from huggingface_hub import constants
+
+    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+
+
 @pytest.fixture(scope="module")
 def server(live_server: Any, platform: Any, people: Any, module_tmp: Path) -> dict[str, Any]:
     """``population-by-region`` with two versions (v2 adds a row), a restricted library, and an

@@ -30,6 +30,16 @@ def _sha256(path: Path | str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+@pytest.fixture(autouse=True)
+def _no_ambient_hub_token(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The client sends no token unless a test gives one (none from the environment or a login)."""
+    from huggingface_hub import constants
+
+    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+
+
 @pytest.fixture(scope="module")
 def hub(live_server: Any, platform: Any, people: Any, module_tmp: Path) -> dict[str, Any]:
     """``stat-gov/tiny-model`` v1 and v2 (other weights), ``stat-gov/recalled-model`` (v1 withdrawn),
