@@ -17,8 +17,9 @@ from qazai.api.routers import airlock as airlock_routes
 from qazai.api.routers import audit, files, identity, jobs, libraries, system
 from qazai.api.routers import catalog as catalog_routes
 from qazai.api.routers import ckan as ckan_routes
-from qazai.api.routers import labels as label_routes
+from qazai.api.routers import compute as compute_routes
 from qazai.api.routers import hf as hf_routes
+from qazai.api.routers import labels as label_routes
 from qazai.api.routers import models as model_routes
 from qazai.api.routers import registry as registry_routes
 from qazai.api.wiring import queue_depth_by_state
@@ -63,6 +64,7 @@ def create_app(platform: Platform) -> FastAPI:
     declare_error_responses(hf_routes.router)
     declare_error_responses(model_routes.router)
     declare_error_responses(label_routes.router)
+    declare_error_responses(compute_routes.router)
     declare_error_responses(airlock_routes.router)
     app.include_router(system.router, prefix=API_PREFIX)
     app.include_router(identity.router, prefix=API_PREFIX)
@@ -73,6 +75,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(registry_routes.router, prefix=API_PREFIX)
     app.include_router(model_routes.router, prefix=API_PREFIX)
     app.include_router(label_routes.router, prefix=API_PREFIX)
+    app.include_router(compute_routes.router, prefix=API_PREFIX)
     app.include_router(airlock_routes.router, prefix=API_PREFIX)
     app.include_router(catalog_routes.router, prefix=API_PREFIX)
     app.include_router(catalog_routes.feeds)
@@ -92,6 +95,8 @@ def create_app(platform: Platform) -> FastAPI:
             (re.compile(rf"{API_PREFIX}/registry/systems/[^/]+/documents"), DOCUMENT_BODY_BYTES),
             (re.compile(rf"{WEB_UPLOAD_PREFIX}ai-systems/[^/]+"), DOCUMENT_BODY_BYTES),
             (re.compile(rf"{API_PREFIX}/labels(/verify)?"), label_routes.LABEL_BODY_BYTES),
+            (re.compile(rf"{API_PREFIX}/compute/jobs"), platform.settings.compute_script_max_bytes + 65536),
+            (re.compile(r"/verify"), label_routes.LABEL_BODY_BYTES),
         ),
     )
     return app

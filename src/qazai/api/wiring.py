@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from qazai.api.platform import Platform
 from qazai.audit.heads import schedule_head_export
@@ -13,6 +14,9 @@ from qazai.storage.db import Database
 from qazai.storage.jobs import Handler, queue_depth, run_workers, stop_workers
 from qazai.storage.objects import open_object_store
 from qazai.storage.sweep import sweep_temporary_data
+
+if TYPE_CHECKING:
+    from qazai.compute.jobs import ComputeRuntime
 
 log = logging.getLogger("qazai.wiring")
 
@@ -65,11 +69,13 @@ def build_platform(settings: Settings, *, start_workers: bool, db: Database | No
 
 def install_capability_hooks() -> None:
     """Let lower capabilities reach higher ones without importing them (idempotent): a withdrawn
-    library version flags the models trained on it, and the registry's system flags include the
-    models a system runs."""
+    library version flags the models trained on it, the registry's system flags include the
+    models a system runs, and registering a generative system waits for a verified test label."""
+    from qazai.labels.service import install_hooks as install_label_hooks
     from qazai.models.lineage import install_hooks as install_model_hooks
 
     install_model_hooks()
+    install_label_hooks()  # a system making synthetic content is registered once its labels verify
 
 
 def sweep_on_start(platform: Platform) -> dict[str, int]:
@@ -113,10 +119,31 @@ def _audit_handlers(platform: Platform) -> dict[str, Handler]:
     return audit_job_handlers(platform.db, platform.objects)
 
 
+def compute_runtime_of(platform: Platform) -> ComputeRuntime:
+    """The platform's compute runtime (its executor built once, closed when the platform stops)."""
+    from qazai.compute.jobs import compute_runtime
+
+    runtime: ComputeRuntime | None = getattr(platform, "_compute_runtime", None)
+    if runtime is None:
+        runtime = compute_runtime(platform.settings, platform.objects)
+        object.__setattr__(platform, "_compute_runtime", runtime)
+        close = getattr(runtime.executor, "close", None)
+        if close is not None:
+            platform.on_stop.append(close)
+    return runtime
+
+
+def _compute_handlers(platform: Platform) -> dict[str, Handler]:
+    from qazai.compute.jobs import WATCH_JOB, watch_job_handler
+
+    return {WATCH_JOB: watch_job_handler(compute_runtime_of(platform))}
+
+
 JOB_HANDLER_PROVIDERS: list[Callable[[Platform], dict[str, Handler]]] = [
     _audit_handlers,
     _library_handlers,
     _registry_handlers,
+    _compute_handlers,
 ]
 
 

@@ -52,6 +52,7 @@ def _register_optional() -> None:
         "qazai.cli.labels",
         "qazai.cli.models",
         "qazai.cli.airlock",
+        "qazai.cli.jobs",
     ):
         try:
             mod = importlib.import_module(module)

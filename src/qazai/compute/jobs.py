@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -733,12 +732,3 @@ def watch_job_handler(runtime: ComputeRuntime) -> Any:
         return {"state": read.state.value}
 
     return handle
-
-
-def job_handlers(settings: Settings, objects: ObjectStore) -> dict[str, Any]:
-    runtime = compute_runtime(settings, objects)
-    return {WATCH_JOB: watch_job_handler(runtime)}
-
-
-def describe_limits(limits: dict[str, int]) -> str:
-    return json.dumps(limits, sort_keys=True)
