@@ -84,7 +84,11 @@ def airlock_list(
     query = HeldFileFilter(state=None if all_states else state, job_id=job, project_id=project, limit=500)
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         page = airlock.list_held_files(uow, cli_actor(), query)
-    table = Table("id", "job", "file", "kind", "state", "checks", "safe version")
+    table = Table()
+    for column in ("id", "job", "file"):
+        table.add_column(column, no_wrap=True)  # ids are copied into the next command
+    for column in ("kind", "state", "checks", "safe version"):
+        table.add_column(column)
     for file in page.items:
         kind = file.table_kind or file.role.value
         table.add_row(
