@@ -174,3 +174,53 @@ def test_search_sees_new_and_updated_repositories_at_once(platform: Any, people:
     with platform.db.uow(read_only=True) as uow:
         newest_first = [r.repo_id for r in reads.list_model_repos(uow, SYSTEM, ModelSearch(q="model")).items]
     assert newest_first == ["stat-gov/first-model", "stat-gov/second-model"]
+
+
+def test_restricted_models_need_an_approved_unexpired_grant_and_reads_are_audited(
+    platform: Any, people: Any, tmp_path: Path
+) -> None:
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from qazai.identity import service as identity
+    from qazai.libraries.models import GrantCreate, GrantDecision
+    from qazai.models import access
+    from qazai.storage.tables.audit import AuditEventRow
+
+    push_tiny_model(platform, repo_id="stat-gov/clinical", tier=AccessTier.restricted, folder=tmp_path / "m")
+    with platform.db.uow(read_only=True) as uow:
+        outsider = identity.load_actor(uow, people["outsider"].user_id)
+        producer = identity.load_actor(uow, people["producer"].user_id)
+        with pytest.raises(PermissionDenied) as refused:
+            reads.resolve_model_file(uow, outsider, "stat-gov/clinical", "main", "model.safetensors")
+        assert refused.value.code == "grant_required"
+    with platform.db.uow() as uow:
+        grant = access.request_model_grant(
+            uow,
+            outsider,
+            "stat-gov/clinical",
+            GrantCreate(purpose="Triage research at KazNMU, ethics 12/2026"),
+        )
+    with platform.db.uow() as uow, pytest.raises(NotFound):
+        access.decide_model_grant(uow, people_actor(platform, people["member"].user_id), grant.id,
+                                  GrantDecision(approve=True, expires_on=date.today() + timedelta(days=30)))  # fmt: skip
+    with platform.db.uow() as uow:
+        decided = access.decide_model_grant(
+            uow, producer, grant.id, GrantDecision(approve=True, expires_on=date.today() + timedelta(days=30))
+        )
+    assert decided.active
+    with platform.db.uow(read_only=True) as uow:
+        served = reads.resolve_model_file(uow, outsider, "stat-gov/clinical", "main", "model.safetensors")
+    assert served.audited and not served.public
+    reads.record_model_file_read(platform.db, outsider, served, served.path, "bytes=0-99")
+    with platform.db.uow(read_only=True) as uow:
+        actions = uow.session.scalars(select(AuditEventRow.action)).all()
+    assert {"model.grant.request", "model.grant.approve", "model.file.read"} <= set(actions)
+
+
+def people_actor(platform: Any, user_id: str) -> Any:
+    from qazai.identity import service as identity
+
+    with platform.db.uow(read_only=True) as uow:
+        return identity.load_actor(uow, user_id)
