@@ -202,13 +202,11 @@ def test_restricted_models_need_an_approved_unexpired_grant_and_reads_are_audite
             "stat-gov/clinical",
             GrantCreate(purpose="Triage research at KazNMU, ethics 12/2026"),
         )
+    approve = GrantDecision(approve=True, expires_on=date.today() + timedelta(days=30))
     with platform.db.uow() as uow, pytest.raises(NotFound):
-        access.decide_model_grant(uow, people_actor(platform, people["member"].user_id), grant.id,
-                                  GrantDecision(approve=True, expires_on=date.today() + timedelta(days=30)))  # fmt: skip
+        access.decide_model_grant(uow, people_actor(platform, people["member"].user_id), grant.id, approve)
     with platform.db.uow() as uow:
-        decided = access.decide_model_grant(
-            uow, producer, grant.id, GrantDecision(approve=True, expires_on=date.today() + timedelta(days=30))
-        )
+        decided = access.decide_model_grant(uow, producer, grant.id, approve)
     assert decided.active
     with platform.db.uow(read_only=True) as uow:
         served = reads.resolve_model_file(uow, outsider, "stat-gov/clinical", "main", "model.safetensors")
