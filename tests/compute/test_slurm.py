@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -331,6 +332,7 @@ def test_a_run_on_the_cluster_goes_on_while_slurmrestd_is_away(cluster: TestClus
         assert caught.value.code == "executor_unavailable"
         with pytest.raises(Unavailable):
             down.cancel("away")
+        assert not down.logs("away").complete  # the log file is read without slurmrestd
         assert wait_final(executor, "away").state == RunState.succeeded
         # once final, the status is the run folder's: no slurmrestd needed to read it
         assert down.poll("away").state == RunState.succeeded
@@ -359,4 +361,38 @@ def test_the_backend_is_built_from_settings(cluster: TestCluster, tmp_path: Path
         executor.submit(sh("built", "echo ok > outputs/ok.txt"))
         assert wait_final(executor, "built").state == RunState.succeeded
     finally:
+        executor.close()
+
+
+@pytest.mark.slurm
+def test_a_queued_job_says_why_it_waits_and_is_removed_from_the_queue(cluster: TestCluster) -> None:
+    executor = live_executor(cluster, cluster.fresh_folder("queued"))
+    blockers: list[int] = []
+    try:
+        # Every CPU of the test node (slurm-up.sh gives it this machine's) taken by other jobs:
+        # the run has to wait in Slurm's queue.
+        for n in range(os.cpu_count() or 2):
+            blockers.append(
+                executor.client.submit(
+                    SlurmJobRequest(
+                        name=f"qazai-blocker-{n}",
+                        script="#!/bin/sh\nsleep 60\n",
+                        working_directory=str(executor.root),
+                        log_path="/dev/null",
+                        partition=cluster.partition,
+                        memory_mib=64,
+                        time_limit_minutes=2,
+                    )
+                )
+            )
+        status = executor.submit(sh("queued", "echo never > outputs/n.txt"))
+        assert status.state == RunState.queued
+        assert (status.message or "").startswith("Slurm: PENDING")
+        cancelled = executor.cancel("queued")
+        assert (cancelled.state, cancelled.reason) == (RunState.cancelled, FailureReason.cancelled)
+        assert executor.collect("queued") == []
+        assert not (executor.root / "queued" / "status.json").exists()  # it never started
+    finally:
+        for blocker in blockers:
+            executor.client.cancel(blocker)
         executor.close()

@@ -65,7 +65,7 @@ from qazai.compute.executors.slurmrest import (
     TokenSource,
     open_client,
 )
-from qazai.core.errors import ConfigError, Conflict, InvalidInput, PermissionDenied
+from qazai.core.errors import ConfigError, Conflict, InvalidInput, PermissionDenied, Unavailable
 
 if TYPE_CHECKING:
     from qazai.config import Settings
@@ -453,7 +453,12 @@ class SlurmExecutor:
         return collect_outputs(self._run_dir(job_id))
 
     def logs(self, job_id: str, offset: int = 0, limit: int = 64 * 1024) -> LogChunk:
-        status = self.poll(job_id)
+        try:
+            status = self.poll(job_id)
+        except Unavailable:
+            # The log is a file of the shared folder: readable while slurmrestd is away, and not
+            # complete until a poll says the run is final.
+            return read_log(self._run_dir(job_id), offset, limit, complete=False)
         complete = status.final or status.state == RunState.unknown
         return read_log(self._run_dir(job_id), offset, limit, complete=complete)
 
