@@ -61,8 +61,9 @@ def find_cluster() -> TestCluster | str:
 
     found = _variables()
     if "QAZAI_TEST_SLURM_REST_URL" not in found:
+        where = f"{ENV_FILE} does not set it" if ENV_FILE.is_file() else f"{ENV_FILE} is missing"
         return (
-            f"no Slurm cluster: QAZAI_TEST_SLURM_REST_URL is not set and {ENV_FILE} is missing; {START_HINT}"
+            f"no Slurm cluster: QAZAI_TEST_SLURM_REST_URL is not in the environment and {where}; {START_HINT}"
         )
     try:
         cluster = TestCluster(
