@@ -329,3 +329,14 @@ def test_the_hf_command_downloads_with_hf_endpoint_and_hf_token(
     assert _sha256(tmp_path / "stat-gov--tiny-model" / "model.safetensors") == _sha256(
         hub["folders"]["v1"] / "model.safetensors"
     )
+
+
+def test_paths_info_takes_form_or_json_and_refuses_anything_else(hub: dict[str, Any]) -> None:
+    url = f"{hub['base']}/api/models/stat-gov/tiny-model/paths-info/main"
+    as_form = httpx.post(url, data={"paths": ["config.json", "nothing"]})
+    as_json = httpx.post(url, json={"paths": ["config.json"]})
+    assert [e["path"] for e in as_form.json()] == [e["path"] for e in as_json.json()] == ["config.json"]
+    for body in (b"[" * 50_000, b'{"paths": [1, 2]}', b'["config.json"]'):
+        answer = httpx.post(url, content=body, headers={"Content-Type": "application/json"})
+        assert answer.status_code in (413, 422), (body[:20], answer.status_code)
+        assert answer.json()["ok"] is False

@@ -63,13 +63,13 @@ class HubRoute(APIRoute):
 router = APIRouter(tags=["hugging face"], route_class=HubRoute)
 
 _EXPOSED = "Content-Length, Content-Range, Accept-Ranges, ETag, X-Repo-Commit, X-Linked-Etag, X-Linked-Size"
-
-
 _BYTES = {"schema": {"type": "string", "format": "binary"}}
 _ANY_FILE = {
     "application/octet-stream": _BYTES,
     "application/vnd.apache.parquet": _BYTES,
+    "application/json": _BYTES,
     "text/markdown": _BYTES,
+    "text/plain": _BYTES,
 }
 FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
@@ -97,7 +97,7 @@ async def _paths(request: Request) -> list[str]:
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             raw = json.loads(body or b"{}").get("paths", [])
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             raise InvalidInput("the body must be a JSON object with `paths`", code="invalid_paths") from None
         values = [raw] if isinstance(raw, str) else raw
     else:
