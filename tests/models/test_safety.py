@@ -197,3 +197,42 @@ def test_card_file_front_matter_and_languages(tmp_path: Path) -> None:
     )
     assert card.out_of_scope_uses is not None and card.out_of_scope_uses.kk == "Адамдар туралы шешім"
     assert cards.missing_fields(card) == []
+
+
+def _write_gguf(path: Path) -> Path:
+    import gguf
+
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_name("tiny")
+    writer.add_tensor("token_embd.weight", np.zeros((32, 8), dtype=np.float32))
+    writer.add_tensor("output_norm.weight", np.ones((64,), dtype=np.float16))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
+def test_gguf_headers_are_read_and_a_truncated_gguf_is_refused(
+    platform: Any, people: Any, tmp_path: Path
+) -> None:
+    repo_id = create_repo(platform)
+    folder = write_tiny_model(tmp_path / "m")
+    _write_gguf(folder / "model.gguf")
+    version = push_folder(platform, repo_id, folder)
+    gguf_file = next(f for f in version.files if f.path == "model.gguf")
+    assert gguf_file.preferred and gguf_file.format == "gguf"
+    assert gguf_file.tensors is not None
+    assert gguf_file.tensors["count"] == 2 and gguf_file.tensors["parameters"] == 32 * 8 + 64
+    assert gguf_file.tensors["dtypes"] == {"F16": 64, "F32": 256}
+    assert gguf_file.tensors["metadata"]["general.name"] == "tiny"
+
+    raw = (folder / "model.gguf").read_bytes()
+    (folder / "model.gguf").write_bytes(raw[: len(raw) - 100])  # into the tensors
+    with pytest.raises(InvalidInput) as truncated:
+        push_folder(platform, repo_id, folder)
+    assert truncated.value.code == "gguf_header_invalid" and "truncated" in truncated.value.message
+    (folder / "model.gguf").write_bytes(b"GGUF" + b"\xff" * 60)
+    with pytest.raises(InvalidInput) as garbage:
+        push_folder(platform, repo_id, folder)
+    assert garbage.value.code == "gguf_header_invalid"

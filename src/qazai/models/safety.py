@@ -3,7 +3,8 @@
 - safetensors: the JSON header is read (never the tensors) and checked against the file: every
   tensor's byte span must equal its shape times its dtype's size, the spans must tile the data
   area exactly, and the data area must be what the file holds. A header that lies is refused.
-- GGUF: the fixed header (magic, version, tensor and metadata counts) is read and shown.
+- GGUF: the header (metadata and the tensors' shapes, types and offsets) is read and checked
+  against the file the same way (:mod:`qazai.models.gguf_header`).
 - pickle-based (`.bin`, `.pt`, `.pth`, `.pkl`, `.pickle`, `.joblib`, `.ckpt`): scanned with
   picklescan; in the open and registered tiers a file that imports anything beyond tensor
   reconstruction, or that cannot be read as a pickle at all, is refused. In the restricted tier it
@@ -182,12 +183,19 @@ def inspect_safetensors(objects: ObjectStore, key: str, path: str, size: int) ->
 
 
 def inspect_gguf(objects: ObjectStore, key: str, path: str, size: int) -> dict[str, Any]:
-    """The GGUF fixed header: version, tensor count and metadata entries."""
-    head = _read(objects, key, 0, min(size, 24))
-    if len(head) < 24 or head[:4] != b"GGUF":
-        raise _refuse(path, "not a GGUF file (no GGUF magic)", "gguf_header_invalid")
-    version, tensors, entries = struct.unpack("<IQQ", head[4:24])
-    return {"count": tensors, "gguf_version": version, "metadata_entries": entries}
+    """Tensors, parameters and ggml types from the GGUF header (the tensors are not read);
+    InvalidInput ``gguf_header_invalid`` when the header does not describe the file."""
+    from qazai.models.gguf_header import GGUFHeaderError, read_gguf_header
+
+    chunks = objects.open(key)
+    try:
+        return read_gguf_header(chunks, size)
+    except GGUFHeaderError as exc:
+        raise _refuse(path, f"not a valid GGUF file: {exc}", "gguf_header_invalid") from None
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
 def scan_pickle(
