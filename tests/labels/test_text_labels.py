@@ -61,6 +61,9 @@ def test_labelled_text_carries_the_notice_and_a_verifiable_record(
     checked = check(platform.db, result.text)
     assert checked.verdict is Verdict.trusted and checked.match is Match.record
     assert checked.label.id == result.label.id
+    edited = check(platform.db, result.text.replace("Алматы", "Астана"))
+    assert edited.verdict is Verdict.not_found
+    assert [n.code for n in edited.notes] == ["notice_without_label"]
     # Without the notice, the body alone is still found by its hash.
     alone = check(platform.db, BODY)
     assert alone.verdict is Verdict.registry_match and alone.match is Match.sha256

@@ -114,6 +114,14 @@ FINDINGS: dict[str, LocalizedText] = {
         "Some words mix Latin and Cyrillic letters ({words}): the "
         "text may have been altered to look the same.",
     ),
+    "notice_without_label": _t(
+        "Мәтінде платформаның ескертуі бар, бірақ оның мазмұнына сәйкес белгі жоқ: "
+        "мәтін белгіленгеннен кейін өзгертілген немесе ескерту көшіріліп қойылған.",
+        "В тексте есть уведомление платформы, но ни одна метка не совпадает с его содержимым: "
+        "текст изменён после маркировки или уведомление скопировано.",
+        "The text carries the platform's notice, but no label matches its content: the text was "
+        "changed after labelling, or the notice was copied onto it.",
+    ),
     "registry_record_valid": _t(
         "Платформада сақталған қол қойылған жазба тексерілді.",
         "Подписанная запись, хранимая платформой, проверена.",

@@ -186,6 +186,8 @@ def verify_text(uow: UnitOfWork, config: LabelConfig, given: str) -> Verificatio
         uow.session, [body_sha256, text_labels.sha256_text(normalised.text)], kind=LabelKind.text.value
     )
     if not rows:
+        if notice is not None:  # the platform's notice on a text no label knows: changed, or copied
+            notes.append(finding("notice_without_label"))
         return _result(Verdict.not_found, media_type="text/plain", notes=notes)
     row = rows[0]
     stored = text_labels.open_record(row.record) if row.record else None
