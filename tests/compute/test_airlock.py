@@ -79,6 +79,9 @@ def test_two_checkers_release_the_safe_version_to_project_members(world: World) 
 
     assert second.state is FileState.released and second.released_variant is Variant.safe
     assert [r.reviewer_name for r in second.reviews] == ["Operator", "Regulator"]
+    with world.platform.db.uow(read_only=True) as uow:
+        assert [f.id for f in airlock.list_released_files(uow, world.actor("producer"))] == [table.id]
+        assert airlock.list_released_files(uow, world.actor("outsider")) == []
     safe = pl.read_csv(io.BytesIO(world.download("producer", table.id, Variant.safe)))
     assert safe["n"].to_list() == [None, None, 52, 96]
     with pytest.raises(PermissionDenied):  # the original stays in the airlock

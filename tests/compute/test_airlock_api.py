@@ -59,6 +59,8 @@ def test_review_and_download_over_http(world: World, client: Any) -> None:
     )
     assert second.json()["state"] == "released"
 
+    released = client.get("/api/v1/airlock/released", headers=people["producer"].headers)
+    assert [f["id"] for f in released.json()] == [table.id]
     whole = client.get(f"{url}/content", headers=people["producer"].headers)
     assert whole.status_code == 200
     assert whole.content == b"region,n\nAbai,\nAlmaty,\nAstana,52\nTotal,96\n"

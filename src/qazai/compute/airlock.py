@@ -48,6 +48,7 @@ from qazai.storage.db import Database, UnitOfWork
 from qazai.storage.objects.base import ObjectStore
 from qazai.storage.scratch import scratch_folder
 from qazai.storage.tables.airlock import AirlockFileRow, AirlockReviewRow
+from qazai.storage.tables.compute import ComputeProjectMemberRow
 from qazai.storage.tables.identity import UserRow
 
 APPROVALS_TO_RELEASE = 2
@@ -337,6 +338,22 @@ def list_held_files(uow: UnitOfWork, actor: Actor, query: HeldFileFilter) -> Pag
     rows = rows[: query.limit]
     cursor = encode_cursor([rows[-1].created_at.isoformat(), rows[-1].id]) if more and rows else None
     return Page(items=[_read(uow, row) for row in rows], next=cursor)
+
+
+def list_released_files(uow: UnitOfWork, actor: Actor, *, limit: int = 200) -> list[HeldFileRead]:
+    """The released files of every project ``actor`` is an active member of, newest decision first."""
+    if actor.user_id is None or not actor.allows_scope("read"):
+        return []
+    memberships = select(ComputeProjectMemberRow.project_id).where(
+        ComputeProjectMemberRow.user_id == actor.user_id, ComputeProjectMemberRow.revoked_at.is_(None)
+    )
+    rows = uow.session.scalars(
+        select(AirlockFileRow)
+        .where(AirlockFileRow.state == FileState.released.value, AirlockFileRow.project_id.in_(memberships))
+        .order_by(AirlockFileRow.decided_at.desc(), AirlockFileRow.id.desc())
+        .limit(limit)
+    ).all()
+    return [_read(uow, row) for row in rows]
 
 
 def get_held_file(uow: UnitOfWork, actor: Actor, file_id: str) -> HeldFileRead:

@@ -80,6 +80,14 @@ def list_files(
     return airlock.list_held_files(uow, actor, query)
 
 
+@router.get("/airlock/released", response_model=list[HeldFileRead])
+def released_files(
+    uow: UowDep, actor: SignedInActor, limit: Annotated[int, Query(ge=1, le=500)] = 200
+) -> list[HeldFileRead]:
+    """The released outputs of every project you are a member of, newest first."""
+    return airlock.list_released_files(uow, actor, limit=limit)
+
+
 @router.get("/airlock/files/{file_id}", response_model=HeldFileRead)
 def show_file(file_id: str, uow: UowDep, actor: SignedInActor) -> HeldFileRead:
     """One held output: its state, the disclosure findings (cell by cell) and the reviews so far."""

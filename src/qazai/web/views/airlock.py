@@ -75,7 +75,10 @@ def queue(ctx: Web) -> HTMLResponse:
         ]
     else:
         recent = airlock.list_held_files(ctx.uow, actor, HeldFileFilter(limit=LIST_LIMIT)).items
-    return _page(ctx, "airlock/queue.html", checker=checker, pending=pending, recent=recent)
+    released = airlock.list_released_files(ctx.uow, actor, limit=LIST_LIMIT)
+    return _page(
+        ctx, "airlock/queue.html", checker=checker, pending=pending, recent=recent, released=released
+    )
 
 
 def _file_page(
