@@ -23,9 +23,12 @@ from qazai.web.context import Web, WebContext
 from qazai.web.forms import form_failure, optional, text
 from qazai.web.labels import N_
 from qazai.web.templating import NAV, redirect
+from qazai.web.views import registry_optouts
 from qazai.web.views.registry_common import page
 
 router = APIRouter()
+# The authors' opt-out pages live beside the register (their own module, mounted here).
+router.include_router(registry_optouts.router)
 PAGE_SIZE = 25
 # The register has no lookup by id (yet): the system page pages through it in large batches.
 _FIND_BATCH = 1000

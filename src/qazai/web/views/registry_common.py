@@ -43,6 +43,10 @@ REGISTRY_LABELS: dict[str, str] = {
     "accepted": N_("Accepted"),
     "scheduled": N_("Scheduled"),
     "closed": N_("Closed"),
+    # authors' opt-out claims ("pending" is in labels.LABELS)
+    "active": N_("In force"),
+    "disputed": N_("Disputed"),
+    "removed": N_("Removed"),
     # lineage usage
     "training": N_("Training"),
     "fine_tuning": N_("Fine-tuning"),
