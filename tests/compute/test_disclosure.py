@@ -308,3 +308,48 @@ def test_every_finding_has_a_message_in_three_languages(code: FindingCode) -> No
     item = finding(code, Severity.review, "t.csv", column="n", **values)
     assert item.message.kk and item.message.ru and item.message.en
     assert len({item.message.kk, item.message.ru, item.message.en}) == 3
+
+
+def test_contributions_beside_a_table_in_a_subfolder(tmp_path: Path) -> None:
+    pl.DataFrame({"sector": ["A"] * 12, "v": [5.0] * 11 + [900.0]}).write_parquet(tmp_path / "firms.parquet")
+    _write(tmp_path, "t.csv", "sector,n,v\nA,12,955\n")
+    _write(tmp_path, "t.csv.sdc.json", json.dumps({
+        "kind": "magnitude", "dimensions": ["sector"], "count": "n", "value": "v",
+        "contributions": "firms.parquet", "contribution_value": "v",
+    }))  # fmt: skip
+    files = {f"tables/{p.name}": p for p in tmp_path.iterdir()}
+
+    checks = check_outputs(files, SETTINGS, tmp_path / "safe")
+
+    assert checks["tables/firms.parquet"].role is FileRole.evidence
+    assert _codes(checks["tables/t.csv"].findings, 0) == {FindingCode.dominance, FindingCode.p_percent}
+
+
+def test_no_line_with_a_total_gives_a_suppressed_cell_back() -> None:
+    """Seeded cross tables with margins: after secondary suppression every row and column holds no
+    hidden cell or at least two (total minus the shown cells never equals one hidden cell)."""
+    import random
+
+    rng = random.Random(13)
+    for _ in range(200):
+        rows, cols = rng.randint(2, 6), rng.randint(2, 6)
+        inner = [[rng.choice([0, 1, 3, 7, 9, 12, 25, 40, 80]) for _ in range(cols)] for _ in range(rows)]
+        data: dict[str, list[object]] = {"r": [f"r{i}" for i in range(rows)] + ["Total"]}
+        for j in range(cols):
+            column = [inner[i][j] for i in range(rows)]
+            data[f"c{j}"] = [*column, sum(column)]
+        data["Total"] = [sum(row) for row in inner] + [sum(map(sum, inner))]
+        table = pl.DataFrame(data)
+        result = check_table(
+            table, TableDeclaration(layout=TableLayout.wide, dimensions=["r"]), SETTINGS, "t"
+        )
+        hidden = _cells(result.findings, Severity.suppress) | _cells(result.findings, Severity.secondary)
+        names = [*(f"c{j}" for j in range(cols)), "Total"]
+        for i in range(rows + 1):
+            assert sum((i, c) in hidden for c in names) != 1, (inner, sorted(hidden))
+        for c in names:
+            assert sum((i, c) in hidden for i in range(rows + 1)) != 1, (inner, sorted(hidden))
+        primary = _cells(result.findings, Severity.suppress)
+        assert primary == {(i, f"c{j}") for i in range(rows) for j in range(cols) if inner[i][j] < 10} | {
+            (rows, c) for c in names if table[c][rows] < 10
+        } | {(i, "Total") for i in range(rows) if table["Total"][i] < 10}

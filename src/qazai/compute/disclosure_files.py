@@ -183,9 +183,12 @@ def check_outputs(
             declarations[table] = read_declaration(path)
         except (ValueError, OSError) as error:
             declarations[table] = str(error)
-    contributions = {
-        d.contributions for d in declarations.values() if isinstance(d, TableDeclaration) and d.contributions
-    }
+    contributions: set[str] = set()
+    for table, declared in declarations.items():
+        if isinstance(declared, TableDeclaration) and declared.contributions:
+            contributions.add(declared.contributions)
+            if "/" in table:
+                contributions.add(str(Path(table).parent / declared.contributions))
     results: dict[str, FileCheck] = {}
     for name, path in sorted(files.items()):
         if name.endswith(SIDECAR_SUFFIX) or name in contributions:
@@ -225,7 +228,11 @@ def _check_file(
         return blocked(finding(FindingCode.undeclared, Severity.review, name, name=Path(name).name))
     contributions = None
     if declaration.contributions is not None:
-        source = files.get(declaration.contributions)
+        # beside the table first (a sidecar in tables/ names "firms.parquet"), else from the top
+        beside = (
+            str(Path(name).parent / declaration.contributions) if "/" in name else declaration.contributions
+        )
+        source = files.get(beside) or files.get(declaration.contributions)
         if source is None:
             return blocked(
                 finding(
