@@ -35,8 +35,17 @@ def rows(repo, **kw):
     except Exception as error:
         return {"error": type(error).__name__, "message": str(error)}
 
+def hf_urls():
+    import pandas as pd
+    from huggingface_hub import HfFileSystem
+
+    listed = sorted(HfFileSystem().ls("datasets/stat-gov/population-by-region/data", detail=False))
+    frame = pd.read_parquet("hf://datasets/stat-gov/population-by-region@v1/data/population-by-region.parquet")
+    return {"listed": listed, "rows": frame.to_dict("records")}
+
 tokens = json.loads(sys.argv[1])
 print(json.dumps({
+    "hf_urls": hf_urls(),
     "latest": rows("stat-gov/population-by-region"),
     "v1": rows("stat-gov/population-by-region", revision="v1"),
     "streaming": rows("stat-gov/population-by-region", streaming=True),
@@ -185,6 +194,14 @@ def test_load_dataset_revision_v1_reads_the_fixed_first_version(loads: dict[str,
 
 def test_load_dataset_streaming_reads_with_ranges(loads: dict[str, Any]) -> None:
     assert _regions(loads["streaming"]) == ["Almaty", "Astana", "Karaganda", "Shymkent"]
+
+
+def test_hf_urls_work_through_the_hubs_file_system(loads: dict[str, Any]) -> None:
+    """``hf://`` paths (HfFileSystem, as pandas, polars and DuckDB read them) over the same routes."""
+    assert loads["hf_urls"]["listed"] == [
+        "datasets/stat-gov/population-by-region/data/population-by-region.parquet"
+    ]
+    assert _regions(loads["hf_urls"]) == ["Almaty", "Astana", "Shymkent"]
 
 
 def test_load_dataset_unknown_revision_and_repo_are_the_clients_not_found(loads: dict[str, Any]) -> None:
