@@ -180,6 +180,12 @@ def test_resolve_head_sends_the_hubs_file_headers(hub: dict[str, Any]) -> None:
         and middle.content == (hub["folders"]["v1"] / "model.safetensors").read_bytes()[8:16]
     )
     assert httpx.get(url, headers={"If-None-Match": f'"{sha}"'}).status_code == 304
+    preflight = httpx.options(
+        url, headers={"Origin": "https://app.example", "Access-Control-Request-Headers": "range"}
+    )
+    assert preflight.status_code == 204 and "Range" in preflight.headers["access-control-allow-headers"]
+    assert head.headers["access-control-allow-origin"] == "*"
+    assert "X-Repo-Commit" in head.headers["access-control-expose-headers"]
 
 
 def test_unknown_repo_revision_and_file_raise_the_clients_exceptions(

@@ -288,7 +288,23 @@ def model_file(
     return file_response(hub_file, request, actor, platform)
 
 
-# -- files -----------------------------------------------------------------------------------------
+# -- files ----------------------------------------------------------------------------------------
+
+
+@router.options("/{org}/{name}/resolve/{revision}/{path:path}", include_in_schema=False)
+@router.options("/datasets/{org}/{name}/resolve/{revision}/{path:path}", include_in_schema=False)
+def file_options() -> Response:
+    """CORS preflight: browsers (e.g. transformers.js) read open files with ``Range``."""
+    return Response(
+        status_code=204,
+        headers={
+            "Access-Control-Allow-Origin": "*",
+            "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+            "Access-Control-Allow-Headers": "Range, If-None-Match, Authorization",
+            "Access-Control-Expose-Headers": _EXPOSED,
+            "Access-Control-Max-Age": "86400",
+        },
+    )
 
 
 def file_response(
