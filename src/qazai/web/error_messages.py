@@ -149,6 +149,22 @@ ERROR_MESSAGES: dict[str, str] = {
     "variant_required": N_("Choose the version to release: the original or the safe version."),
     "no_safe_version": N_("This output has no safe version."),
     "original_blocked": N_("The original cannot be released: release the safe version."),
+    # compute projects and jobs
+    "project_not_found": N_("Project not found."),
+    "job_not_found": N_("Job not found."),
+    "not_a_project_member": N_("Only active members of the project can do this."),
+    "project_cannot_run": N_("This project may not run jobs now."),
+    "input_not_found": N_("An input of the job was not found."),
+    "input_not_in_project": N_("The project may not read this data; its lead adds it first."),
+    "input_not_readable": N_("The project may not read this data now: its grant expired or was revoked."),
+    "script_syntax_error": N_("The script has a syntax error."),
+    "script_name_invalid": N_("A script is a .py or .ipynb file."),
+    "notebook_invalid": N_("The notebook is not valid."),
+    "quota_exceeded": N_("Your organisation's compute quota is used up."),
+    "job_ended": N_("The job has already ended."),
+    "grant_kind_not_applicable": N_("Enclave data is never downloaded: ask for a compute-only grant."),
+    "sandbox_unavailable": N_("No sandbox is available to run this job on restricted data."),
+    "script_missing": N_("Choose the script file to run."),
 }
 
 # Codes whose English message names nothing specific: no "Technical detail" under them.

@@ -6,6 +6,7 @@ from qazai.web.views import (
     account,
     admin,
     airlock,
+    compute,
     home,
     labels,
     libraries,
@@ -31,4 +32,5 @@ ROUTERS: list[APIRouter] = [
     labels.router,
     models.router,
     airlock.router,
+    compute.router,
 ]
