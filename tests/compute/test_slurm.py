@@ -103,17 +103,19 @@ def unreachable_executor(root: Path) -> SlurmExecutor:
     return SlurmExecutor(client, root, user="qazai")
 
 
-def test_an_unreachable_slurm_leaves_the_run_queued_with_a_clear_status(tmp_path: Path) -> None:
+def test_an_unreachable_slurm_starts_nothing_and_says_so(tmp_path: Path) -> None:
     executor = unreachable_executor(tmp_path / "runs")
     with pytest.raises(Unavailable) as caught:
         executor.submit(RunSpec(job_id="waits", command=("/bin/sh", "-c", "true")))
     assert caught.value.code == "executor_unavailable"
     assert "127.0.0.1:9" in caught.value.message
+    # Nothing started: unknown (the job service then submits again), with the reason.
     status = executor.poll("waits")
-    assert status.state == RunState.queued
+    assert status.state == RunState.unknown
     assert "not yet handed to Slurm" in (status.message or "")
-    cancelled = executor.cancel("waits")
-    assert (cancelled.state, cancelled.reason) == (RunState.cancelled, FailureReason.cancelled)
+    assert executor.cancel("waits").state == RunState.unknown
+    executor.discard("waits")
+    assert not (tmp_path / "runs" / "waits").exists()
     executor.close()
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from tests.compute import support
-from tests.compute.slurm_cluster import require_cluster
+from tests.compute.slurm_cluster import TestCluster, require_cluster
 
 from qazai.api.platform import Platform
 from qazai.compute import jobs
@@ -20,6 +20,7 @@ from qazai.compute.jobs import ComputeRuntime, compute_runtime
 from qazai.compute.models import JobRead, JobSubmit
 from qazai.compute.states import JobState
 from qazai.core.enums import AccessTier
+from qazai.identity.actor import Actor
 from qazai.libraries.models import GrantKind
 
 pytestmark = pytest.mark.slurm
@@ -35,24 +36,65 @@ print("rows", frame.height)
 """
 
 
-@pytest.fixture
-def slurm_runtime(platform: Platform) -> Iterator[ComputeRuntime]:
-    cluster = require_cluster()
-    if cluster.python is None:
-        pytest.skip("no job environment on the nodes (.ci/slurm-up.sh builds /opt/qazai-jobenv)")
+def slurm_executor(cluster: TestCluster, root: Path, rest_url: str | None = None) -> SlurmExecutor:
+    assert cluster.python is not None
     client = open_client(
-        "v0.0.38", cluster.rest_url, cluster.user, SignedToken(cluster.jwt_key_file, cluster.user)
+        "v0.0.38",
+        rest_url or cluster.rest_url,
+        cluster.user,
+        SignedToken(cluster.jwt_key_file, cluster.user),
+        2.0,
     )
-    executor = SlurmExecutor(
+    return SlurmExecutor(
         client,
-        cluster.fresh_folder("service"),
+        root,
         user=cluster.user,
         partition=cluster.partition,
         python=cluster.python,
         memory_enforced=cluster.memory_enforced,
     )
+
+
+@pytest.fixture
+def cluster() -> TestCluster:
+    found = require_cluster()
+    if found.python is None:
+        pytest.skip("no job environment on the nodes (.ci/slurm-up.sh builds /opt/qazai-jobenv)")
+    return found
+
+
+@pytest.fixture
+def runs(cluster: TestCluster) -> Path:
+    return cluster.fresh_folder("service")
+
+
+@pytest.fixture
+def slurm_runtime(platform: Platform, cluster: TestCluster, runs: Path) -> Iterator[ComputeRuntime]:
+    executor = slurm_executor(cluster, runs)
     yield compute_runtime(platform.settings, platform.objects, executor)
     executor.close()
+
+
+@pytest.fixture
+def member(platform: Platform, people: dict[str, Any], tmp_path: Path) -> Actor:
+    """A project member with a compute-only grant on an enclave library, an input of the project."""
+    support.published(platform, tmp_path, "population-enclave", AccessTier.enclave)
+    user = support.actor(platform, people["member"].user_id)
+    support.granted(platform, user, "population-enclave", GrantKind.compute_only)
+    support.project(platform, user)
+    support.add_input(platform, user, "regions", "population-enclave@1")
+    return user
+
+
+def submit(platform: Platform, member: Actor, runtime: ComputeRuntime) -> JobRead:
+    with platform.db.uow() as uow:
+        return jobs.submit_job(
+            uow,
+            member,
+            runtime,
+            JobSubmit(project="regions", inputs=["population-enclave@1"], script_name="analysis.py"),
+            AGGREGATE.encode("utf-8"),
+        )
 
 
 def follow(platform: Platform, runtime: ComputeRuntime, job_id: str, timeout: float = 90.0) -> JobRead:
@@ -67,21 +109,9 @@ def follow(platform: Platform, runtime: ComputeRuntime, job_id: str, timeout: fl
 
 
 def test_an_enclave_job_runs_on_slurm_and_its_outputs_are_held(
-    platform: Platform, people: dict[str, Any], tmp_path: Path, slurm_runtime: ComputeRuntime
+    platform: Platform, member: Actor, slurm_runtime: ComputeRuntime
 ) -> None:
-    support.published(platform, tmp_path, "population-enclave", AccessTier.enclave)
-    member = support.actor(platform, people["member"].user_id)
-    support.granted(platform, member, "population-enclave", GrantKind.compute_only)
-    support.project(platform, member)
-    support.add_input(platform, member, "regions", "population-enclave@1")
-    with platform.db.uow() as uow:
-        job = jobs.submit_job(
-            uow,
-            member,
-            slurm_runtime,
-            JobSubmit(project="regions", inputs=["population-enclave@1"], script_name="analysis.py"),
-            AGGREGATE.encode("utf-8"),
-        )
+    job = submit(platform, member, slurm_runtime)
     ended = follow(platform, slurm_runtime, job.id)
     assert ended.state == JobState.awaiting_review, ended.message
     assert [o.path for o in ended.outputs] == ["by_region.csv"]
@@ -94,3 +124,23 @@ def test_an_enclave_job_runs_on_slurm_and_its_outputs_are_held(
     with platform.db.uow(read_only=True) as uow:
         log = jobs.job_logs(uow, member, slurm_runtime, job.id)
     assert "first line" in log.text and "rows 400" in log.text
+
+
+def test_a_job_submitted_while_slurm_is_away_waits_queued_and_then_runs(
+    platform: Platform, member: Actor, cluster: TestCluster, runs: Path, slurm_runtime: ComputeRuntime
+) -> None:
+    away = slurm_executor(cluster, runs, rest_url="http://127.0.0.1:9")  # nothing listens there
+    try:
+        down = compute_runtime(platform.settings, platform.objects, away)
+        job = submit(platform, member, down)
+        assert job.state == JobState.queued
+        assert "does not answer" in (job.message or "") and "127.0.0.1:9" in (job.message or "")
+        with platform.db.uow() as uow:
+            still = jobs.refresh_job(uow, down, job.id)
+        assert still.state == JobState.queued and "does not answer" in (still.message or "")
+    finally:
+        away.close()
+    # slurmrestd answers again: the next refresh hands the job over and it runs to the end.
+    ended = follow(platform, slurm_runtime, job.id)
+    assert ended.state == JobState.awaiting_review, ended.message
+    assert [o.path for o in ended.outputs] == ["by_region.csv"]

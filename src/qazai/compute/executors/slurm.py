@@ -330,13 +330,11 @@ class SlurmExecutor:
             return RunStatus.model_validate(cached)
         handed = _read_json(run_dir / "slurm.json")
         if handed is None:
-            if (run_dir / "run.json").exists():
-                return RunStatus(
-                    job_id=job_id,
-                    state=RunState.queued,
-                    message="prepared, not yet handed to Slurm (it did not answer); submitted again on retry",
-                )
-            return RunStatus(job_id=job_id, state=RunState.unknown)
+            # Prepared while Slurm did not answer: nothing was started, so (as the Protocol says
+            # of a submit that raised Unavailable) the run is unknown and the caller submits again.
+            prepared = (run_dir / "run.json").exists()
+            message = "prepared, not yet handed to Slurm (it did not answer); submit again"
+            return RunStatus(job_id=job_id, state=RunState.unknown, message=message if prepared else None)
         slurm_job_id = int(handed["slurm_job_id"])
         info = self.client.job(slurm_job_id)
         result = read_result(run_dir)
@@ -417,22 +415,11 @@ class SlurmExecutor:
         if status.final or status.state == RunState.unknown:
             return status
         handed = _read_json(run_dir / "slurm.json")
+        if handed is None:
+            return status
         cancel_file = run_dir / "cancel"
         first_request = not cancel_file.exists()
         cancel_file.touch(exist_ok=True)
-        if handed is None:
-            with self._submit_lock(job_id):
-                if not (run_dir / "slurm.json").exists():
-                    return self._finish(
-                        run_dir,
-                        RunStatus(
-                            job_id=job_id,
-                            state=RunState.cancelled,
-                            reason=FailureReason.cancelled,
-                            message="cancelled before it was handed to Slurm",
-                        ),
-                    )
-            handed = _read_json(run_dir / "slurm.json") or {}
         slurm_job_id = int(handed["slurm_job_id"])
         # A queued job is removed from the queue at once; a running one is stopped by its runner
         # (the cancel file), which leaves a judged result; Slurm kills it only if that fails.
