@@ -115,14 +115,15 @@ def signing_certificate(
 ) -> LabelCertificateRow:
     """The system's current certificate for ``algorithm``: issued by the active root, not revoked
     and not within ``LEAF_RENEW_BEFORE`` of its end; a new one is issued otherwise."""
-    root = ensure_root(session, secret)
     now = utcnow()
+    # One query on the hot path: the current certificate whose root is the active one.
     current = session.scalars(
         select(LabelCertificateRow)
+        .join(LabelAuthorityRow, LabelAuthorityRow.id == LabelCertificateRow.authority_id)
         .where(
             LabelCertificateRow.system_id == system.id,
             LabelCertificateRow.algorithm == algorithm.value,
-            LabelCertificateRow.authority_id == root.id,
+            LabelAuthorityRow.state == "active",
             LabelCertificateRow.revoked_at.is_(None),
             LabelCertificateRow.not_after > now + keys.LEAF_RENEW_BEFORE,
         )
@@ -131,6 +132,7 @@ def signing_certificate(
     ).first()
     if current is not None:
         return current
+    root = ensure_root(session, secret)
     org = identity_repo.get_organisation(session, system.owner_organisation_id)
     subject = keys.LeafSubject(
         organisation=LocalizedText.model_validate(org.name).get("en") if org else "?",

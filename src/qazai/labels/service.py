@@ -186,6 +186,7 @@ def label_media(
     notices = _notices(config, system, media_notice=True)
     signed_input = data
     fingerprint: Future[int] | None = None
+    source_sha256 = _FINGERPRINTS.submit(sha256_bytes, data)  # hashlib releases the GIL too
     if media_type in media.IMAGE_TYPES:
         if cmd.visible_notice:
             signed_input = images.stamp_notice(images.open_image(data), notices.get(cmd.language), media_type)
@@ -227,7 +228,7 @@ def label_media(
         kind=LabelKind.media.value,
         media_type=media_type,
         content_sha256=sha256_bytes(signed.data),
-        source_sha256=sha256_bytes(data),
+        source_sha256=source_sha256.result(),
         phash=None,  # set below, when the decoding running beside all this is done
         embedding=(Embedding.manifest if signed.embedded else Embedding.sidecar).value,
         visible_notice=cmd.visible_notice,
