@@ -50,7 +50,7 @@ def test_lineage_both_ways_and_withdrawal_flags_models_and_systems(
     again = client.post(
         f"/api/v1/models/-/lineage/systems/{system['id']}/models", json={"repo_id": repo_id}, headers=owner
     )
-    assert again.status_code == 409 and again.json()["error"]["code"] == "already_linked"
+    assert again.status_code == 409 and again.json()["error"]["code"] == "model_already_linked"
 
     use = ok(client.get("/api/v1/models/-/lineage/library-versions/population@1"))
     assert [m["repo_id"] for m in use["models"]] == [repo_id]

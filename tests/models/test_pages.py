@@ -52,3 +52,28 @@ def test_catalogue_and_model_page_in_three_languages(
 
 def test_unknown_model_page_is_a_404_page(client: TestClient, people: Any) -> None:
     assert client.get("/models/stat-gov/nothing").status_code == 404
+
+
+def test_the_registration_wizard_offers_the_platforms_models(
+    client: TestClient, platform: Any, people: Any, tmp_path: Path
+) -> None:
+    from tests.registry.support import create
+    from tests.web.helpers import csrf_of, sign_in
+
+    repo_id = create_repo(platform, "triage-model", title=LocalizedText(en="Triage"))
+    version = push_folder(platform, repo_id, write_tiny_model(tmp_path / "m"))
+    create_repo(platform, "empty-model")  # nothing published: not offered
+    system = create(client, people["member"].headers)
+    sign_in(client, people["member"].email)
+    client.cookies.set("qazai_lang", "en")
+    step = client.get(f"/systems/{system['id']}/documents")
+    assert step.status_code == 200
+    assert f'<option value="{repo_id}">' in step.text and "empty-model" not in step.text
+    linked = client.post(
+        f"/systems/{system['id']}/models", data={"csrf_token": csrf_of(step.text), "repo_id": repo_id}
+    )
+    assert linked.status_code == 200 and version.revision[:10] in linked.text
+    again = client.post(
+        f"/systems/{system['id']}/models", data={"csrf_token": csrf_of(linked.text), "repo_id": repo_id}
+    )
+    assert again.status_code == 409 and "triage-model" in again.text

@@ -120,7 +120,7 @@ def link_system_model(
             uow.session.flush()
     except IntegrityError:
         raise Conflict(
-            f"the system already runs {cmd.repo_id}@{version.tag}", code="already_linked"
+            f"the system already runs {cmd.repo_id}@{version.tag}", code="model_already_linked"
         ) from None
     audit(
         uow.session,

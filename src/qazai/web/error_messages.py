@@ -91,6 +91,11 @@ ERROR_MESSAGES: dict[str, str] = {
     "unanswered_item": N_("Answer every question of the checklist."),
     "system_closed": N_("The system is closed; its lineage cannot change."),
     "already_linked": N_("The system already uses this library version."),
+    # ready-made models
+    "model_not_found": N_("The model was not found."),
+    "revision_not_found": N_("The model has no such version."),
+    "invalid_repo_id": N_("A model is named organisation/name, without '..'."),
+    "model_already_linked": N_("The system already runs this model version."),
     "already_answered": N_("The request is already answered."),
     "not_discardable": N_(
         "Only a draft that was never submitted can be discarded; retire a registered system instead."

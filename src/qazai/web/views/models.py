@@ -3,16 +3,20 @@ licence, a huggingface_hub snippet, lineage both ways)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from qazai.core.enums import AccessTier
+from qazai.core.errors import AppError
 from qazai.models import cards, lineage, reads
-from qazai.models.models import ModelSearch
-from qazai.web.context import Web
+from qazai.models.models import ModelSearch, SystemModelLink
+from qazai.web.context import Web, WebContext
+from qazai.web.forms import form_failure, text
 from qazai.web.labels import N_
-from qazai.web.templating import NAV, render
+from qazai.web.templating import NAV, redirect, render
 
 router = APIRouter()
 PAGE_SIZE = 20
@@ -91,3 +95,36 @@ def model_page(org: str, name: str, ctx: Web, revision: str = "main") -> HTMLRes
         declared=cards.render_markdown(declared.get(ctx.lang) if declared else ""),
         base=ctx.platform.settings.public_base_url,
     )
+
+
+# -- the registration wizard's step "documents and lineage": the models a system runs ------------
+
+
+def system_model_choices(ctx: WebContext, system_id: str) -> dict[str, Any]:
+    """What the wizard's lineage step shows about models: the model versions the system runs and
+    the platform's published models to choose from (newest first)."""
+    published = [
+        r
+        for r in reads.list_model_repos(ctx.uow, ctx.actor, ModelSearch(limit=200)).items
+        if r.latest_revision
+    ]
+    return {
+        "system_models": lineage.models_of_system(ctx.uow, ctx.actor, system_id),
+        "platform_models": published,
+    }
+
+
+@router.post("/systems/{system_id}/models", response_model=None)
+async def link_system_model(system_id: str, ctx: Web) -> Response:
+    from qazai.web.views.registry_common import require_member
+    from qazai.web.views.registry_wizard import _documents_page
+
+    actor = require_member(ctx)
+    form = await ctx.form()
+    try:
+        cmd = SystemModelLink(repo_id=text(form, "repo_id"), revision=text(form, "revision") or "main")
+        lineage.link_system_model(ctx.uow, actor, system_id, cmd)
+    except (ValidationError, AppError) as exc:
+        status, message = form_failure(ctx, exc, refusals=(401, 403))
+        return _documents_page(ctx, system_id, 422 if status == 404 else status, message)
+    return redirect(ctx, f"/systems/{system_id}/documents#models")

@@ -30,6 +30,7 @@ from qazai.registry.models import (
 from qazai.web.context import Web, WebContext
 from qazai.web.forms import form_failure, localized, optional, text
 from qazai.web.templating import redirect
+from qazai.web.views.models import system_model_choices
 from qazai.web.views.registry_common import (
     USAGES,
     member_organisations,
@@ -253,6 +254,7 @@ def _documents_page(
         status=documents.get_documentation(ctx.uow, ctx.actor, system_id),
         lineage=lineage.list_lineage(ctx.uow, ctx.actor, system_id),
         usages=USAGES,
+        **system_model_choices(ctx, system_id),
         upload_action=f"{DOCUMENT_UPLOAD_PREFIX}/{system_id}",
         form_error=form_error,
         step=4,
