@@ -63,10 +63,17 @@ def test_outputs_are_held_checked_and_not_downloadable_before_release(world: Wor
     figure = files["figures/map.png"]
     assert figure.state is FileState.pending and figure.needs_justification and not figure.has_safe_version
     for who in ("member", "producer"):  # the requester, and another project member
+        with world.platform.db.uow(read_only=True) as uow:
+            seen = airlock.get_held_file(uow, world.actor(who), table.id).findings
+        assert seen[0].message.en == "… contributors in this cell, fewer than the minimum of 10"
+        assert "count" not in seen[0].values
         for variant in Variant:
             with pytest.raises(PermissionDenied) as refused:
                 world.download(who, table.id, variant)
             assert refused.value.code == "output_not_released"
+    with world.platform.db.uow(read_only=True) as uow:
+        checked = airlock.get_held_file(uow, world.actor("operator"), table.id).findings
+    assert checked[0].message.en == "4 contributors in this cell, fewer than the minimum of 10"
     assert _actions(world)[-1] == "airlock.hold"
 
 

@@ -119,3 +119,17 @@ def test_portal_review_queue_highlights_findings_and_takes_a_decision(world: Wor
         f"/airlock/{table.id}", data={"decision": "reject", "justification": "no", "csrf_token": csrf}
     )
     assert refused.status_code == 409  # this checker has already decided
+
+
+def test_portal_refuses_a_non_member_and_shows_the_requester_no_bytes(world: World, client: Any) -> None:
+    table = world.hold({"by_region.csv": BY_REGION})[0]
+    _sign_in(client, world.people["outsider"])
+    assert client.get(f"/airlock/{table.id}").status_code == 403
+    client.cookies.clear()
+    _sign_in(client, world.people["member"])  # the requester (an output checker too)
+    page = client.get(f"/airlock/{table.id}")
+    assert page.status_code == 200
+    assert "sdc-table" not in page.text and 'name="decision"' not in page.text  # no preview, no form
+    assert "Abai" not in page.text
+    # where the problem is and which rule, not the small count itself
+    assert "Ұяшықта … бақылау бар" in page.text and "Ұяшықта 4 бақылау" not in page.text

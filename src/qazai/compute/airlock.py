@@ -37,6 +37,7 @@ from qazai.compute.airlock_models import (
 )
 from qazai.compute.disclosure import DisclosureSettings, Finding, Severity
 from qazai.compute.disclosure_files import FileCheck, FileRole, TableUnreadable, check_outputs, read_table
+from qazai.compute.disclosure_findings import redacted
 from qazai.config import Settings
 from qazai.core.clock import utcnow
 from qazai.core.enums import PlatformRole
@@ -116,7 +117,15 @@ def _needs_justification(row: AirlockFileRow) -> bool:
     )
 
 
-def _read(uow: UnitOfWork, row: AirlockFileRow, *, with_reviews: bool = False) -> HeldFileRead:
+def _sees_figures(actor: Actor, row: AirlockFileRow) -> bool:
+    """Only an output checker (not the requester) sees the figures behind the findings: the
+    requester and the project's members see where the problems are, not the small counts."""
+    return can_review_outputs(actor) and row.requested_by != actor.user_id
+
+
+def _read(
+    uow: UnitOfWork, row: AirlockFileRow, *, with_reviews: bool = False, actor: Actor | None = None
+) -> HeldFileRead:
     reviews: list[ReviewRead] = []
     if with_reviews:
         found = uow.session.execute(
@@ -142,7 +151,10 @@ def _read(uow: UnitOfWork, row: AirlockFileRow, *, with_reviews: bool = False) -
         table_kind=row.table_kind,
         state=FileState(row.state),
         released_variant=Variant(row.released_variant) if row.released_variant else None,
-        findings=[Finding.model_validate(f) for f in row.findings],
+        findings=[
+            item if actor is None or _sees_figures(actor, row) else redacted(item)
+            for item in (Finding.model_validate(f) for f in row.findings)
+        ],
         cells=row.cells,
         suppressed=row.suppressed,
         secondary=row.secondary,
@@ -337,7 +349,7 @@ def list_held_files(uow: UnitOfWork, actor: Actor, query: HeldFileFilter) -> Pag
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     cursor = encode_cursor([rows[-1].created_at.isoformat(), rows[-1].id]) if more and rows else None
-    return Page(items=[_read(uow, row) for row in rows], next=cursor)
+    return Page(items=[_read(uow, row, actor=actor) for row in rows], next=cursor)
 
 
 def list_released_files(uow: UnitOfWork, actor: Actor, *, limit: int = 200) -> list[HeldFileRead]:
@@ -353,7 +365,7 @@ def list_released_files(uow: UnitOfWork, actor: Actor, *, limit: int = 200) -> l
         .order_by(AirlockFileRow.decided_at.desc(), AirlockFileRow.id.desc())
         .limit(limit)
     ).all()
-    return [_read(uow, row) for row in rows]
+    return [_read(uow, row, actor=actor) for row in rows]
 
 
 def get_held_file(uow: UnitOfWork, actor: Actor, file_id: str) -> HeldFileRead:
@@ -362,7 +374,7 @@ def get_held_file(uow: UnitOfWork, actor: Actor, file_id: str) -> HeldFileRead:
         raise PermissionDenied(
             "only the project's members and output checkers see this output", code="not_project_member"
         )
-    return _read(uow, row, with_reviews=True)
+    return _read(uow, row, with_reviews=True, actor=actor)
 
 
 def _readable_variant(uow: UnitOfWork, actor: Actor, row: AirlockFileRow, variant: Variant) -> str:
@@ -409,7 +421,7 @@ def resolve_held_file(uow: UnitOfWork, actor: Actor, file_id: str, variant: Vari
     key = _readable_variant(uow, actor, row, variant)
     original = variant is Variant.original
     return ServedOutput(
-        file=_read(uow, row),
+        file=_read(uow, row, actor=actor),
         variant=variant,
         key=key,
         size=row.size if original else (row.safe_size or 0),
@@ -599,4 +611,4 @@ def review_held_file(
         if waiting is None:
             on_review_done(uow, row.job_id)
     uow.commit()
-    return _read(uow, row, with_reviews=True)
+    return _read(uow, row, with_reviews=True, actor=actor)

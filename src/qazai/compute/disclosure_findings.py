@@ -161,3 +161,21 @@ def finding(
         message=LocalizedText(kk=kk, ru=ru, en=en),
         values=dict(values),
     )
+
+
+# Values that come from the data (a cell's count, a share of its total, a hidden group's size); the
+# thresholds and names beside them are public.
+DATA_VALUES = frozenset({"count", "share", "rest", "difference"})
+
+
+def redacted(item: Finding) -> Finding:
+    """``item`` without the figures taken from the data: what a requester may see of a held table
+    (where the problem is and which rule, not the small count itself)."""
+    if not DATA_VALUES & item.values.keys():
+        return item
+    values: dict[str, float | int | str] = {
+        k: ("…" if k in DATA_VALUES else v) for k, v in item.values.items()
+    }
+    kk, ru, en = (template.format(column=item.column, **values) for template in _MESSAGES[item.code])
+    kept = {k: v for k, v in item.values.items() if k not in DATA_VALUES}
+    return item.model_copy(update={"message": LocalizedText(kk=kk, ru=ru, en=en), "values": kept})
