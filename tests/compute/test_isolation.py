@@ -218,3 +218,10 @@ def test_ten_times_the_output_quota_is_refused(executor: LocalExecutor, tmp_path
     assert (status.state, status.reason) == (RunState.failed, FailureReason.output_quota)
     assert "WROTE ALL" not in log_of(executor, "output")
     assert executor.collect("output") == []
+
+
+def test_a_log_flood_is_stopped(executor: LocalExecutor, tmp_path: Path) -> None:
+    status = run_python(executor, tmp_path, "flood", "while True:\n    print('x' * 1000)\n")
+    assert (status.state, status.reason) == (RunState.failed, FailureReason.output_quota)
+    assert "log" in (status.message or "")
+    assert (tmp_path / "runs" / "flood" / "log.txt").stat().st_size < 64 * 1024**2

@@ -8,7 +8,8 @@ Both backends therefore confine, limit and judge a run with exactly the same cod
 The run folder (written by the executor, read here)::
 
     run.json        the spec: job_id, command, inputs {path in /job: host file}, limits, env,
-                    sandbox ("bwrap" | "none"), bwrap path, ro_binds (the job environment's folders)
+                    sandbox ("bwrap" | "none"), bwrap path, ro_binds (the job environment's folders),
+                    memory_enforced_by ("scheduler": no RLIMIT_AS, the scheduler confines memory)
     job/outputs/    the only writable folder, seen by the job as /job/outputs
     log.txt         the job's stdout and stderr, appended as they come (readable live)
     cancel          present: stop the run (any process may create it)
@@ -28,8 +29,9 @@ Steps:
    ``/job/outputs`` writable, uid/gid 65534 (nobody), no capabilities, a cleared environment;
    rlimits CPU (the CPU-seconds limit), file size, core dumps 0, processes.
 4. Watch every 0.1 s: the job's exit, ``cancel``, SIGTERM to this runner, the wall-time limit,
-   the size of ``job/outputs`` against the output limit. Any of those kills the whole run (every
-   process of its cgroup, and bwrap, whose pid namespace then ends).
+   the size of ``job/outputs`` against the output limit, the log against ``LOG_LIMIT_BYTES``.
+   Any of those kills the whole run (every process of its cgroup, and bwrap, whose pid namespace
+   then ends).
 5. Judge: cancelled > wall_time > output_quota > memory > cpu_time > exit code; write
    ``result.json`` atomically; remove the cgroups.
 """
@@ -55,6 +57,8 @@ TICK = 0.1
 OUTPUT_CHECK_EVERY = 0.2
 # A file-size rlimit also bounds the log the job writes through stdout; never below this.
 MIN_FILE_SIZE_LIMIT = 64 * 1024**2
+# A run whose log grows past this is stopped (a loop printing forever fills no disk).
+LOG_LIMIT_BYTES = 32 * 1024**2
 
 
 def now_iso() -> str:
@@ -324,7 +328,9 @@ class Runner:
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-            if not cgroups.limits_memory:
+            if not cgroups.limits_memory and spec.get("memory_enforced_by") != "scheduler":
+                # Without a cgroup the address space stands in for memory (coarse: allocators
+                # reserve more than they use); a scheduler that confines memory itself says so.
                 resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
             if os.getuid() != 0:
                 # For root, RLIMIT_NPROC is not enforced; the pids cgroup limits processes then.
@@ -380,6 +386,8 @@ class Runner:
                     size = output_size(outputs)
                     if size > int(limits["output_bytes"]):
                         stop, detail = "output_quota", human(size)
+                    elif os.fstat(log.fileno()).st_size > LOG_LIMIT_BYTES:
+                        stop = "log_quota"
                 if stop is not None:
                     self._kill(child, cgroups, reaped=False)
             time.sleep(TICK)
@@ -412,6 +420,13 @@ class Runner:
                 "state": "timed_out",
                 "reason": "wall_time",
                 "message": f"stopped after the wall-time limit of {limits['wall_seconds']} s",
+            }
+        if stop == "log_quota":
+            return {
+                "state": "failed",
+                "reason": "output_quota",
+                "message": f"the log went over its limit of {LOG_LIMIT_BYTES} bytes",
+                "exit_code": exit_code,
             }
         if stop == "output_quota" or exit_code == 128 + signal.SIGXFSZ:
             return {
