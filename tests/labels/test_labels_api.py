@@ -160,3 +160,30 @@ def test_corrupt_picture_and_certificates_and_anchors(
     assert revoked["revoked_at"]
     checked = ok(client.post("/api/v1/labels/verify", files={"file": ("a.png", labelled.content)}))
     assert checked["verdict"] == "untrusted" and checked["reasons"][0]["code"] == "certificate_revoked"
+
+
+def test_a_batch_of_files_is_labelled_all_or_none(
+    client: TestClient, platform: Any, people: dict[str, Any], system: dict[str, Any]
+) -> None:
+    import base64
+
+    headers = label_token(platform, people["member"].user_id, ["label"])
+    files = [("files", (f"p{i}.png", encoded(picture(40 + i), "PNG"), "image/png")) for i in range(3)]
+    done = ok(
+        client.post("/api/v1/labels/batch", headers=headers, data={"system_id": system["id"]}, files=files),
+        201,
+    )
+    assert [item["filename"] for item in done] == ["p0.labelled.png", "p1.labelled.png", "p2.labelled.png"]
+    first = base64.b64decode(done[0]["data_base64"])
+    assert ok(client.post("/api/v1/labels/verify", files={"file": ("a.png", first)}))["verdict"] == "trusted"
+
+    broken = [*files[:2], ("files", ("bad.png", encoded(picture(), "PNG")[:300], "image/png"))]
+    refused = client.post(
+        "/api/v1/labels/batch", headers=headers, data={"system_id": system["id"]}, files=broken
+    )
+    assert refused.status_code == 422
+    assert (
+        refused.json()["error"]["details"]["index"] == 2 and "bad.png" in refused.json()["error"]["message"]
+    )
+    counts = ok(client.get(f"/api/v1/labels/systems/{system['id']}/counts", headers=people["member"].headers))
+    assert counts["media"] == 3  # the refused batch left nothing behind

@@ -82,6 +82,16 @@ class LabelledMedia(BaseModel):
     sidecar: bytes | None  # the manifest store when it is not embedded
 
 
+class LabelledFile(BaseModel):
+    """A labelled file in a JSON answer (the batch form): the bytes base64-encoded."""
+
+    label: LabelRead
+    filename: str
+    media_type: str
+    data_base64: str
+    sidecar_base64: str | None  # the .c2pa manifest store when not embedded
+
+
 class LabelledText(BaseModel):
     label: LabelRead
     text: str  # with the notice (and the invisible mark) as asked

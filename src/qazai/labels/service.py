@@ -47,6 +47,7 @@ from qazai.storage.tables.labels import LabelCertificateRow, LabelRow
 from qazai.storage.tables.registry import AiSystemRow
 
 MAX_MEDIA_BYTES = 50 * 1024 * 1024
+MAX_BATCH_FILES = 20  # together within the request limit of the labelling routes
 _FINGERPRINTS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="qazai-label-phash")
 # A system may label while it is being registered (test labels) and once registered; a suspended,
 # rejected or retired system may not: its output may not be distributed as a registered system's.
@@ -166,6 +167,42 @@ def label_media(
     NotFound/PermissionDenied/Conflict as ``load_labelling_system``.
     """
     system = load_labelling_system(uow, actor, cmd.system_id)
+    result = _label_one_media(uow, actor, config, system, cmd, data)
+    uow.commit()
+    return result
+
+
+def label_media_batch(
+    uow: UnitOfWork, actor: Actor, config: LabelConfig, cmd: MediaLabelCreate, files: list[tuple[str, bytes]]
+) -> list[LabelledMedia]:
+    """Label up to ``MAX_BATCH_FILES`` files of one system with the same options, in one
+    transaction: all are labelled or none (the error names the file)."""
+    if not files or len(files) > MAX_BATCH_FILES:
+        raise InvalidInput(f"give 1 to {MAX_BATCH_FILES} files", code="batch_size")
+    system = load_labelling_system(uow, actor, cmd.system_id)
+    results = []
+    for index, (filename, data) in enumerate(files):
+        one = cmd.model_copy(update={"filename": (filename or "file")[-255:]})
+        try:
+            results.append(_label_one_media(uow, actor, config, system, one, data))
+        except (InvalidInput, PayloadTooLarge) as exc:
+            raise type(exc)(
+                f"file {index} ({filename}): {exc.message}",
+                code=exc.code,
+                details={**exc.details, "index": index},
+            ) from None
+    uow.commit()
+    return results
+
+
+def _label_one_media(
+    uow: UnitOfWork,
+    actor: Actor,
+    config: LabelConfig,
+    system: AiSystemRow,
+    cmd: MediaLabelCreate,
+    data: bytes,
+) -> LabelledMedia:
     if len(data) > MAX_MEDIA_BYTES:
         raise PayloadTooLarge(
             f"the file is {len(data):,} bytes; at most {MAX_MEDIA_BYTES:,} can be labelled",
@@ -251,7 +288,6 @@ def label_media(
     )
     if fingerprint is not None:
         row.phash = fingerprint.result()
-    uow.commit()
     stem = cmd.filename.rsplit(".", 1)[0] or "file"
     return LabelledMedia(
         label=to_read(row, cert.serial),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile, status
@@ -17,6 +18,7 @@ from qazai.labels.models import (
     CertificateRead,
     CertificateRevoke,
     LabelCounts,
+    LabelledFile,
     LabelledText,
     MediaLabelCreate,
     TextBatchCreate,
@@ -81,6 +83,38 @@ def label_file(
         headers["Content-Disposition"] = f'attachment; filename="{stem}.c2pa"'
         return Response(result.sidecar, status_code=201, media_type="application/c2pa", headers=headers)
     return Response(result.data, status_code=201, media_type=result.media_type, headers=headers)
+
+
+@router.post("/labels/batch", response_model=list[LabelledFile], status_code=status.HTTP_201_CREATED)
+def label_files(
+    uow: UowDep,
+    actor: SignedInActor,
+    platform: PlatformDep,
+    files: Annotated[list[UploadFile], File(description="up to 20 files, 50 MiB in all")],
+    system_id: Annotated[str, Form(max_length=26, description="the registered AI system that made them")],
+    language: Annotated[Language, Form(description="language of the visible notice")] = Language.kk,
+    visible_notice: Annotated[bool, Form(description="stamp the notice into pictures")] = False,
+    sidecar: Annotated[bool, Form(description="leave the files as they are; answer .c2pa manifests")] = False,
+) -> list[LabelledFile]:
+    """Label several files of one system at once (all or none); the answer is JSON with each file
+    base64-encoded."""
+    cmd = MediaLabelCreate(
+        system_id=system_id, language=language, visible_notice=visible_notice, sidecar=sidecar
+    )
+    given = [((f.filename or "file"), _read_upload(f, service.MAX_MEDIA_BYTES)) for f in files]
+    results = service.label_media_batch(
+        uow, actor, service.LabelConfig.from_settings(platform.settings), cmd, given
+    )
+    return [
+        LabelledFile(
+            label=r.label,
+            filename=r.filename,
+            media_type=r.media_type,
+            data_base64=base64.b64encode(r.data).decode(),
+            sidecar_base64=base64.b64encode(r.sidecar).decode() if r.sidecar is not None else None,
+        )
+        for r in results
+    ]
 
 
 @router.post("/labels/text", response_model=LabelledText, status_code=status.HTTP_201_CREATED)
