@@ -83,13 +83,15 @@ def _text(value: object) -> LocalizedText | None:
     return LocalizedText.model_validate(value) if isinstance(value, dict) and any(value.values()) else None
 
 
-def repo_read(session: Session, row: ModelRepoRow) -> ModelRepoRead:
-    org = identity_repo.get_organisation(session, row.organisation_id)
+def repo_read(session: Session, row: ModelRepoRow, organisation_slug: str | None = None) -> ModelRepoRead:
+    if organisation_slug is None:
+        org = identity_repo.get_organisation(session, row.organisation_id)
+        organisation_slug = org.slug if org else ""
     return ModelRepoRead(
         id=row.id,
         repo_id=row.repo_id,
         organisation_id=row.organisation_id,
-        organisation_slug=org.slug if org else "",
+        organisation_slug=organisation_slug,
         name=row.name,
         title=_text(row.title),
         summary=_text(row.summary),
@@ -339,5 +341,8 @@ def list_model_repos(uow: UnitOfWork, actor: Actor, query: ModelSearch) -> Page[
     after = decode_text_cursor(query.cursor)
     ids, last = search.search_ids(uow.session, query, organisation_id, after)
     rows = {r.id: r for r in repo.repos_by_ids(uow.session, ids)}
-    items = [repo_read(uow.session, rows[i]) for i in ids if i in rows]
+    slugs = repo.organisation_slugs(uow.session, {r.organisation_id for r in rows.values()})
+    items = [
+        repo_read(uow.session, rows[i], slugs.get(rows[i].organisation_id, "")) for i in ids if i in rows
+    ]
     return Page(items=items, next=encode_cursor(last) if last else None)

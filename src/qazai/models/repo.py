@@ -203,6 +203,17 @@ def get_grant(session: Session, grant_id: str) -> ModelGrantRow | None:
     return session.get(ModelGrantRow, grant_id)
 
 
+def organisation_slugs(session: Session, ids: set[str]) -> dict[str, str]:
+    from qazai.storage.tables.identity import OrganisationRow
+
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(OrganisationRow.id, OrganisationRow.slug).where(OrganisationRow.id.in_(ids))
+    )
+    return {pk: slug for pk, slug in rows}
+
+
 def repos_by_ids(session: Session, ids: Sequence[str]) -> Sequence[ModelRepoRow]:
     if not ids:
         return []
