@@ -11,6 +11,7 @@ import hmac
 import json
 import logging
 import os
+import pwd
 import time
 from pathlib import Path
 
@@ -318,6 +319,9 @@ def test_a_confidential_python_job_runs_confined_on_the_node(cluster: TestCluste
         assert "refused: network,host files,input write" in log
         counts = Path(executor.collect("python")[0].source).read_text(encoding="utf-8")
         assert counts == "region,len\nAlmaty,1\nAstana,2\n"
+        # the staged enclave input sits in a folder no other cluster user may enter
+        run = (executor.root / "python").stat()
+        assert run.st_mode & 0o777 == 0o700 and pwd.getpwuid(run.st_uid).pw_name == cluster.user
     finally:
         executor.close()
 

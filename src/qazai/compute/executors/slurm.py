@@ -41,7 +41,6 @@ from typing import TYPE_CHECKING
 
 from qazai.compute.executors import runner
 from qazai.compute.executors.base import (
-    OUTPUT_DIR,
     FailureReason,
     LogChunk,
     OutputFile,
@@ -287,18 +286,21 @@ class SlurmExecutor:
             runner.write_json_atomic(run_dir / "run.json", document)
 
     def _hand_to_job_user(self, run_dir: Path) -> None:
-        """A platform running as root gives the run's writable parts to the cluster account the job
-        runs as; a platform running as that account (the usual deployment) owns them already."""
-        for folder in [run_dir, *(p for p in run_dir.rglob("*") if p.is_dir())]:
-            folder.chmod(0o755)
+        """Only the cluster account the jobs run as may enter a run's folder: it holds staged copies
+        of restricted and enclave inputs on a filesystem other cluster users mount too. A platform
+        running as that account (the usual deployment) owns the folder already; one running as
+        root hands it over (when the account exists on this host)."""
+        folders = [run_dir, *(p for p in run_dir.rglob("*") if p.is_dir())]
+        for folder in folders:
+            folder.chmod(0o700)
         if os.geteuid() != 0:
             return
         try:
             account = pwd.getpwnam(self.user)
         except KeyError:
-            return  # the account exists only on the nodes: a shared folder must be writable there
-        for path in (run_dir, run_dir / "job", run_dir / "job" / OUTPUT_DIR, run_dir / "log.txt"):
-            os.chown(path, account.pw_uid, account.pw_gid)
+            return
+        for path in [*folders, *(p for p in run_dir.rglob("*") if not p.is_dir())]:
+            os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
 
     def _request(self, run_dir: Path) -> SlurmJobRequest:
         document = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
