@@ -14,7 +14,7 @@ from qazai.cli.main import app
 from qazai.compute.executors.local import probe_sandbox
 from qazai.core.enums import AccessTier
 
-pytestmark = pytest.mark.skipif(not probe_sandbox().works, reason=probe_sandbox().reason)
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not probe_sandbox().works, reason=probe_sandbox().reason)]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from tests.web.helpers import csrf_of, sign_in
 
 from qazai.compute.executors.local import probe_sandbox
 
-pytestmark = pytest.mark.skipif(not probe_sandbox().works, reason=probe_sandbox().reason)
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not probe_sandbox().works, reason=probe_sandbox().reason)]
 
 
 def test_a_member_creates_a_project_runs_a_script_and_reads_its_log(client: TestClient, people: Any) -> None:

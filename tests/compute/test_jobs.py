@@ -227,3 +227,51 @@ def test_submitting_needs_an_active_member(
     with platform.db.uow(read_only=True) as uow:
         ids = uow.session.scalars(select(LibraryGrantRow.id)).all()
     assert ids == [enclave["grant"]]
+
+
+class Unreachable:
+    """The local executor behind a switch: while ``down``, every call fails as an unreachable
+    backend does (a fake of our own Protocol around the real one, not a mock)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.down, self.name = inner, True, inner.name
+        self.confined = inner.confined
+
+    def __getattr__(self, method: str) -> Any:
+        real = getattr(self.inner, method)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if self.down:
+                from qazai.core.errors import Unavailable
+
+                raise Unavailable("slurmrestd does not answer", code="executor_unavailable")
+            return real(*args, **kwargs)
+
+        return call
+
+
+def test_an_unreachable_backend_keeps_the_job_queued_and_it_resumes(
+    platform: Platform, enclave: dict[str, Any]
+) -> None:
+    real = support.runtime(platform)
+    switch = Unreachable(real.executor)
+    runtime = jobs.ComputeRuntime(real.settings, real.objects, switch)  # type: ignore[arg-type]
+    from qazai.compute.models import JobSubmit
+
+    with platform.db.uow() as uow:
+        job = jobs.submit_job(
+            uow,
+            enclave["member"],
+            runtime,
+            JobSubmit(project="regions", script_name="a.py"),
+            b"print('resumed')\n",
+        )
+    assert job.state == JobState.queued and "does not answer" in (job.message or "")
+    with platform.db.uow() as uow:
+        again = jobs.refresh_job(uow, runtime, job.id)
+    assert again.state == JobState.queued and "does not answer" in (again.message or "")
+    switch.down = False
+    ended = support.follow(platform, job.id)
+    assert ended.state == JobState.succeeded and ended.message is None
+    with platform.db.uow(read_only=True) as uow:
+        assert "resumed" in jobs.job_logs(uow, enclave["member"], real, job.id).text
