@@ -12,7 +12,14 @@ from rich.table import Table
 
 from qazai.cli.context import cli_actor, open_platform
 from qazai.core.enums import Language
-from qazai.registry import export, optouts, register, service
+from qazai.registry import complaints, export, optouts, register, revisions, service, trusted_lists
+from qazai.registry.models import (
+    ComplaintFilter,
+    ComplaintKind,
+    ComplaintState,
+    RevisionDecision,
+    RevisionState,
+)
 from qazai.registry.optouts import OptOutCreate
 from qazai.registry.workflow import SystemState
 
@@ -161,3 +168,123 @@ def registry_optout(
         f"version(s) marked, {len(done.versions_withdrawn)} withdrawn, "
         f"{len(done.systems_notified)} system owner(s) notified"
     )
+
+
+@registry.command("revisions")
+def registry_revisions(
+    state: Annotated[RevisionState | None, typer.Option(help="pending (default), approved, ...")] = (
+        RevisionState.pending
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Changes of registered systems waiting for (or decided by) the regulator, with their diffs.
+
+    Example: qazai registry revisions --state pending
+    """
+    with open_platform() as platform, platform.db.uow(read_only=True) as uow:
+        items = revisions.list_revisions(uow, cli_actor(), state=state)
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in items], ensure_ascii=False))
+        return
+    table = Table("id", "system", "state", "fields", "proposed by")
+    for r in items:
+        table.add_row(
+            r.id, r.system_id, r.state.value, ", ".join(d.field for d in r.diff), r.proposed_by_label
+        )
+    console.print(table)
+
+
+@registry.command("decide-revision")
+def registry_decide_revision(
+    revision: Annotated[str, typer.Argument(help="the revision id")],
+    decision: Annotated[str, typer.Argument(help="approve or reject")],
+    reason: Annotated[str | None, typer.Option(help="why (required to reject; the owner sees it)")] = None,
+) -> None:
+    """Approve a pending revision (applied to the record and the register) or reject it.
+
+    Example: qazai registry decide-revision 01JD... reject --reason "The notice must say what the AI does."
+    """
+    cmd = RevisionDecision.model_validate({"decision": decision, "reason": reason})
+    with open_platform() as platform, platform.db.uow() as uow:
+        read = revisions.decide_revision(uow, cli_actor(), revision, cmd)
+    console.print(f"revision {read.id}: {read.state.value} ({', '.join(d.field for d in read.diff)})")
+
+
+@registry.command("complaints")
+def registry_complaints(
+    state: Annotated[ComplaintState | None, typer.Option(help="open, assigned or answered")] = None,
+    kind: Annotated[ComplaintKind | None, typer.Option(help="complaint or review_request")] = None,
+    system: Annotated[str | None, typer.Option(help="an AI system id")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="only those past their due date")] = False,
+    filed_from: Annotated[str | None, typer.Option("--from", help="filed on or after YYYY-MM-DD")] = None,
+    filed_to: Annotated[str | None, typer.Option("--to", help="filed on or before YYYY-MM-DD")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Every complaint and review request, filtered (the regulator's list).
+
+    Example: qazai registry complaints --overdue --from 2026-01-01
+    """
+    filters = ComplaintFilter.model_validate(
+        {
+            "state": state,
+            "kind": kind,
+            "system": system,
+            "overdue": overdue,
+            "filed_from": filed_from,
+            "filed_to": filed_to,
+            "limit": 1000,
+        }
+    )
+    with open_platform() as platform, platform.db.uow(read_only=True) as uow:
+        items = complaints.list_complaints(uow, cli_actor(), filters)
+    if as_json:
+        typer.echo(json.dumps([c.model_dump(mode="json") for c in items], ensure_ascii=False))
+        return
+    table = Table("reference", "system", "kind", "state", "filed", "due", "overdue")
+    for c in items:
+        table.add_row(
+            c.reference or c.id,
+            c.system_id,
+            c.kind.value,
+            c.state.value,
+            c.filed_at.date().isoformat(),
+            c.due_on.isoformat(),
+            "yes" if c.overdue else "",
+        )
+    console.print(table)
+
+
+@registry.command("trusted-list")
+def registry_trusted_list(
+    body: Annotated[str | None, typer.Argument(help="the sectoral body, e.g. ministry-of-health")] = None,
+    lang: Annotated[Language, typer.Option(help="language of the texts")] = Language.kk,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="write the list as CSV to this file")] = None,
+) -> None:
+    """The published trusted lists: the bodies (no argument) or one body's list.
+
+    Example: qazai registry trusted-list ministry-of-health --csv moh.csv
+    """
+    with open_platform() as platform, platform.db.uow(read_only=True) as uow:
+        if body is None:
+            table = Table("body", "sectors", "listed")
+            for b in trusted_lists.list_bodies(uow):
+                table.add_row(b.key, ", ".join(s.key for s in b.sectors), str(b.published))
+            console.print(table)
+            return
+        if csv_out is not None:
+            lines = list(trusted_lists.published_list_csv(uow, body, lang))
+            csv_out.write_text("".join(lines), encoding="utf-8")
+            console.print(f"wrote {csv_out}")
+            return
+        listing = trusted_lists.published_list(uow, body, lang)
+    table = Table("system", "name", "owner", "sector", "risk", "listed on")
+    for e in listing.entries:
+        table.add_row(
+            e.system_id,
+            e.name,
+            e.owner.name,
+            e.sector_name,
+            e.risk_class or "",
+            e.published_on.isoformat() if e.published_on else "",
+        )
+    console.print(table)
