@@ -77,3 +77,18 @@ def test_the_registration_wizard_offers_the_platforms_models(
         f"/systems/{system['id']}/models", data={"csrf_token": csrf_of(linked.text), "repo_id": repo_id}
     )
     assert again.status_code == 409 and "triage-model" in again.text
+
+
+def test_a_model_whose_versions_are_all_withdrawn_still_has_a_page(
+    client: TestClient, platform: Any, people: Any, tmp_path: Path
+) -> None:
+    from qazai.identity.actor import SYSTEM
+    from qazai.models import service
+
+    repo_id = create_repo(platform, "retired-model")
+    version = push_folder(platform, repo_id, write_tiny_model(tmp_path / "m"))
+    with platform.db.uow() as uow:
+        service.withdraw_model_version(uow, SYSTEM, repo_id, version.revision, "labels were shuffled")
+    client.cookies.set("qazai_lang", "en")
+    page = client.get(f"/models/{repo_id}")
+    assert page.status_code == 200 and version.revision in page.text and "Withdrawn" in page.text

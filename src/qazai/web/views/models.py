@@ -72,6 +72,8 @@ def model_page(org: str, name: str, ctx: Web, revision: str = "main") -> HTMLRes
     repo_id = f"{org}/{name}"
     info = reads.get_model_repo(ctx.uow, ctx.actor, repo_id)
     versions = reads.list_model_versions(ctx.uow, ctx.actor, repo_id)
+    if versions and revision == "main" and info.latest_revision is None:
+        revision = versions[0].revision  # every version withdrawn: show the newest, marked
     version = reads.resolve_revision(ctx.uow, ctx.actor, repo_id, revision) if versions else None
     systems = lineage.systems_running_model(ctx.uow, ctx.actor, repo_id, version.revision) if version else []
     card = version.card if version else None
