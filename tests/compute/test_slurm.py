@@ -402,3 +402,20 @@ def test_a_queued_job_says_why_it_waits_and_is_removed_from_the_queue(cluster: T
         for blocker in blockers:
             executor.client.cancel(blocker)
         executor.close()
+
+
+@pytest.mark.slurm
+def test_a_memory_hog_on_the_node_is_stopped_for_memory(cluster: TestCluster) -> None:
+    if cluster.python is None or not cluster.memory_enforced:
+        pytest.skip("needs the job environment and Slurm's memory confinement (task/cgroup)")
+    executor = live_executor(cluster, cluster.fresh_folder("memory"), python=cluster.python)
+    try:
+        hog = "blocks = []\nwhile True:\n    blocks.append(bytearray(64 * 1024 * 1024))\n"
+        executor.submit(
+            RunSpec(job_id="hog", command=("python", "-c", hog), limits=RunLimits(memory_mib=256))
+        )
+        final = wait_final(executor, "hog")
+        assert (final.state, final.reason) == (RunState.failed, FailureReason.memory), final
+        assert "256 MiB" in (final.message or "")
+    finally:
+        executor.close()
