@@ -309,7 +309,7 @@ def test_a_confidential_python_job_runs_confined_on_the_node(cluster: TestCluste
             job_id="python",
             command=("python", "-c", NODE_JOB),
             inputs={"inputs/people.parquet": str(people)},
-            limits=RunLimits(memory_mib=4096),
+            limits=RunLimits(memory_mib=1024),
             confidential=True,
         )
         executor.submit(spec)
