@@ -275,3 +275,28 @@ def test_an_unreachable_backend_keeps_the_job_queued_and_it_resumes(
     assert ended.state == JobState.succeeded and ended.message is None
     with platform.db.uow(read_only=True) as uow:
         assert "resumed" in jobs.job_logs(uow, enclave["member"], real, job.id).text
+
+
+def test_without_a_sandbox_enclave_data_is_refused_before_anything_runs(
+    platform: Platform, enclave: dict[str, Any]
+) -> None:
+    from qazai.compute.executors.local import LocalExecutor
+    from qazai.compute.models import JobSubmit
+
+    real = support.runtime(platform)
+    unconfined = jobs.ComputeRuntime(
+        real.settings,
+        real.objects,
+        LocalExecutor(real.settings.effective_compute_dir / "runs", sandbox="none"),
+    )
+    with platform.db.uow() as uow, pytest.raises(PermissionDenied) as caught:
+        jobs.submit_job(
+            uow,
+            enclave["member"],
+            unconfined,
+            JobSubmit(project="regions", inputs=["population-enclave@1"], script_name="a.py"),
+            b"print(1)\n",
+        )
+    assert code_of(caught) == "sandbox_unavailable" and "not run unconfined" in caught.value.message
+    with platform.db.uow(read_only=True) as uow:
+        assert jobs.list_jobs(uow, enclave["member"], "regions").items == []

@@ -318,6 +318,14 @@ def submit_job(
     kind = check_script(cmd.script_name, script, runtime.settings.compute_script_max_bytes)
     inputs = _resolve_inputs(uow, project, cmd.inputs)
     limits = limits_within_quota(uow, runtime.settings, project.organisation_id, cmd.limits)
+    confidential = any(AccessTier(i["tier"]) in (AccessTier.restricted, AccessTier.enclave) for i in inputs)
+    if confidential and not getattr(runtime.executor, "confined", True):
+        reason = getattr(runtime.executor, "sandbox_reason", "the backend cannot confine a run")
+        raise PermissionDenied(
+            f"this job reads restricted or enclave data and the {runtime.executor.name} backend has no "
+            f"working sandbox ({reason}); it is not run unconfined",
+            code="sandbox_unavailable",
+        )
     if runtime.executor.name == "local":
         check_job_environment(runtime.settings.compute_python or _platform_python())
     stored = runtime.objects.put(None, io.BytesIO(script))
@@ -332,9 +340,7 @@ def submit_job(
         script_sha256=stored.sha256,
         inputs=inputs,
         limits=limits,
-        confidential=any(
-            AccessTier(i["tier"]) in (AccessTier.restricted, AccessTier.enclave) for i in inputs
-        ),
+        confidential=confidential,
         backend=runtime.executor.name,
         backend_ref=None,
         state=JobState.queued.value,
