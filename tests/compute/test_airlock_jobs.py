@@ -1,5 +1,6 @@
 """The airlock behind a real job: an enclave library aggregated in the local sandbox, its table held
-with its findings, released by two output checkers, the job reviewed, the safe version downloaded."""
+with its findings, released by two output checkers, the job reviewed, the safe version downloaded,
+then published as an open library once the input's producer allows it."""
 
 from __future__ import annotations
 
@@ -10,18 +11,22 @@ from typing import Any
 import polars as pl
 import pytest
 from tests.compute import support
+from tests.libraries.publishing import run_jobs
 
 from qazai.api.platform import Platform
 from qazai.compute import airlock, jobs
 from qazai.compute.airlock_models import FileState, HeldFileFilter, ReviewCreate, Variant
+from qazai.compute.airlock_publish import PublishReleased, allow_publication, publish_released_file
 from qazai.compute.disclosure import FindingCode
 from qazai.compute.executors.local import probe_sandbox
 from qazai.compute.states import JobState
 from qazai.core.enums import AccessTier, PlatformRole
-from qazai.core.errors import PermissionDenied
+from qazai.core.errors import Conflict, PermissionDenied
+from qazai.core.text import LocalizedText
 from qazai.identity import service as identity
 from qazai.identity.actor import SYSTEM
 from qazai.identity.models import PlatformRoleGrant
+from qazai.libraries import service as libraries
 from qazai.libraries.models import GrantKind
 
 pytestmark = pytest.mark.skipif(not probe_sandbox().works, reason=probe_sandbox().reason)
@@ -40,7 +45,7 @@ open(os.path.join(out, "chart.svg"), "w").write("<svg xmlns='http://www.w3.org/2
 
 
 def test_a_jobs_table_is_held_checked_released_and_the_job_reviewed(
-    platform: Platform, people: dict[str, Any], tmp_path: Path
+    platform: Platform, people: dict[str, Any], tmp_path: Path, client: Any
 ) -> None:
     support.published(platform, tmp_path, "population-enclave", AccessTier.enclave)
     member = support.actor(platform, people["member"].user_id)
@@ -85,3 +90,45 @@ def test_a_jobs_table_is_held_checked_released_and_the_job_reviewed(
     safe = pl.read_csv(io.BytesIO(b"".join(platform.objects.open(served.key))))
     assert safe.filter(pl.col("group") == "rare")["n"].to_list() == [None]
     assert safe.filter(pl.col("group") != "rare")["n"].min() >= 10  # type: ignore[operator]
+
+    # published as an open library once the input's producer allows it
+    producer = support.actor(platform, people["producer"].user_id)
+    outsider = support.actor(platform, people["outsider"].user_id)
+    request = PublishReleased(
+        slug="population-by-group",
+        title=LocalizedText(en="Population by group", ru="Население по группам"),
+        description=LocalizedText(en="Released from a compute job after output checking"),
+        contact_email="data@stat.gov.kz",
+    )
+    limits = {"max_bytes": platform.settings.upload_max_bytes, "retention_days": 30}
+    with pytest.raises(PermissionDenied) as refused:  # not a member of the project
+        publish_released_file(platform.db, platform.objects, producer, table.id, request, **limits)
+    assert refused.value.code == "not_project_producer"
+    support.add_member(platform, member, "regions", people["producer"].email)
+    producer = support.actor(platform, people["producer"].user_id)
+    with pytest.raises(Conflict) as refused:
+        publish_released_file(platform.db, platform.objects, producer, table.id, request, **limits)
+    assert refused.value.code == "publication_not_allowed"
+    assert refused.value.details == {"libraries": ["population-enclave"]}
+    with platform.db.uow() as uow, pytest.raises(PermissionDenied):
+        allow_publication(uow, outsider, table.id)
+    refused_http = client.post(
+        f"/api/v1/airlock/files/{table.id}/publication/consents", headers=people["outsider"].headers
+    )
+    assert refused_http.status_code == 403 and refused_http.json()["error"]["code"] == "not_input_producer"
+    with platform.db.uow() as uow, pytest.raises(Conflict):
+        allow_publication(uow, producer, chart.id)  # refused, and not a table
+    allowed = client.post(
+        f"/api/v1/airlock/files/{table.id}/publication/consents", headers=people["producer"].headers
+    )
+    assert allowed.status_code == 201 and allowed.json()["publishable"] is True
+    assert allowed.json()["inputs"] == [
+        {"library": "population-enclave", "organisation_id": people["producer"].org_id,
+         "organisation_slug": "stat-gov", "allowed": True}
+    ]  # fmt: skip
+    started = publish_released_file(platform.db, platform.objects, producer, table.id, request, **limits)
+    (done,) = [j for j in run_jobs(platform) if j.id == started.job_id]
+    assert done.state.value == "succeeded", done.error
+    with platform.db.uow(read_only=True) as uow:
+        library = libraries.get_library(uow, SYSTEM, "population-by-group")
+    assert library.tier == AccessTier.open and library.latest_version == 1

@@ -16,7 +16,7 @@ from qazai.api.deps import PlatformDep, SignedInActor, UowDep
 from qazai.api.envelope import error_response
 from qazai.api.responses import error_responses
 from qazai.api.routers.files import _BadRange, parse_range
-from qazai.compute import airlock
+from qazai.compute import airlock, airlock_publish
 from qazai.compute.airlock_models import (
     FileState,
     HeldFileFilter,
@@ -25,6 +25,7 @@ from qazai.compute.airlock_models import (
     TablePreview,
     Variant,
 )
+from qazai.compute.airlock_publish import PublicationStatus, PublishReleased, PublishStarted
 from qazai.core.errors import NotFound
 from qazai.core.pagination import Page
 from qazai.storage.objects import ByteRange
@@ -100,6 +101,37 @@ def review_file(file_id: str, body: ReviewCreate, uow: UowDep, actor: SignedInAc
     `justification` when the checks did not clear it) or `reject` with a reason. Two approvals of the
     same variant by two checkers (never the requester) release the file; one rejection refuses it."""
     return airlock.review_held_file(uow, actor, file_id, body)
+
+
+@router.get("/airlock/files/{file_id}/publication", response_model=PublicationStatus)
+def publication(file_id: str, uow: UowDep, actor: SignedInActor) -> PublicationStatus:
+    """Whether a released table may be published openly: each input library's producer must allow it."""
+    return airlock_publish.get_publication_status(uow, actor, file_id)
+
+
+@router.post(
+    "/airlock/files/{file_id}/publication/consents", response_model=PublicationStatus, status_code=201
+)
+def allow_publication(file_id: str, uow: UowDep, actor: SignedInActor) -> PublicationStatus:
+    """A producer of an input library's organisation allows the released table to be published."""
+    return airlock_publish.allow_publication(uow, actor, file_id)
+
+
+@router.post("/airlock/files/{file_id}/publication", response_model=PublishStarted, status_code=202)
+def publish(
+    file_id: str, body: PublishReleased, actor: SignedInActor, platform: PlatformDep
+) -> PublishStarted:
+    """Publish the released table as (the next version of) an open library of the project's
+    organisation, through the normal publish pipeline; follow the job at `/api/v1/jobs/{job_id}`."""
+    return airlock_publish.publish_released_file(
+        platform.db,
+        platform.objects,
+        actor,
+        file_id,
+        body,
+        max_bytes=platform.settings.upload_max_bytes,
+        retention_days=platform.settings.raw_retention_days,
+    )
 
 
 @router.get("/airlock/files/{file_id}/preview", response_model=TablePreview)

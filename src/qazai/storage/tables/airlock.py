@@ -63,3 +63,17 @@ class AirlockReviewRow(Base):
     variant: Mapped[str | None] = mapped_column(String(16))  # original | safe (approvals)
     justification: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class AirlockPublicationConsentRow(Base):
+    """A producer organisation of one of a job's inputs allows a released table to be published
+    openly as a library (one consent per organisation and file)."""
+
+    __tablename__ = "airlock_publication_consents"
+    __table_args__ = (UniqueConstraint("file_id", "organisation_id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    file_id: Mapped[str] = mapped_column(ID, ForeignKey("airlock_files.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[str] = mapped_column(ID, ForeignKey("organisations.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime]

@@ -82,6 +82,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_airlock_reviews_file_id'), ['file_id'], unique=False)
 
 
+    op.create_table(
+        'airlock_publication_consents',
+        sa.Column('id', sa.String(length=26), nullable=False),
+        sa.Column('file_id', sa.String(length=26), nullable=False),
+        sa.Column('organisation_id', sa.String(length=26), nullable=False),
+        sa.Column('user_id', sa.String(length=26), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ['file_id'], ['airlock_files.id'],
+            name=op.f('fk_airlock_publication_consents_file_id_airlock_files'), ondelete='CASCADE',
+        ),
+        sa.ForeignKeyConstraint(
+            ['organisation_id'], ['organisations.id'],
+            name=op.f('fk_airlock_publication_consents_organisation_id_organisations'), ondelete='CASCADE',
+        ),
+        sa.ForeignKeyConstraint(
+            ['user_id'], ['users.id'], name=op.f('fk_airlock_publication_consents_user_id_users'), ondelete='RESTRICT'
+        ),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_airlock_publication_consents')),
+        sa.UniqueConstraint(
+            'file_id', 'organisation_id', name=op.f('uq_airlock_publication_consents_file_id_organisation_id')
+        ),
+    )
+    with op.batch_alter_table('airlock_publication_consents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_airlock_publication_consents_file_id'), ['file_id'], unique=False)
+
+
 def downgrade() -> None:
+    op.drop_table('airlock_publication_consents')
     op.drop_table('airlock_reviews')
     op.drop_table('airlock_files')
