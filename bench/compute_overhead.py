@@ -55,7 +55,7 @@ print(f"{table.height} rows -> {result.height} cells")
 """
 
 Timing = tuple[float, float]  # seconds from submit to the first line, and to the final state
-MEMORY_MIB = 4096
+MEMORY_MIB = 1024
 WALL_SECONDS = 600
 
 REGIONS = [
