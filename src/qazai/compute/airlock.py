@@ -168,7 +168,7 @@ def _read(
     )
 
 
-def _row(uow: UnitOfWork, file_id: str, *, for_update: bool = False) -> AirlockFileRow:
+def held_file_row(uow: UnitOfWork, file_id: str, *, for_update: bool = False) -> AirlockFileRow:
     query = select(AirlockFileRow).where(AirlockFileRow.id == file_id)
     if for_update:
         query = query.with_for_update()
@@ -178,7 +178,9 @@ def _row(uow: UnitOfWork, file_id: str, *, for_update: bool = False) -> AirlockF
     return row
 
 
-def _audit(uow: UnitOfWork, actor: Actor, action: str, row: AirlockFileRow, summary: dict[str, Any]) -> None:
+def audit_held_file(
+    uow: UnitOfWork, actor: Actor, action: str, row: AirlockFileRow, summary: dict[str, Any]
+) -> None:
     record_event(
         uow.session,
         action=action,
@@ -369,7 +371,7 @@ def list_released_files(uow: UnitOfWork, actor: Actor, *, limit: int = 200) -> l
 
 
 def get_held_file(uow: UnitOfWork, actor: Actor, file_id: str) -> HeldFileRead:
-    row = _row(uow, file_id)
+    row = held_file_row(uow, file_id)
     if not can_read_held_file(uow, actor, row):
         raise PermissionDenied(
             "only the project's members and output checkers see this output", code="not_project_member"
@@ -417,7 +419,7 @@ def resolve_held_file(uow: UnitOfWork, actor: Actor, file_id: str, variant: Vari
     ``output_not_released``). Record the read with :func:`record_output_read`."""
     if not actor.allows_scope("read"):
         raise PermissionDenied("this credential cannot read", code="insufficient_scope")
-    row = _row(uow, file_id)
+    row = held_file_row(uow, file_id)
     key = _readable_variant(uow, actor, row, variant)
     original = variant is Variant.original
     return ServedOutput(
@@ -440,13 +442,13 @@ def audit_output_read(
 ) -> None:
     """Audit one read in ``uow`` (no commit): ``airlock.download`` of a released file by a member,
     ``airlock.inspect`` of a held one by an output checker."""
-    row = _row(uow, served.file.id)
+    row = held_file_row(uow, served.file.id)
     summary: dict[str, Any] = {"variant": served.variant.value}
     if byte_range:
         summary["range"] = byte_range
     if preview:
         summary["preview"] = True
-    _audit(uow, actor, "airlock.download" if served.released else "airlock.inspect", row, summary)
+    audit_held_file(uow, actor, "airlock.download" if served.released else "airlock.inspect", row, summary)
 
 
 def record_output_read(
@@ -559,7 +561,7 @@ def review_held_file(
     reviewed by this checker, a blocked original), InvalidInput (no variant, no justification).
     Commits.
     """
-    row = _row(uow, file_id, for_update=True)
+    row = held_file_row(uow, file_id, for_update=True)
     _check_reviewer(row, actor)
     assert actor.user_id is not None
     earlier = uow.session.scalars(select(AirlockReviewRow).where(AirlockReviewRow.file_id == row.id)).all()
@@ -593,10 +595,10 @@ def review_held_file(
         "variant": review.variant,
         "justified": review.justification is not None,
     }
-    _audit(uow, actor, "airlock.review", row, summary)
+    audit_held_file(uow, actor, "airlock.review", row, summary)
     if outcome is not None:
         reviewers = sorted({*(r.reviewer_id for r in earlier), actor.user_id})
-        _audit(uow, actor, outcome, row, {"variant": row.released_variant, "reviewers": reviewers})
+        audit_held_file(uow, actor, outcome, row, {"variant": row.released_variant, "reviewers": reviewers})
     uow.session.flush()
     if outcome is not None:
         if on_review_done is None:  # by default the job moves to reviewed

@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from qazai.compute.airlock import _audit, _row, can_read_held_file
+from qazai.compute.airlock import audit_held_file, can_read_held_file, held_file_row
 from qazai.compute.airlock_models import Command, FileState
 from qazai.core.clock import utcnow
 from qazai.core.enums import AccessTier, OrgRole
@@ -73,7 +73,7 @@ def _input_organisations(uow: UnitOfWork, row: AirlockFileRow) -> list[tuple[str
 
 
 def publication_status(uow: UnitOfWork, file_id: str) -> PublicationStatus:
-    row = _row(uow, file_id)
+    row = held_file_row(uow, file_id)
     allowed = set(
         uow.session.scalars(
             select(AirlockPublicationConsentRow.organisation_id).where(
@@ -94,7 +94,7 @@ def publication_status(uow: UnitOfWork, file_id: str) -> PublicationStatus:
 def get_publication_status(uow: UnitOfWork, actor: Actor, file_id: str) -> PublicationStatus:
     """Which inputs' producers have allowed publication: for the project's members, output checkers
     and the producers of the inputs (who decide)."""
-    row = _row(uow, file_id)
+    row = held_file_row(uow, file_id)
     status = publication_status(uow, file_id)
     producer = any(actor.has_org_role(i.organisation_id, OrgRole.producer) for i in status.inputs)
     if not (producer and actor.allows_scope("read")) and not can_read_held_file(uow, actor, row):
@@ -106,7 +106,7 @@ def get_publication_status(uow: UnitOfWork, actor: Actor, file_id: str) -> Publi
 
 def allow_publication(uow: UnitOfWork, actor: Actor, file_id: str) -> PublicationStatus:
     """A producer of an input's organisation allows the released table to be published. Commits."""
-    row = _row(uow, file_id)
+    row = held_file_row(uow, file_id)
     if row.state != FileState.released or row.role != "table":
         raise Conflict(f"{row.name} is not a released table", code="not_released_table")
     organisations = {org_id for _slug, org_id, _org_slug in _input_organisations(uow, row)}
@@ -133,7 +133,7 @@ def allow_publication(uow: UnitOfWork, actor: Actor, file_id: str) -> Publicatio
                     created_at=utcnow(),
                 )
             )
-    _audit(uow, actor, "airlock.allow_publication", row, {"organisations": sorted(mine)})
+    audit_held_file(uow, actor, "airlock.allow_publication", row, {"organisations": sorted(mine)})
     uow.session.flush()
     status = publication_status(uow, file_id)
     uow.commit()
@@ -157,7 +157,7 @@ def publish_released_file(
     from qazai.compute.projects import is_project_member
 
     with db.uow() as uow:
-        row = _row(uow, file_id)
+        row = held_file_row(uow, file_id)
         status = publication_status(uow, file_id)
         if not actor.has_org_role(row.organisation_id, OrgRole.producer) or not is_project_member(
             uow.session, row.project_id, actor.user_id
@@ -213,7 +213,9 @@ def publish_released_file(
     )  # fmt: skip
     with db.uow() as uow:
         accepted = libraries.request_publish(uow, actor, command.slug, PublishRequest(upload_id=upload.id))
-        row = _row(uow, file_id)
-        _audit(uow, actor, "airlock.publish", row, {"library": command.slug, "job_id": accepted.job_id})
+        row = held_file_row(uow, file_id)
+        audit_held_file(
+            uow, actor, "airlock.publish", row, {"library": command.slug, "job_id": accepted.job_id}
+        )
         uow.commit()
     return PublishStarted(library=command.slug, job_id=accepted.job_id)
