@@ -75,3 +75,33 @@ def test_anyone_checks_a_file_and_a_text_in_their_language(
     assert "1 (1 files, 0 texts)" in system_page.text
     counts = ok(client.get(f"/api/v1/labels/systems/{system['id']}/counts"))
     assert counts["total"] == 1 and counts["test"] == 0
+
+
+def test_an_owner_labels_a_file_in_the_portal_and_checks_it(
+    client: TestClient, platform: Any, people: dict[str, Any]
+) -> None:
+    from tests.registry.support import create
+    from tests.web.helpers import sign_in
+
+    system = create(client, people["member"].headers, system_type="generative")
+    assert client.get("/labels/new").status_code == 401  # signed-in owners only
+    sign_in(client, people["member"].email)
+    page = client.get("/labels/new")
+    assert page.status_code == 200 and system["id"] in page.text
+    token = csrf_of(page.text)
+    png = encoded(picture(51), "PNG")
+    labelled = client.post(
+        "/labels/new",
+        data={"csrf_token": token, "system_id": system["id"], "language": "ru", "visible_notice": "yes"},
+        files={"file": ("made.png", png, "image/png")},
+    )
+    assert labelled.status_code == 200 and labelled.headers["content-type"] == "image/png"
+    assert 'filename="made.labelled.png"' in labelled.headers["content-disposition"]
+    checked = client.post("/verify", data={"csrf_token": token}, files={"file": ("m.png", labelled.content)})
+    assert 'class="card verdict trusted"' in checked.text and f"/register/{system['id']}" in checked.text
+    refused = client.post(
+        "/labels/new",
+        data={"csrf_token": token, "system_id": system["id"]},
+        files={"file": ("x.txt", b"plain words", "text/plain")},
+    )
+    assert refused.status_code == 422 and "error-text" in refused.text

@@ -96,7 +96,7 @@ def create_app(platform: Platform) -> FastAPI:
             (re.compile(rf"{WEB_UPLOAD_PREFIX}ai-systems/[^/]+"), DOCUMENT_BODY_BYTES),
             (re.compile(rf"{API_PREFIX}/labels(/verify|/batch)?"), label_routes.LABEL_BODY_BYTES),
             (re.compile(rf"{API_PREFIX}/compute/jobs"), platform.settings.compute_script_max_bytes + 65536),
-            (re.compile(r"/verify"), label_routes.LABEL_BODY_BYTES),
+            (re.compile(r"/verify|/labels/new"), label_routes.LABEL_BODY_BYTES),
         ),
     )
     return app

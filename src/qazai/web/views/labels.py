@@ -7,12 +7,15 @@ come in all three languages from the service and the page shows the visitor's.
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
+from qazai.core.enums import Language
 from qazai.core.errors import AppError, InvalidInput
 from qazai.labels import service, verify
-from qazai.labels.models import Verification
+from qazai.labels.models import MediaLabelCreate, Verification
+from qazai.registry import service as registry_service
+from qazai.registry.models import SystemRead
 from qazai.web.context import Web, WebContext
 from qazai.web.error_messages import error_text
 from qazai.web.labels import N_
@@ -56,3 +59,78 @@ async def verify_submit(ctx: Web) -> HTMLResponse:
     finally:
         await form.close()  # the spooled temporary file of the upload
     return _page(ctx, result=result)
+
+
+# -- the owner's page: label a file of one of your AI systems -------------------------------------
+
+LABEL_PATH = "/labels/new"
+
+
+def _labelling_systems(ctx: WebContext) -> list[SystemRead]:
+    """The systems of the visitor's organisations that may label now."""
+    systems: list[SystemRead] = []
+    cursor: str | None = None
+    while True:
+        page = registry_service.list_systems(ctx.uow, ctx.actor, cursor=cursor, limit=200)
+        systems.extend(
+            s
+            for s in page.items
+            if s.state in service.LABELLING_STATES and s.owner_organisation_id in ctx.actor.memberships
+        )
+        if not page.next:
+            return systems
+        cursor = page.next
+
+
+def _label_page(ctx: WebContext, error: str | None = None, status_code: int = 200) -> HTMLResponse:
+    return render(
+        ctx,
+        "labels/new.html",
+        status_code=status_code,
+        systems=_labelling_systems(ctx),
+        error=error,
+    )
+
+
+@router.get(LABEL_PATH, response_class=HTMLResponse)
+def label_page(ctx: Web) -> HTMLResponse:
+    ctx.require_user()
+    return _label_page(ctx)
+
+
+@router.post(LABEL_PATH, response_model=None)
+async def label_submit(ctx: Web) -> Response:
+    """The labelled file as a download, or the form again with the reason."""
+    actor = ctx.require_user()
+    form = await ctx.request.form()
+    try:
+        await ctx.form()  # the CSRF check
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise InvalidInput("choose a file to label", code="file_required")
+        cmd = MediaLabelCreate(
+            system_id=str(form.get("system_id") or "")[:26] or "-",
+            language=Language(str(form.get("language") or ctx.lang.value)),
+            visible_notice=form.get("visible_notice") == "yes",
+            filename=upload.filename[-255:],
+        )
+        data = await upload.read(service.MAX_MEDIA_BYTES + 1)
+        result = service.label_media(
+            ctx.uow, actor, service.LabelConfig.from_settings(ctx.platform.settings), cmd, data
+        )
+    except AppError as exc:
+        if exc.code == "csrf_failed":
+            raise
+        return _label_page(ctx, error=error_text(ctx._, exc), status_code=exc.status)
+    finally:
+        await form.close()
+    response = Response(
+        result.data,
+        media_type=result.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{result.filename}"',
+            "X-Label-Id": result.label.id,
+        },
+    )
+    ctx.apply_cookies(response)
+    return response
