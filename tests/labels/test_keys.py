@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.labels.support import CONFIG, SECRET, actor_of, draft_system, encoded, picture
 
 from qazai.core.errors import ConfigError, PermissionDenied
-from qazai.labels import authority, keys, service, verify
+from qazai.labels import authority, certificates, keys, service, verify
 from qazai.labels.models import MediaLabelCreate, Verdict
 from qazai.storage.tables.labels import LabelAuthorityRow, LabelCertificateRow
 
@@ -70,9 +70,9 @@ def test_rotation_keeps_old_labels_trusted_and_rekey_follows_a_new_secret(
 
     before = label(CONFIG, 1)
     with platform.db.uow() as uow, pytest.raises(PermissionDenied):
-        service.rotate_root(uow, owner, CONFIG)
+        certificates.rotate_root(uow, owner, CONFIG)
     with platform.db.uow() as uow:
-        service.rotate_root(uow, operator, CONFIG)
+        certificates.rotate_root(uow, operator, CONFIG)
     after = label(CONFIG, 2)
     assert after.label.signer_serial != before.label.signer_serial
     with platform.db.uow() as uow:
@@ -85,7 +85,9 @@ def test_rotation_keeps_old_labels_trusted_and_rekey_follows_a_new_secret(
         secret_key="a-brand-new-secret-key-0123456789abcdef", base_url=CONFIG.base_url
     )
     with platform.db.uow() as uow:
-        assert service.rekey(uow, operator, SECRET, new_config.secret_key) == 1 + 2 + 1  # 2 roots, 2 leaves
+        assert (
+            certificates.rekey(uow, operator, SECRET, new_config.secret_key) == 1 + 2 + 1
+        )  # 2 roots, 2 leaves
     with platform.db.uow() as uow, pytest.raises(ConfigError) as stale:
         pem = uow.session.scalars(select(LabelCertificateRow)).first().encrypted_key_pem  # type: ignore[union-attr]
         authority._decrypt(pem, SECRET)

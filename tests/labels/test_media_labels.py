@@ -15,7 +15,7 @@ from tests.labels.support import CONFIG, actor_of, draft_system, encoded, pictur
 
 from qazai.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from qazai.identity.actor import SYSTEM, Actor
-from qazai.labels import authority, keys, media, service, verify
+from qazai.labels import authority, certificates, keys, media, service, verify
 from qazai.labels.models import CertificateRevoke, Match, MediaLabelCreate, Verdict
 from qazai.registry import service as registry_service
 from qazai.registry.models import TransitionCreate
@@ -116,12 +116,12 @@ def test_revoked_certificate_makes_its_labels_untrusted(
     result = label(platform.db, owner, system_id, encoded(picture(), "JPEG"))
     regulator = actor_of(platform.db, people["regulator"].user_id)
     with platform.db.uow() as uow:
-        certs = service.list_certificates(uow, regulator, system_id)
+        certs = certificates.list_certificates(uow, regulator, system_id)
     serials = {c.serial: c for c in certs}
     cert = serials[result.label.signer_serial]
     assert cert.algorithm == "es256"
     with platform.db.uow() as uow:
-        service.revoke_certificate(uow, regulator, cert.id, CertificateRevoke(reason="key leaked"))
+        certificates.revoke_certificate(uow, regulator, cert.id, CertificateRevoke(reason="key leaked"))
     checked = check(platform.db, result.data)
     assert checked.verdict is Verdict.untrusted
     assert [r.code for r in checked.reasons] == ["certificate_revoked"]

@@ -15,7 +15,7 @@ from qazai.cli.context import cli_actor, open_platform
 from qazai.cli.errors import CliGroup
 from qazai.core.enums import Language
 from qazai.core.errors import InvalidInput
-from qazai.labels import media, service, verify
+from qazai.labels import certificates, media, service, verify
 from qazai.labels.models import CertificateRevoke, MediaLabelCreate, TextLabelCreate, Verification
 
 console = Console()
@@ -151,7 +151,7 @@ def register(app: typer.Typer) -> None:
     def rotate_root() -> None:
         """Retire the active root (it stays trusted for earlier labels) and make a new one."""
         with open_platform() as platform, platform.db.uow() as uow:
-            fingerprint = service.rotate_root(
+            fingerprint = certificates.rotate_root(
                 uow, cli_actor(), service.LabelConfig.from_settings(platform.settings)
             )
         console.print(f"new labelling root, SHA-256 fingerprint {fingerprint}")
@@ -173,7 +173,7 @@ def register(app: typer.Typer) -> None:
         if not old:
             raise InvalidInput(f"the environment variable {old_secret_env} is not set")
         with open_platform() as platform, platform.db.uow() as uow:
-            count = service.rekey(uow, cli_actor(), old, platform.settings.secret_key.get_secret_value())
+            count = certificates.rekey(uow, cli_actor(), old, platform.settings.secret_key.get_secret_value())
         console.print(f"re-encrypted {count} keys")
 
     @labels.command("revoke")
@@ -183,7 +183,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Revoke a signing certificate: its labels verify as untrusted from now on."""
         with open_platform() as platform, platform.db.uow() as uow:
-            read = service.revoke_certificate(
+            read = certificates.revoke_certificate(
                 uow, cli_actor(), certificate_id, CertificateRevoke(reason=reason)
             )
         console.print(f"revoked certificate {read.serial} of system {read.system_id}")

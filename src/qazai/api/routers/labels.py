@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from qazai.api.deps import CurrentActor, PlatformDep, SignedInActor, UowDep
 from qazai.core.enums import Language
 from qazai.core.errors import InvalidInput, NotFound
-from qazai.labels import authority, service, verify
+from qazai.labels import authority, certificates, service, verify
 from qazai.labels.models import (
     MAX_TEXT_CHARS,
     CertificateRead,
@@ -186,7 +186,7 @@ def label_counts(system_id: str, uow: UowDep, actor: CurrentActor) -> LabelCount
 @router.get("/labels/systems/{system_id}/certificates", response_model=list[CertificateRead])
 def list_certificates(system_id: str, uow: UowDep, actor: SignedInActor) -> list[CertificateRead]:
     """The system's signing certificates (owner, regulator, operator)."""
-    return service.list_certificates(uow, actor, system_id)
+    return certificates.list_certificates(uow, actor, system_id)
 
 
 @router.post("/labels/certificates/{certificate_id}/revoke", response_model=CertificateRead)
@@ -195,4 +195,4 @@ def revoke_certificate(
 ) -> CertificateRead:
     """Revoke a signing certificate (regulator, operator, or the owner's administrator): its labels
     verify as untrusted from now on."""
-    return service.revoke_certificate(uow, actor, certificate_id, cmd)
+    return certificates.revoke_certificate(uow, actor, certificate_id, cmd)
