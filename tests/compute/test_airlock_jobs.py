@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from pydantic import ValidationError
 from tests.compute import support
 from tests.libraries.publishing import run_jobs
 
@@ -21,7 +22,7 @@ from qazai.compute.disclosure import FindingCode
 from qazai.compute.executors.local import probe_sandbox
 from qazai.compute.states import JobState
 from qazai.core.enums import AccessTier, PlatformRole
-from qazai.core.errors import Conflict, PermissionDenied
+from qazai.core.errors import Conflict, InvalidInput, PermissionDenied
 from qazai.core.text import LocalizedText
 from qazai.identity import service as identity
 from qazai.identity.actor import SYSTEM
@@ -126,6 +127,13 @@ def test_a_jobs_table_is_held_checked_released_and_the_job_reviewed(
         {"library": "population-enclave", "organisation_id": people["producer"].org_id,
          "organisation_slug": "stat-gov", "allowed": True}
     ]  # fmt: skip
+    with pytest.raises(ValidationError):
+        PublishReleased(
+            slug="Not A Slug", title=request.title, description=request.title, contact_email="a@b.kz"
+        )
+    bad = request.model_copy(update={"licence": "whatever I like"})
+    with pytest.raises(InvalidInput):
+        publish_released_file(platform.db, platform.objects, producer, table.id, bad, **limits)
     started = publish_released_file(platform.db, platform.objects, producer, table.id, request, **limits)
     (done,) = [j for j in run_jobs(platform) if j.id == started.job_id]
     assert done.state.value == "succeeded", done.error

@@ -13,14 +13,14 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 
 from qazai.compute.airlock import audit_held_file, can_read_held_file, held_file_row
 from qazai.compute.airlock_models import Command, FileState
 from qazai.core.clock import utcnow
 from qazai.core.enums import AccessTier, OrgRole
-from qazai.core.errors import Conflict, NotFound, PermissionDenied
+from qazai.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from qazai.core.ids import new_id
 from qazai.core.text import LocalizedText
 from qazai.identity.actor import SYSTEM, Actor
@@ -47,11 +47,14 @@ class PublicationStatus(BaseModel):
 
 
 class PublishReleased(Command):
-    slug: str = Field(min_length=1, max_length=100, description="the new (or an existing open) library")
+    slug: str = Field(
+        pattern=r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$",
+        description="the new (or an existing open) library: lower-case letters, digits and dashes",
+    )
     title: LocalizedText
     description: LocalizedText
-    licence: str = "CC-BY-4.0"
-    contact_email: str = Field(min_length=3, max_length=320)
+    licence: str = Field(default="CC-BY-4.0", max_length=100, description="SPDX id or a national licence")
+    contact_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
 
 
 class PublishStarted(BaseModel):
@@ -190,22 +193,22 @@ def publish_released_file(
                 code="library_not_open",
             )
     if library is None:
-        with db.uow() as uow:
-            libraries.create_library(
-                uow,
-                actor,
-                LibraryCreate(
-                    slug=command.slug,
-                    organisation=row.organisation_id,
-                    title=command.title,
-                    description=command.description,
-                    licence=command.licence,
-                    tier=AccessTier.open,
-                    legal_basis=LegalBasis.depersonalised,
-                    source_systems=[f"qazai compute job {row.job_id}"],
-                    contact=Contact(email=command.contact_email),
-                ),
+        try:
+            create = LibraryCreate(
+                slug=command.slug,
+                organisation=row.organisation_id,
+                title=command.title,
+                description=command.description,
+                licence=command.licence,
+                tier=AccessTier.open,
+                legal_basis=LegalBasis.depersonalised,
+                source_systems=[f"qazai compute job {row.job_id}"],
+                contact=Contact(email=command.contact_email),
             )
+        except ValidationError as error:  # the licence is checked by the libraries' own rules
+            raise InvalidInput(error.errors()[0]["msg"], code="invalid_library") from None
+        with db.uow() as uow:
+            libraries.create_library(uow, actor, create)
     data = b"".join(store.open(key))
     upload = uploads.upload_file(
         db, store, actor, command.slug, name, io.BytesIO(data), len(data), max_bytes=max_bytes,
