@@ -120,3 +120,24 @@ def test_errors_come_in_the_envelope(client: TestClient, people: Any) -> None:
     )
     assert incomplete.status_code == 422 and incomplete.json()["error"]["code"] == "card_incomplete"
     assert "evaluation" in incomplete.json()["error"]["details"]["missing"]
+
+
+def test_producers_change_a_repositorys_metadata_and_tier(client: TestClient, people: Any) -> None:
+    producer, member = people["producer"].headers, people["member"].headers
+    body = {"organisation": "stat-gov", "name": "x", "licence": "MIT", "task": "translation"}
+    _ok(client.post("/api/v1/models", json=body, headers=producer), 201)
+    changed = _ok(
+        client.patch(
+            "/api/v1/models/stat-gov/x",
+            json={"tier": "registered", "title": {"kk": "Аудармашы"}, "languages": ["KK"]},
+            headers=producer,
+        )
+    )
+    assert changed["tier"] == "registered" and changed["gated"] is True and changed["languages"] == ["kk"]
+    assert _ok(client.get("/api/v1/models", params={"q": "аудармашы"}))["items"][0]["repo_id"] == "stat-gov/x"
+    refused = client.patch("/api/v1/models/stat-gov/x", json={"tier": "open"}, headers=member)
+    assert refused.status_code == 403
+    enclave = client.patch("/api/v1/models/stat-gov/x", json={"tier": "enclave"}, headers=producer)
+    assert enclave.status_code == 422 and enclave.json()["error"]["code"] == "invalid_tier"
+    emptied = client.patch("/api/v1/models/stat-gov/x", json={"licence": None}, headers=producer)
+    assert emptied.status_code == 422 and emptied.json()["error"]["code"] == "field_required"

@@ -71,35 +71,83 @@ class ModelRepoCreate(_Cmd):
     @field_validator("licence")
     @classmethod
     def _licence(cls, value: str) -> str:
-        if not SPDX_PATTERN.match(value):
-            raise ValueError("give an SPDX licence id such as Apache-2.0 or CC-BY-4.0")
-        return value
+        return check_licence(value)
 
     @field_validator("task")
     @classmethod
     def _task(cls, value: str) -> str:
-        if not TASK_PATTERN.match(value):
-            raise ValueError("a task is lowercase words joined by '-', e.g. text-classification")
-        return value
+        return check_task(value)
 
     @field_validator("languages")
     @classmethod
     def _languages(cls, value: list[Any]) -> list[str]:
-        out = []
-        for given in value:
-            code = str(given).strip().lower()
-            if not re.fullmatch(r"[a-z]{2,3}", code):
-                raise ValueError(f"{code!r} is not a language code (ISO 639-1 such as kk, ru, en)")
-            out.append(code)
-        return list(dict.fromkeys(out))
+        return check_languages(value)
 
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: list[str]) -> list[str]:
-        for tag in value:
-            if not 1 <= len(tag) <= 50 or any(c in tag for c in "<>\"'\n"):
-                raise ValueError(f"tag {tag[:60]!r} must be 1-50 characters without <>\"' or newlines")
-        return value
+        return check_tags(value)
+
+
+def check_licence(value: str) -> str:
+    if not SPDX_PATTERN.match(value):
+        raise ValueError("give an SPDX licence id such as Apache-2.0 or CC-BY-4.0")
+    return value
+
+
+def check_task(value: str) -> str:
+    if not TASK_PATTERN.match(value):
+        raise ValueError("a task is lowercase words joined by '-', e.g. text-classification")
+    return value
+
+
+def check_languages(value: list[Any]) -> list[str]:
+    out = []
+    for given in value:
+        code = str(given).strip().lower()
+        if not re.fullmatch(r"[a-z]{2,3}", code):
+            raise ValueError(f"{code!r} is not a language code (ISO 639-1 such as kk, ru, en)")
+        out.append(code)
+    return list(dict.fromkeys(out))
+
+
+def check_tags(value: list[str]) -> list[str]:
+    for tag in value:
+        if not 1 <= len(tag) <= 50 or any(c in tag for c in "<>\"'\n"):
+            raise ValueError(f"tag {tag[:60]!r} must be 1-50 characters without <>\"' or newlines")
+    return value
+
+
+class ModelRepoUpdate(_Cmd):
+    """Fields to change (only those given); versions never change."""
+
+    tier: AccessTier | None = None
+    licence: str | None = None
+    task: str | None = None
+    languages: list[Language | str] | None = Field(default=None, max_length=50)
+    title: LocalizedText | None = None
+    summary: LocalizedText | None = None
+    tags: list[str] | None = Field(default=None, max_length=30)
+
+    @field_validator("licence")
+    @classmethod
+    def _licence(cls, value: str | None) -> str | None:
+        return None if value is None else check_licence(value)
+
+    @field_validator("task")
+    @classmethod
+    def _task(cls, value: str | None) -> str | None:
+        return None if value is None else check_task(value)
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: list[Any] | None) -> list[str] | None:
+        return None if value is None else check_languages(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else check_tags(value)
 
 
 class TrainingData(_Cmd):

@@ -34,6 +34,7 @@ from qazai.models.models import (
     ModelCard,
     ModelRepoCreate,
     ModelRepoRead,
+    ModelRepoUpdate,
     ModelUploadCreate,
     ModelVersionRead,
     VersionPush,
@@ -127,6 +128,32 @@ def create_model_repo(uow: UnitOfWork, actor: Actor, cmd: ModelRepoCreate) -> Mo
         org.id,
     )
     uow.commit()
+    return reads.repo_read(uow.session, row)
+
+
+def update_model_repo(uow: UnitOfWork, actor: Actor, repo_id: str, cmd: ModelRepoUpdate) -> ModelRepoRead:
+    """Change a repository's metadata (only the fields given; versions never change). Producers
+    of the organisation; InvalidInput for the enclave tier. A tier change applies to every version
+    at once (as for a library), and is audited with the old and new tier."""
+    row = reads.load_repo(uow.session, repo_id)
+    if not policy.can_create_model_repo(actor, row.organisation_id):
+        raise PermissionDenied("only producers of the repository's organisation can change it")
+    given = cmd.model_dump(mode="json", exclude_unset=True)
+    if "tier" in given and (cmd.tier is None or cmd.tier not in MODEL_TIERS):
+        raise InvalidInput("models are open, registered or restricted", code="invalid_tier")
+    changed: dict[str, Any] = {}
+    for name, value in given.items():
+        if value is None and name in ("licence", "task", "languages", "tags"):
+            raise InvalidInput(f"{name} cannot be emptied", code="field_required")
+        if getattr(row, name) != value:
+            changed[name] = {"from": getattr(row, name), "to": value}
+            setattr(row, name, value)
+    if changed:
+        row.updated_at = utcnow()
+        uow.session.flush()
+        summary = {"repo": repo_id, **changed}
+        audit(uow.session, actor, "model.repo.update", "model_repo", row.id, summary, row.organisation_id)
+        uow.commit()
     return reads.repo_read(uow.session, row)
 
 

@@ -24,6 +24,7 @@ from qazai.models.models import (
     LibraryVersionUse,
     ModelRepoCreate,
     ModelRepoRead,
+    ModelRepoUpdate,
     ModelSearch,
     ModelUploadCreate,
     ModelVersionRead,
@@ -124,6 +125,14 @@ def create_model(cmd: ModelRepoCreate, uow: UowDep, actor: SignedInActor) -> Mod
 @router.get("/models/{org}/{name}", response_model=ModelRepoRead)
 def show_model(org: str, name: str, uow: UowDep, actor: CurrentActor) -> ModelRepoRead:
     return reads.get_model_repo(uow, actor, f"{org}/{name}")
+
+
+@router.patch("/models/{org}/{name}", response_model=ModelRepoRead)
+def update_model(
+    org: str, name: str, cmd: ModelRepoUpdate, uow: UowDep, actor: SignedInActor
+) -> ModelRepoRead:
+    """Change the repository's metadata (tier, licence, task, languages, title, summary, tags)."""
+    return service.update_model_repo(uow, actor, f"{org}/{name}", cmd)
 
 
 @router.get("/models/{org}/{name}/versions", response_model=list[ModelVersionSummary])
