@@ -9,6 +9,7 @@ re-encoding, resizing and JPEG quality 60 move it by a few bits, unrelated pictu
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import warnings
 from functools import cache
@@ -102,13 +103,13 @@ def _font_path() -> str | None:
     for candidate in _FONT_CANDIDATES:
         if Path(candidate).is_file():
             return candidate
-    try:  # matplotlib ships DejaVu Sans inside its package data
-        import matplotlib
-
-        path = Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
-        return str(path) if path.is_file() else None
-    except ImportError:
+    # matplotlib ships DejaVu Sans in its package data: use the file where it is installed (never
+    # imported, never a dependency).
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or spec.origin is None:
         return None
+    path = Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
+    return str(path) if path.is_file() else None
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
