@@ -419,3 +419,34 @@ def test_a_memory_hog_on_the_node_is_stopped_for_memory(cluster: TestCluster) ->
         assert "256 MiB" in (final.message or "")
     finally:
         executor.close()
+
+
+class Forgetful(AnswerLost):
+    """A real client of a cluster that has forgotten every job (they ended longer ago than
+    MinJobAge): no job by name, none by id."""
+
+    def job(self, slurm_job_id: int) -> SlurmJobInfo | None:
+        return None
+
+    def jobs_named(self, name: str) -> list[SlurmJobInfo]:
+        return []
+
+
+@pytest.mark.slurm
+def test_a_lost_submit_that_ran_is_never_run_again_after_slurm_forgot_it(cluster: TestCluster) -> None:
+    root = cluster.fresh_folder("forgot")
+    spec = sh("forgot", "echo x >> outputs/runs.txt")
+    executor = live_executor(cluster, root)
+    try:
+        with pytest.raises(Unavailable):
+            SlurmExecutor(AnswerLost(executor.client), root, user=cluster.user).submit(spec)
+        deadline = time.monotonic() + 60
+        while not (root / "forgot" / "result.json").exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        later = SlurmExecutor(Forgetful(executor.client), root, user=cluster.user)
+        final = later.submit(spec)
+        assert final.state == RunState.succeeded and final.backend_ref == "slurm:0"
+        assert [(o.path, o.size) for o in later.collect("forgot")] == [("runs.txt", 2)]
+    finally:
+        executor.close()

@@ -116,6 +116,8 @@ RUNNER_MEMORY_MIB = 128
 # A running run that has not stopped this long after its cancel file is killed through Slurm.
 CANCEL_GRACE_SECONDS = 10.0
 CANCEL_WAIT_SECONDS = 5.0
+# slurm.json's job id when a lost submit did run but Slurm no longer knows its id.
+FORGOTTEN_JOB = 0
 
 
 class InputDelivery(StrEnum):
@@ -229,6 +231,10 @@ class SlurmExecutor:
             known = self.client.jobs_named(self._job_name(spec.job_id)) if attempt.exists() else []
             if known:
                 slurm_job_id = known[0].slurm_job_id
+            elif attempt.exists() and (run_dir / "status.json").exists():
+                # The runner has started here, so Slurm ran that lost submit and has since forgotten
+                # the job: never submit it again; poll judges it from the run folder.
+                slurm_job_id = FORGOTTEN_JOB
             else:
                 attempt.touch()
                 slurm_job_id = self.client.submit(self._request(run_dir))
@@ -338,7 +344,7 @@ class SlurmExecutor:
             message = "prepared, not yet handed to Slurm (it did not answer); submit again"
             return RunStatus(job_id=job_id, state=RunState.unknown, message=message if prepared else None)
         slurm_job_id = int(handed["slurm_job_id"])
-        info = self.client.job(slurm_job_id)
+        info = self.client.job(slurm_job_id) if slurm_job_id != FORGOTTEN_JOB else None
         result = read_result(run_dir)
         if info is None:
             return self._finish(run_dir, self._forgotten(job_id, slurm_job_id, result))
