@@ -75,9 +75,8 @@ def system_controls(session: Session, system: AiSystemRow) -> list[InfosecContro
     if not system.state_infosec_regime:
         return []
     status = documents.documentation_status(session, system)
-    regime_docs = [
-        i for i in status.items if i.required and i.key in documents.infosec_template_keys(session)
-    ]
+    regime_keys = documents.infosec_template_keys(session)
+    regime_docs = [i for i in status.items if i.required and i.key in regime_keys]
     met = {
         PLATFORM_INFRASTRUCTURE: not external_models(system),
         REGIME_DOCUMENTS: all(i.satisfied for i in regime_docs),

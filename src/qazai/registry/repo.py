@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from qazai.storage.tables.identity import OrganisationRow
 from qazai.storage.tables.registry import (
     AiSystemAttestationRow,
     AiSystemClassificationRow,
@@ -143,3 +144,12 @@ def notifications_of(
     if organisation_ids is not None:
         query = query.where(RegistryNotificationRow.organisation_id.in_(list(organisation_ids)))
     return session.scalars(query).all()
+
+
+def organisations(session: Session, organisation_ids: Iterable[str]) -> dict[str, OrganisationRow]:
+    """Organisations by id in one query; holding the result keeps them in the session's identity
+    map, so a page of systems does not load its owners once per row."""
+    ids = list(set(organisation_ids))
+    if not ids:
+        return {}
+    return {o.id: o for o in session.scalars(select(OrganisationRow).where(OrganisationRow.id.in_(ids)))}

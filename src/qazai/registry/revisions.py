@@ -98,6 +98,19 @@ def pending_revision(session: Session, system_id: str) -> AiSystemRevisionRow | 
     ).first()
 
 
+def pending_by_system(session: Session, system_ids: list[str]) -> dict[str, AiSystemRevisionRow]:
+    """The pending revision of each of ``system_ids`` that has one (one query for a page)."""
+    if not system_ids:
+        return {}
+    rows = session.scalars(
+        select(AiSystemRevisionRow).where(
+            AiSystemRevisionRow.system_id.in_(system_ids),
+            AiSystemRevisionRow.state == RevisionState.pending.value,
+        )
+    ).all()
+    return {r.system_id: r for r in rows}
+
+
 def check_notice(notice: dict[str, Any]) -> None:
     """InvalidInput ``notice_incomplete`` unless the notice to users is given in kk, ru and en."""
     missing = [lang for lang in NOTICE_LANGUAGES if not str(notice.get(lang) or "").strip()]

@@ -37,6 +37,7 @@ from qazai.registry.workflow import EDITABLE_STATES, SystemState, Who, allowed_n
 from qazai.storage.db import UnitOfWork
 from qazai.storage.tables.registry import (
     AiSystemAttestationRow,
+    AiSystemRevisionRow,
     AiSystemRow,
     AiSystemTransitionRow,
 )
@@ -51,10 +52,19 @@ REGISTRATION_CHECKS: list[Callable[[Session, AiSystemRow], str | None]] = []
 UPDATABLE_STATES = EDITABLE_STATES | {SystemState.registered, SystemState.suspended}
 
 
-def to_read(session: Session, row: AiSystemRow, flags: list[str] | None = None) -> SystemRead:
+def to_read(
+    session: Session,
+    row: AiSystemRow,
+    flags: list[str] | None = None,
+    pending: dict[str, AiSystemRevisionRow] | None = None,
+) -> SystemRead:
+    """The read model; ``flags`` and ``pending`` (pending revisions by system id) when a list has
+    fetched them for its whole page."""
     owner = identity_repo.get_organisation(session, row.owner_organisation_id)
     if flags is None:
         flags = lineage.flags_by_system(session, [row.id]).get(row.id, [])
+    if pending is None:
+        pending = revisions.pending_by_system(session, [row.id])
     return SystemRead(
         id=row.id,
         owner_organisation_id=row.owner_organisation_id,
@@ -83,9 +93,7 @@ def to_read(session: Session, row: AiSystemRow, flags: list[str] | None = None) 
         lineage_flagged=bool(flags),
         lineage_flags=flags,
         infosec_controls=infosec.system_controls(session, row),
-        pending_revision=(
-            revisions.to_read(pending) if (pending := revisions.pending_revision(session, row.id)) else None
-        ),
+        pending_revision=revisions.to_read(pending[row.id]) if row.id in pending else None,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -298,10 +306,14 @@ def list_systems(
             limit=limit + 1,
         )
         flags = lineage.flags_by_system(uow.session, [r.id for r in rows])
+        pending = revisions.pending_by_system(uow.session, [r.id for r in rows[:limit]])
+        # held while the page is built: keeps the owners in the session's identity map
+        owners = repo.organisations(uow.session, [r.owner_organisation_id for r in rows[:limit]])
         for row in rows[:limit]:
             if flagged_only and row.id not in flags:
                 continue
-            items.append(to_read(uow.session, row, flags.get(row.id, [])))
+            items.append(to_read(uow.session, row, flags.get(row.id, []), pending))
+        del owners
         more = len(rows) > limit
         after = rows[limit - 1].id if more else None
         if len(items) >= limit or not more or not flagged_only:
