@@ -8,9 +8,9 @@ writes the version and its files in one transaction: a version appears whole or 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ from qazai.storage.tables.models import (
     ModelVersionRow,
 )
 
+log = logging.getLogger("qazai.models")
 _PATH_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+=@-]*$")
 _LIBRARY_VERSION = re.compile(r"^(?P<slug>[a-z0-9][a-z0-9-]*)(?:@|/v)(?P<number>\d{1,9})$")
 
@@ -293,8 +294,10 @@ def push_model_version(
         )
     result = _write_version(db, actor, repo_id, cmd, stored, refs)
     for upload in received:
-        with contextlib.suppress(Exception):  # the purge job retries later
+        try:
             uploads.purge_upload(db, objects, upload.id)
+        except Exception:  # the version is published; the upload's purge job deletes it later
+            log.warning("could not purge upload %s after publishing %s", upload.id, repo_id, exc_info=True)
     return result
 
 
