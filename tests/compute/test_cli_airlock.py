@@ -33,6 +33,8 @@ def test_list_review_approve_and_refusals(cli: Any, world: World) -> None:
     assert listed.exit_code == 0, listed.output
     assert table.id in listed.output and "by_region.csv" in listed.output
 
+    summary = cli("airlock", "review", table.id)  # without --as: findings, no cells
+    assert summary.exit_code == 0 and "threshold" in summary.output and "Abai" not in summary.output
     shown = cli("airlock", "review", table.id, "--as", operator, "--lang", "ru")
     assert shown.exit_code == 0, shown.output
     assert "В ячейке 4 наблюдений" in shown.output and "Abai" in shown.output
@@ -56,3 +58,20 @@ def test_reject_needs_a_reason(cli: Any, world: World) -> None:
     assert done.exit_code == 0 and "rejected" in done.output
     unknown = cli("airlock", "approve", "nope", "--as", operator)
     assert unknown.exit_code == 1 and "no held output" in unknown.output
+
+
+def test_publication_needs_a_released_table_of_a_known_job(cli: Any, world: World) -> None:
+    table = world.hold({"by_region.csv": BY_REGION})[0]
+    producer = world.people["producer"].email
+
+    early = cli("airlock", "allow-publication", table.id, "--as", producer)
+    assert early.exit_code == 1 and "not a released table" in early.output
+    world.review("operator", table.id, variant="safe")
+    world.review("regulator", table.id, variant="safe")
+    orphan = cli("airlock", "allow-publication", table.id, "--as", producer)
+    assert orphan.exit_code == 1 and "is not known any more" in orphan.output  # a job compute never ran
+    bad = cli(
+        "airlock", "publish", table.id, "--as", producer, "--library", "Bad Slug", "--title", "T",
+        "--description", "D", "--contact", "data@stat.gov.kz",
+    )  # fmt: skip
+    assert bad.exit_code == 1 and "slug" in bad.output

@@ -1,4 +1,4 @@
-"""`qazai airlock list|review|approve|reject`: output checking of compute jobs from the command line.
+"""`qazai airlock ...`: output checking of compute jobs, and publication, from the command line.
 
 The CLI has direct database access; a decision is recorded for the output checker named with
 ``--as`` (who must hold the ``output_checker`` role and must not be the job's requester), and the
@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from qazai.cli.context import cli_actor, open_platform
-from qazai.compute import airlock
+from qazai.compute import airlock, airlock_publish
 from qazai.compute.airlock_models import (
     Decision,
     FileState,
@@ -27,6 +27,7 @@ from qazai.compute.airlock_models import (
 )
 from qazai.core.enums import Language
 from qazai.core.errors import NotFound
+from qazai.core.text import LocalizedText
 from qazai.identity import repo as identity_repo
 from qazai.identity.actor import Actor
 from qazai.identity.service import load_actor
@@ -123,7 +124,8 @@ def airlock_review(
             actor = _checker(uow, who) if who else cli_actor()
             file = airlock.get_held_file(uow, actor, file_id)
             preview = None
-            if file.role == "table" and (variant is Variant.original or file.has_safe_version):
+            # the table itself only for a named output checker: the audit names who read it
+            if who and file.role == "table" and (variant is Variant.original or file.has_safe_version):
                 served = airlock.resolve_held_file(uow, actor, file_id, variant)
                 preview = airlock.preview_held_table(platform.objects, served, max_rows=rows)
         if preview is not None:
@@ -142,6 +144,8 @@ def airlock_review(
     for review in file.reviews:
         decided = f"{review.decision.value} {review.variant or ''}".strip()
         console.print(f"review by {review.reviewer_name}: {decided} {review.justification or ''}")
+    if preview is None and file.role == "table" and not who:
+        console.print("(add --as <output checker> to see the table's cells)")
     if preview is not None:
         table = Table(
             *preview.columns,
@@ -204,6 +208,63 @@ def airlock_reject(
             uow, actor, file_id, ReviewCreate(decision=Decision.reject, justification=reason)
         )
     console.print(f"{file.name}: {file.state.value}")
+
+
+@app.command("allow-publication")
+def airlock_allow_publication(
+    file_id: Annotated[str, typer.Argument(help="the released table's id")],
+    who: Annotated[str, typer.Option("--as", help="a producer of an input library's organisation")],
+) -> None:
+    """Allow a released table to be published as an open library (one consent per input organisation).
+
+    Example: qazai airlock allow-publication 01JD6Q... --as aigerim@stat.gov.kz
+    """
+    with open_platform() as platform, platform.db.uow() as uow:
+        status = airlock_publish.allow_publication(uow, _checker(uow, who), file_id)
+    for item in status.inputs:
+        console.print(
+            f"{item.library} ({item.organisation_slug}): {'allowed' if item.allowed else 'waiting'}"
+        )
+    console.print("publishable" if status.publishable else "not publishable yet")
+
+
+@app.command("publish")
+def airlock_publish_file(
+    file_id: Annotated[str, typer.Argument(help="the released table's id")],
+    who: Annotated[
+        str, typer.Option("--as", help="a producer of the project's organisation, in the project")
+    ],
+    library: Annotated[str, typer.Option("--library", help="the open library's slug (created when new)")],
+    title: Annotated[str, typer.Option(help="the library's title (English; edit kk/ru later)")],
+    description: Annotated[str, typer.Option(help="what the table shows")],
+    contact: Annotated[str, typer.Option(help="the contact e-mail of the library")],
+    licence: Annotated[str, typer.Option(help="SPDX id or a national licence")] = "CC-BY-4.0",
+) -> None:
+    """Publish a released table as (the next version of) an open library, through the publish pipeline.
+
+    Example: qazai airlock publish 01JD6Q... --as aigerim@stat.gov.kz --library population-by-group
+    --title "Population by group" --description "Released after output checking" --contact data@stat.gov.kz
+    """
+    command = airlock_publish.PublishReleased(
+        slug=library,
+        title=LocalizedText(en=title),
+        description=LocalizedText(en=description),
+        licence=licence,
+        contact_email=contact,
+    )
+    with open_platform() as platform:
+        with platform.db.uow(read_only=True) as uow:
+            actor = _checker(uow, who)
+        started = airlock_publish.publish_released_file(
+            platform.db,
+            platform.objects,
+            actor,
+            file_id,
+            command,
+            max_bytes=platform.settings.upload_max_bytes,
+            retention_days=platform.settings.raw_retention_days,
+        )
+    console.print(f"publishing to {started.library}: job {started.job_id} (qazai worker runs it)")
 
 
 def register(root: typer.Typer) -> None:
