@@ -129,3 +129,21 @@ def test_the_regulator_filters_every_complaint(client: TestClient, people: Any) 
     client.cookies.clear()
     sign_in_en(client, people["member"].email)
     assert client.get("/review/complaints").status_code == 403
+
+
+def test_a_flagged_systems_page_shows_the_controls_of_the_regime(client: TestClient, people: Any) -> None:
+    from tests.registry.test_infosec import flagged_system, register_flagged
+
+    system = flagged_system(client, people)
+    register_flagged(client, people, system["id"])
+    page = client.get(f"/register/{system['id']}", headers={"Accept-Language": "en"})
+    assert 'id="infosec-controls"' in page.text
+    assert "✓ Pilots and compute jobs run only on the platform&#39;s own infrastructure" in page.text
+    ru = client.get(f"/register/{system['id']}", headers={"Accept-Language": "ru"})
+    assert "Что требует режим" in ru.text and "Рассмотрение регулятором обязательно" in ru.text
+    sign_in_en(client, people["member"].email)
+    overview = client.get(f"/systems/{system['id']}")
+    assert (
+        "✓ State information-security regime: The documents of the state information-security"
+        in overview.text
+    )
