@@ -107,3 +107,30 @@ def test_compute_records_training_data_once(
         assert [(m.repo_id, m.source) for m in use.models] == [(repo_id, "compute")]
         with pytest.raises(NotFound):
             lineage.library_version_use(uow, SYSTEM, "population@9")
+
+
+def test_an_authors_confirmed_optout_reaches_the_models_trained_on_the_work(
+    client: TestClient, platform: Any, people: Any, library_version: str, tmp_path: Path
+) -> None:
+    import hashlib
+
+    repo_id = create_repo(platform, "census-model")
+    card = full_card(training_data=TrainingData(trained_on_platform=True, library_versions=["population@1"]))
+    push_folder(platform, repo_id, write_tiny_model(tmp_path / "m"), card=card)
+    claim = {
+        "title": "Population tables",
+        "file_sha256": hashlib.sha256(CSV.encode()).hexdigest(),
+        "claimant": "Ажар Сейітқызы",
+        "evidence": "First published in Жұлдыз 3/2019; copyright certificate KZ-AC 004512 of 12.03.2019.",
+    }
+    done = ok(client.post("/api/v1/registry/optouts", json=claim, headers=people["outsider"].headers), 201)
+    # marked, not withdrawn yet: the model is flagged on read, no withdrawal notice
+    marked = ok(client.get(f"/api/v1/models/{repo_id}/revisions/main"))
+    assert marked["flagged"] and "opted out" in marked["flag_reasons"][0]
+    answer = {"reason": "the tables are the claimant's own compilation"}
+    ok(client.post(f"/api/v1/registry/optouts/{done['work']['id']}/confirm", json=answer,
+                   headers=people["producer"].headers))  # fmt: skip
+    withdrawn = ok(client.get(f"/api/v1/models/{repo_id}/revisions/main"))
+    assert any("was withdrawn" in reason for reason in withdrawn["flag_reasons"])
+    notes = ok(client.get("/api/v1/registry/notifications", headers=people["member"].headers))
+    assert any(n["kind"] == "model_data_withdrawn" and "census-model" in n["message"]["en"] for n in notes)
