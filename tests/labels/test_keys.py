@@ -95,3 +95,58 @@ def test_rotation_keeps_old_labels_trusted_and_rekey_follows_a_new_secret(
     third = label(new_config, 3)
     with platform.db.uow() as uow:
         assert verify.verify_media(uow, new_config, third.data).verdict is Verdict.trusted
+
+
+class OutsideSigner:
+    """A LabelSigner whose key lives elsewhere (as a hardware module's would): it only answers
+    sign(); the C2PA library and the COSE record reach the key through the interface alone."""
+
+    def __init__(self, inner: keys.FileKeySigner) -> None:
+        self._inner = inner
+        self.calls = 0
+
+    @property
+    def algorithm(self) -> keys.SigningAlgorithm:
+        return self._inner.algorithm
+
+    @property
+    def serial(self) -> str:
+        return self._inner.serial
+
+    @property
+    def certificate_chain_pem(self) -> str:
+        return self._inner.certificate_chain_pem
+
+    def sign(self, data: bytes) -> bytes:
+        self.calls += 1
+        return self._inner.sign(data)
+
+
+def test_any_label_signer_signs_manifests_and_records() -> None:
+    from qazai.labels import media
+    from qazai.labels import text as text_labels
+
+    now = datetime.now(UTC)
+    root, root_key = keys.make_root(now)
+    subject = keys.LeafSubject("Org", "O", "System", "S")
+    signers = {}
+    for algorithm in keys.SigningAlgorithm:
+        leaf, key = keys.issue_leaf(root, root_key, subject, algorithm, now)
+        chain = keys.certificate_pem(leaf) + keys.certificate_pem(root)
+        signers[algorithm] = (
+            OutsideSigner(keys.FileKeySigner(algorithm, keys.serial_hex(leaf), chain, key)),
+            leaf,
+        )
+
+    es256, _ = signers[keys.SigningAlgorithm.es256]
+    signed = media.sign_media(
+        encoded(picture(), "JPEG"), "image/jpeg", media.manifest_definition("x", {"label_id": "L"}), es256
+    )
+    reading = media.read_manifest(signed.data, "image/jpeg", keys.certificate_pem(root))
+    assert reading.state == "Trusted" and reading.serial == es256.serial and es256.calls == 1
+
+    ed25519_signer, leaf = signers[keys.SigningAlgorithm.ed25519]
+    record = text_labels.open_record(text_labels.sign_record({"sha256": "x"}, ed25519_signer))
+    assert record is not None and ed25519_signer.calls == 1
+    public = leaf.public_key()
+    assert isinstance(public, ed25519.Ed25519PublicKey) and text_labels.verify_record(record, public)
