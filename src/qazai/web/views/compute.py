@@ -6,11 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from qazai.compute import jobs, projects
 from qazai.compute.models import JobCancel, JobLimits, JobSubmit, ProjectCreate
 from qazai.core.errors import AppError, InvalidInput
+from qazai.identity.actor import Actor
 from qazai.web.context import Web, WebContext
 from qazai.web.forms import form_failure, optional, text
 from qazai.web.labels import N_
@@ -117,27 +118,34 @@ async def submit(key: str, ctx: Web) -> Response:
     form = await ctx.form()
     upload = form.get("script")
     try:
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise InvalidInput("choose the script file to run", code="script_missing")
-        runtime = _runtime(ctx)
-        data = await upload.read(runtime.settings.compute_script_max_bytes + 1)
-        job = jobs.submit_job(
-            ctx.uow,
-            actor,
-            runtime,
-            JobSubmit(
-                project=key,
-                inputs=[str(v) for v in form.getlist("inputs") if isinstance(v, str) and v],
-                script_name=upload.filename.rsplit("/", 1)[-1],
-                limits=JobLimits(),
-            ),
-            data,
-        )
+        job_id = await _submit_upload(ctx, actor, key, form, upload)
     except (ValidationError, AppError) as exc:
         ctx.uow.rollback()
         status, message = form_failure(ctx, exc)
         return _project_page(ctx, key, status, message)
-    return redirect(ctx, f"/jobs/{job.id}")
+    finally:
+        await form.close()  # the spooled temporary file of the upload
+    return redirect(ctx, f"/jobs/{job_id}")
+
+
+async def _submit_upload(ctx: WebContext, actor: Actor, key: str, form: FormData, upload: object) -> str:
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise InvalidInput("choose the script file to run", code="script_missing")
+    runtime = _runtime(ctx)
+    data = await upload.read(runtime.settings.compute_script_max_bytes + 1)
+    job = jobs.submit_job(
+        ctx.uow,
+        actor,
+        runtime,
+        JobSubmit(
+            project=key,
+            inputs=[str(v) for v in form.getlist("inputs") if isinstance(v, str) and v],
+            script_name=upload.filename.rsplit("/", 1)[-1],
+            limits=JobLimits(),
+        ),
+        data,
+    )
+    return job.id
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
