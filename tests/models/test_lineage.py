@@ -134,3 +134,18 @@ def test_an_authors_confirmed_optout_reaches_the_models_trained_on_the_work(
     assert any("was withdrawn" in reason for reason in withdrawn["flag_reasons"])
     notes = ok(client.get("/api/v1/registry/notifications", headers=people["member"].headers))
     assert any(n["kind"] == "model_data_withdrawn" and "census-model" in n["message"]["en"] for n in notes)
+
+
+def test_the_public_register_page_shows_the_models_a_system_runs(
+    client: TestClient, platform: Any, people: Any, tmp_path: Path
+) -> None:
+    repo_id = create_repo(platform, "register-model")
+    version = push_folder(platform, repo_id, write_tiny_model(tmp_path / "m"))
+    system = registered(client, people)
+    ok(client.post(f"/api/v1/models/-/lineage/systems/{system['id']}/models", json={"repo_id": repo_id},
+                   headers=people["member"].headers), 201)  # fmt: skip
+    client.cookies.set("qazai_lang", "kk")
+    page = client.get(f"/register/{system['id']}")
+    assert page.status_code == 200
+    assert f'href="/models/{repo_id}?revision={version.revision}"' in page.text
+    assert "Ол пайдаланатын модельдер" in page.text

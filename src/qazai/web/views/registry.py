@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from qazai.core.errors import AppError, NotFound
 from qazai.labels.service import count_labels
+from qazai.models import lineage as model_lineage
 from qazai.registry import complaints, lineage, pilots, register, trusted_lists
 from qazai.registry.models import ComplaintCreate, ComplaintKind
 from qazai.registry.register import RegisterEntry
@@ -81,6 +82,7 @@ def _system_page(
         status_code=status_code,
         entry=entry,
         lineage=lineage.list_lineage(ctx.uow, ctx.actor, system_id),
+        system_models=model_lineage.models_of_system(ctx.uow, ctx.actor, system_id),
         label_counts=count_labels(ctx.uow.session, system_id),
         pilots=pilots.list_pilots(ctx.uow, ctx.actor, system_id),
         kinds=list(ComplaintKind),
