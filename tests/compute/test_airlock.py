@@ -159,7 +159,7 @@ def test_an_unchecked_file_needs_a_written_justification(world: World) -> None:
 
     with pytest.raises(InvalidInput) as refused:
         world.review("operator", figure.id, variant=Variant.original, justification="ok")
-    assert refused.value.code == "justification_required"
+    assert refused.value.code == "output_justification_required"
     with pytest.raises(InvalidInput) as no_safe:
         world.review("operator", figure.id, variant=Variant.safe)
     assert no_safe.value.code == "no_safe_version"

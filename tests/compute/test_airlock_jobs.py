@@ -119,10 +119,19 @@ def test_a_jobs_table_is_held_checked_released_and_the_job_reviewed(
     assert refused_http.status_code == 403 and refused_http.json()["error"]["code"] == "not_input_producer"
     with platform.db.uow() as uow, pytest.raises(Conflict):
         allow_publication(uow, producer, chart.id)  # refused, and not a table
-    allowed = client.post(
-        f"/api/v1/airlock/files/{table.id}/publication/consents", headers=people["producer"].headers
+    # the producer allows it in the portal; the publish form then appears
+    login = {"email": people["producer"].email, "password": "correct horse battery"}
+    csrf = client.post("/api/v1/sessions", json=login).json()["csrf_token"]
+    publish_form = f'action="/airlock/{table.id}/publish"'
+    page = client.get(f"/airlock/{table.id}").text
+    assert f'action="/airlock/{table.id}/allow-publication"' in page and publish_form not in page
+    done = client.post(
+        f"/airlock/{table.id}/allow-publication", data={"csrf_token": csrf}, follow_redirects=False
     )
-    assert allowed.status_code == 201 and allowed.json()["publishable"] is True
+    assert done.status_code == 303
+    assert publish_form in client.get(f"/airlock/{table.id}").text
+    allowed = client.get(f"/api/v1/airlock/files/{table.id}/publication", headers=people["producer"].headers)
+    assert allowed.status_code == 200 and allowed.json()["publishable"] is True
     assert allowed.json()["inputs"] == [
         {"library": "population-enclave", "organisation_id": people["producer"].org_id,
          "organisation_slug": "stat-gov", "allowed": True}

@@ -523,7 +523,7 @@ def _check_decision(row: AirlockFileRow, command: ReviewCreate) -> None:
         if len(words) < MIN_JUSTIFICATION:
             raise InvalidInput(
                 f"say why the output is refused (at least {MIN_JUSTIFICATION} characters)",
-                code="justification_required",
+                code="output_justification_required",
             )
         return
     if command.variant is None:
@@ -543,7 +543,7 @@ def _check_decision(row: AirlockFileRow, command: ReviewCreate) -> None:
             raise InvalidInput(
                 f"releasing the original of {row.name} needs a written justification (at least "
                 f"{MIN_JUSTIFICATION} characters): the checks did not clear it",
-                code="justification_required",
+                code="output_justification_required",
             )
 
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from qazai.compute import airlock
+from qazai.compute import airlock, airlock_publish
 from qazai.compute.airlock_models import (
     FileState,
     HeldFileFilter,
@@ -16,6 +16,7 @@ from qazai.compute.airlock_models import (
     TablePreview,
     Variant,
 )
+from qazai.core.enums import OrgRole
 from qazai.core.errors import AppError
 from qazai.web.context import Web, WebContext
 from qazai.web.forms import form_failure, optional, text
@@ -105,6 +106,12 @@ def _file_page(
         except AppError as exc:
             preview_error = exc.message
     reviewed = any(r.reviewer_id == actor.user_id for r in file.reviews)
+    publication = None
+    if file.state is FileState.released and file.role == "table":
+        try:
+            publication = airlock_publish.get_publication_status(ctx.uow, actor, file_id)
+        except AppError:
+            publication = None  # the job is not known any more: nothing to publish
     return _page(
         ctx,
         "airlock/file.html",
@@ -120,6 +127,15 @@ def _file_page(
         preview_error=preview_error,
         variant=chosen,
         form_error=form_error,
+        publication=publication,
+        may_allow=publication is not None
+        and any(
+            actor.has_org_role(i.organisation_id, OrgRole.producer) and not i.allowed
+            for i in publication.inputs
+        ),
+        may_publish=publication is not None
+        and publication.publishable
+        and actor.has_org_role(file.organisation_id, OrgRole.producer),
     )
 
 
@@ -147,3 +163,47 @@ async def review(file_id: str, ctx: Web) -> Response:
         status, message = form_failure(ctx, exc)
         return _file_page(ctx, file_id, None, status, message)
     return redirect(ctx, f"/airlock/{file_id}")
+
+
+@router.post("/airlock/{file_id}/allow-publication", response_model=None)
+async def allow_publication(file_id: str, ctx: Web) -> Response:
+    actor = ctx.require_user()
+    await ctx.form()
+    try:
+        airlock_publish.allow_publication(ctx.uow, actor, file_id)
+    except AppError as exc:
+        ctx.uow.rollback()
+        status, message = form_failure(ctx, exc)
+        return _file_page(ctx, file_id, None, status, message)
+    return redirect(ctx, f"/airlock/{file_id}")
+
+
+@router.post("/airlock/{file_id}/publish", response_model=None)
+async def publish(file_id: str, ctx: Web) -> Response:
+    actor = ctx.require_user()
+    form = await ctx.form()
+    try:
+        command = airlock_publish.PublishReleased.model_validate(
+            {
+                "slug": text(form, "slug"),
+                "title": {ctx.lang.value: text(form, "title")},
+                "description": {ctx.lang.value: text(form, "description")},
+                "licence": text(form, "licence") or "CC-BY-4.0",
+                "contact_email": text(form, "contact_email"),
+            }
+        )
+        ctx.uow.rollback()  # the publication opens its own units of work
+        started = airlock_publish.publish_released_file(
+            ctx.platform.db,
+            ctx.platform.objects,
+            actor,
+            file_id,
+            command,
+            max_bytes=ctx.platform.settings.upload_max_bytes,
+            retention_days=ctx.platform.settings.raw_retention_days,
+        )
+    except (ValidationError, AppError) as exc:
+        ctx.uow.rollback()
+        status, message = form_failure(ctx, exc)
+        return _file_page(ctx, file_id, None, status, message)
+    return redirect(ctx, f"/libraries/{started.library}")
