@@ -147,3 +147,46 @@ def test_a_flagged_systems_page_shows_the_controls_of_the_regime(client: TestCli
         "✓ State information-security regime: The documents of the state information-security"
         in overview.text
     )
+
+
+def test_the_owner_changes_a_draft_at_once_and_a_registered_system_through_review(
+    client: TestClient, people: Any
+) -> None:
+    from tests.registry.support import create
+
+    draft = create(client, people["member"].headers)
+    system = registered(client, people)
+    sign_in_en(client, people["member"].email)
+    form = client.get(f"/systems/{draft['id']}/edit")
+    assert form.status_code == 200 and "Checks census questionnaires" in form.text
+    assert 'name="owner_organisation"' not in form.text  # the owner does not change
+    fields = {
+        "csrf_token": csrf_of(form.text),
+        "name_kk": "Халық санағы көмекшісі",
+        "name_ru": "Помощник переписи",
+        "name_en": "Census assistant",
+        "purpose_en": "Checks and explains census questionnaires",
+        "sector": "statistics",
+        "system_type": "language",
+        "deployment_context": "eGov census portal",
+        "affected_persons": "residents filling in the census",
+        "model_name": "KazLLM",
+        "model_hosted_here": "yes",
+        "notice_kk": "Бұл қызмет жасанды интеллектті пайдаланады.",
+        "notice_ru": "Эта услуга использует искусственный интеллект.",
+        "notice_en": "This service uses artificial intelligence.",
+        "complaint_contact": "ai@stat.gov.kz",
+    }
+    saved = client.post(f"/systems/{draft['id']}/edit", data=fields)
+    assert saved.status_code == 200 and "Changes waiting for the regulator" not in saved.text
+    record = ok(client.get(f"/api/v1/registry/systems/{draft['id']}", headers=people["member"].headers))
+    assert record["purpose"]["en"] == "Checks and explains census questionnaires"
+    assert record["purpose"]["kk"] is None  # emptied on the form: the draft changes at once
+
+    overview = client.get(f"/systems/{system['id']}")
+    assert f"/systems/{system['id']}/edit" in overview.text
+    proposed = client.post(f"/systems/{system['id']}/edit", data=fields)
+    assert proposed.status_code == 200 and "Changes waiting for the regulator" in proposed.text
+    assert "Checks and explains census questionnaires" in proposed.text
+    no_kazakh = client.post(f"/systems/{system['id']}/edit", data=fields | {"notice_kk": ""})
+    assert no_kazakh.status_code == 422 and "Kazakh, Russian and English" in no_kazakh.text

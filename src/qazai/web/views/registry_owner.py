@@ -8,11 +8,18 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from qazai.core.errors import AppError
-from qazai.registry import complaints, documents, notifications, revisions, service
-from qazai.registry.models import ComplaintAnswer, ReviewerAssign, TransitionCreate
+from qazai.registry import complaints, documents, notifications, reference, revisions, service
+from qazai.registry.models import (
+    ComplaintAnswer,
+    ReviewerAssign,
+    SystemRead,
+    SystemType,
+    SystemUpdate,
+    TransitionCreate,
+)
 from qazai.registry.workflow import SystemState, Who
 from qazai.web.context import Web, WebContext
-from qazai.web.forms import form_failure, optional, text
+from qazai.web.forms import form_failure, localized, optional, text
 from qazai.web.labels import N_
 from qazai.web.templating import NAV, redirect
 from qazai.web.views.registry_common import (
@@ -120,4 +127,94 @@ async def withdraw_revision(system_id: str, revision_id: str, ctx: Web) -> Respo
         revisions.withdraw_revision(ctx.uow, actor, revision_id)
     except AppError as exc:
         return _overview(ctx, system_id, *form_failure(ctx, exc))
+    return redirect(ctx, f"/systems/{system_id}")
+
+
+def _form_values(system: SystemRead) -> dict[str, str]:
+    """The record as the fields of the system form (the first model only)."""
+    values = {
+        "holder_organisation": system.holder_organisation_id or "",
+        "sector": system.sector,
+        "system_type": system.system_type.value,
+        "deployment_context": system.deployment_context,
+        "affected_persons": system.affected_persons,
+        "labelling_method": system.labelling_method or "",
+        "complaint_contact": system.complaint_contact,
+    }
+    for field in ("name", "purpose", "notice"):
+        text_of = getattr(system, field)
+        for lang in ("kk", "ru", "en"):
+            values[f"{field}_{lang}"] = getattr(text_of, lang) or ""
+    if system.models:
+        first = system.models[0]
+        values.update(
+            model_name=first.name,
+            model_version=first.version,
+            model_provenance=first.provenance,
+            model_hosted_here="yes" if first.hosted_here else "",
+        )
+    return values
+
+
+def _edit_page(
+    ctx: WebContext,
+    system: SystemRead,
+    status_code: int = 200,
+    form_error: str | None = None,
+    values: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return page(
+        ctx,
+        "registry/new.html",
+        status_code=status_code,
+        orgs=[],
+        sectors=reference.sectors(ctx.uow.session).sectors,
+        system_types=list(SystemType),
+        form_error=form_error,
+        values=values or _form_values(system),
+        step=1,
+        system=system,
+        reviewed=system.state in (SystemState.registered, SystemState.suspended),
+    )
+
+
+@router.get("/systems/{system_id}/edit", response_class=HTMLResponse)
+def edit_system(system_id: str, ctx: Web) -> HTMLResponse:
+    """The record's form: a draft changes at once, a registered system through review."""
+    actor = require_member(ctx)
+    return _edit_page(ctx, service.get_system(ctx.uow, actor, system_id))
+
+
+@router.post("/systems/{system_id}/edit", response_model=None)
+async def save_system(system_id: str, ctx: Web) -> Response:
+    actor = require_member(ctx)
+    form = await ctx.form()
+    system = service.get_system(ctx.uow, actor, system_id)
+    model_name = text(form, "model_name")
+    model = {
+        "name": model_name,
+        "version": text(form, "model_version"),
+        "provenance": text(form, "model_provenance"),
+        "hosted_here": text(form, "model_hosted_here") == "yes",
+    }
+    try:
+        cmd = SystemUpdate.model_validate(
+            {
+                "holder_organisation": optional(form, "holder_organisation"),
+                "name": localized(form, "name"),
+                "purpose": localized(form, "purpose"),
+                "sector": text(form, "sector") or None,
+                "deployment_context": text(form, "deployment_context"),
+                "affected_persons": text(form, "affected_persons"),
+                "system_type": text(form, "system_type") or None,
+                # the form shows the first model; the others stay as they are
+                "models": ([model] if model_name else []) + [m.model_dump() for m in system.models[1:]],
+                "notice": localized(form, "notice"),
+                "labelling_method": optional(form, "labelling_method"),
+                "complaint_contact": text(form, "complaint_contact"),
+            }
+        )
+        service.update_system(ctx.uow, actor, system_id, cmd)
+    except (ValidationError, AppError) as exc:
+        return _edit_page(ctx, system, *form_failure(ctx, exc), {k: text(form, k) for k in form})
     return redirect(ctx, f"/systems/{system_id}")
