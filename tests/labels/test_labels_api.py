@@ -187,3 +187,13 @@ def test_a_batch_of_files_is_labelled_all_or_none(
     )
     counts = ok(client.get(f"/api/v1/labels/systems/{system['id']}/counts", headers=people["member"].headers))
     assert counts["media"] == 3  # the refused batch left nothing behind
+
+
+def test_an_admin_token_creates_a_label_token(client: TestClient, people: dict[str, Any]) -> None:
+    created = ok(
+        client.post(
+            "/api/v1/tokens", headers=people["member"].headers, json={"name": "gen", "scopes": ["label"]}
+        ),
+        201,
+    )
+    assert created["scopes"] == ["label"]

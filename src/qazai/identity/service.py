@@ -286,7 +286,7 @@ def create_token(
     if user is None:
         raise NotFound(f"no user {user_id!r}")
     if actor.scopes is not None and not set(cmd.scopes) <= set(actor.scopes) | (
-        {"read", "write"} if "admin" in actor.scopes else set()
+        {"read", "write", "label"} if "admin" in actor.scopes else set()
     ):
         raise PermissionDenied("a token cannot create a token with more scopes than its own")
     secret = new_token_secret()
