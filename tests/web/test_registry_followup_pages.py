@@ -101,6 +101,11 @@ def test_a_complainant_gets_a_receipt_and_follows_the_complaint_without_signing_
 
     complaint = ok(client.get("/api/v1/registry/complaints", headers=people["regulator"].headers))[0]
     assert complaint["reference"] == reference and complaint["language"] == "ru"
+    client.cookies.clear()
+    sign_in_en(client, people["member"].email)
+    overview = client.get(f"/systems/{system['id']}")
+    assert reference in overview.text and "Answer in: Русский" in overview.text
+    client.cookies.clear()
     ok(
         client.post(
             f"/api/v1/registry/complaints/{complaint['id']}/answer",
