@@ -9,6 +9,7 @@ stays the only source of truth, for any number of processes).
 
 from __future__ import annotations
 
+import bisect
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -73,7 +74,7 @@ def _doc(row: Any) -> _Doc:
 
 def _put(index: _Index, doc: _Doc, shared: set[str] | None = None) -> None:
     """Add or replace ``doc``. Posting sets named in ``shared`` still belong to the previous index
-    (which other threads may be reading): they are copied before the first change."""
+    (which other threads may be reading): they are copied before their first change."""
 
     def postings(key: str) -> set[str]:
         if shared is not None and key in shared:
@@ -99,13 +100,21 @@ def _build(session: Session, stamp: tuple[int, datetime | None], previous: _Inde
     """The index at ``stamp``: ``previous`` brought up to date with the repositories updated
     since its newest update (repositories are never deleted), else built from every row."""
     if previous is not None and previous.stamp[1] is not None and stamp[0] >= previous.stamp[0]:
-        index = _Index(
-            stamp=stamp, docs=dict(previous.docs), postings={k: set(v) for k, v in previous.postings.items()}
-        )
-        for row in repo.repo_index_rows(session, updated_since=previous.stamp[1]):
-            _put(index, _doc(row))
+        index = _Index(stamp=stamp, docs=dict(previous.docs), postings=dict(previous.postings))
+        shared = set(index.postings)
+        changed = [_doc(row) for row in repo.repo_index_rows(session, updated_since=previous.stamp[1])]
+        for doc in changed:
+            _put(index, doc, shared)
         if len(index.docs) == stamp[0]:
-            _sort(index)
+            # the changed ones are the newest: they go first; the rest keep their order
+            ids = {doc.id for doc in changed}
+            index.by_updated = sorted(changed, key=lambda d: d.updated, reverse=True) + [
+                d for d in previous.by_updated if d.id not in ids
+            ]
+            by_name = [d for d in previous.by_name if d.id not in ids]
+            for doc in changed:
+                bisect.insort(by_name, doc, key=lambda d: d.repo_id)
+            index.by_name = by_name
             return index
     index = _Index(stamp=stamp)
     for row in repo.repo_index_rows(session):

@@ -38,7 +38,8 @@ class ModelRepoRow(Base):
     latest_tag: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[str | None] = mapped_column(ID)
     created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
+    # the search index's stamp (count, newest update) and its incremental refresh read this
+    updated_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class ModelVersionRow(Base):

@@ -48,6 +48,7 @@ def upgrade() -> None:
     with op.batch_alter_table('model_repos', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_model_repos_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_model_repos_task'), ['task'], unique=False)
+        batch_op.create_index(batch_op.f('ix_model_repos_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('model_grants',
     sa.Column('id', sa.String(length=26), nullable=False),
@@ -197,6 +198,7 @@ def downgrade() -> None:
 
     op.drop_table('model_grants')
     with op.batch_alter_table('model_repos', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_model_repos_updated_at'))
         batch_op.drop_index(batch_op.f('ix_model_repos_task'))
         batch_op.drop_index(batch_op.f('ix_model_repos_organisation_id'))
 
