@@ -105,3 +105,28 @@ def test_an_owner_labels_a_file_in_the_portal_and_checks_it(
         files={"file": ("x.txt", b"plain words", "text/plain")},
     )
     assert refused.status_code == 422 and "error-text" in refused.text
+
+
+def test_the_page_checks_a_file_with_its_sidecar(
+    client: TestClient, platform: Any, people: dict[str, Any]
+) -> None:
+    from tests.registry.support import create
+
+    system = create(client, people["member"].headers)
+    png = encoded(picture(61), "PNG")
+    side = client.post(
+        "/api/v1/labels",
+        headers=people["member"].headers,
+        data={"system_id": system["id"], "sidecar": "true"},
+        files={"file": ("s.png", png)},
+    )
+    assert side.status_code == 201 and side.headers["content-type"] == "application/c2pa"
+    token = csrf_of(client.get("/verify").text)
+    both = client.post(
+        "/verify",
+        data={"csrf_token": token},
+        files={"file": ("s.png", png), "manifest": ("s.c2pa", side.content)},
+    )
+    assert 'class="card verdict trusted"' in both.text
+    alone = client.post("/verify", data={"csrf_token": token}, files={"file": ("s.png", png)})
+    assert 'class="card verdict registry_match"' in alone.text

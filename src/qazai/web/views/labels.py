@@ -45,9 +45,15 @@ async def verify_submit(ctx: Web) -> HTMLResponse:
         await ctx.form()  # the CSRF check
         upload = form.get("file")
         text = form.get("text")
+        sidecar = form.get("manifest")
         if isinstance(upload, UploadFile) and upload.filename:
             data = await upload.read(verify.MAX_VERIFY_BYTES + 1)
-            result = verify.verify_media(ctx.uow, config, data)
+            manifest = (
+                await sidecar.read(verify.MAX_VERIFY_BYTES + 1)
+                if isinstance(sidecar, UploadFile) and sidecar.filename
+                else None
+            )
+            result = verify.verify_media(ctx.uow, config, data, manifest or None)
         elif isinstance(text, str) and text.strip():
             result = verify.verify_text(ctx.uow, config, text)
         else:
