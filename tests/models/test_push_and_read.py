@@ -222,3 +222,29 @@ def people_actor(platform: Any, user_id: str) -> Any:
 
     with platform.db.uow(read_only=True) as uow:
         return identity.load_actor(uow, user_id)
+
+
+def test_search_forgets_the_old_words_of_an_updated_repository(platform: Any, people: Any) -> None:
+    from qazai.core.text import LocalizedText
+    from qazai.models import service
+    from qazai.models.models import ModelRepoUpdate
+
+    create_repo(platform, "renamed", title=LocalizedText(en="Steppe eagle detector"))
+    create_repo(platform, "kept", title=LocalizedText(en="Steppe weather"))
+
+    def found(q: str) -> list[str]:
+        with platform.db.uow(read_only=True) as uow:
+            return [
+                r.repo_id for r in reads.list_model_repos(uow, SYSTEM, ModelSearch(q=q, sort="name")).items
+            ]
+
+    assert found("eagle") == ["stat-gov/renamed"] and found("steppe") == ["stat-gov/kept", "stat-gov/renamed"]
+    with platform.db.uow() as uow:
+        service.update_model_repo(
+            uow, SYSTEM, "stat-gov/renamed", ModelRepoUpdate(title=LocalizedText(en="Falcon"))
+        )
+    assert (
+        found("eagle") == []
+        and found("falcon") == ["stat-gov/renamed"]
+        and found("steppe") == ["stat-gov/kept"]
+    )
