@@ -303,7 +303,7 @@ def test_every_finding_has_a_message_in_three_languages(code: FindingCode) -> No
     values = {
         "count": 3, "min": 10, "n": 2, "share": "95 %", "k": "90 %", "rest": "1 %", "p": "10 %",
         "dimension": "region", "difference": 4, "reason": "x", "name": "t.csv", "format": "csv",
-        "cells": 5, "max": 4,
+        "cells": 5, "max": 4, "other": "t2.csv",
     }  # fmt: skip
     item = finding(code, Severity.review, "t.csv", column="n", **values)
     assert item.message.kk and item.message.ru and item.message.en
@@ -353,3 +353,24 @@ def test_no_line_with_a_total_gives_a_suppressed_cell_back() -> None:
         assert primary == {(i, f"c{j}") for i in range(rows) for j in range(cols) if inner[i][j] < 10} | {
             (rows, c) for c in names if table[c][rows] < 10
         } | {(i, "Total") for i in range(rows) if table["Total"][i] < 10}
+
+
+def test_two_tables_of_a_job_that_differ_by_a_small_group_are_flagged(tmp_path: Path) -> None:
+    # everyone by region, and everyone but the clinic's patients by region: Abai differs by 3
+    _write(tmp_path, "all.csv", "region,n\nAbai,50\nAlmaty,40\n")
+    _write(tmp_path, "without_clinic.csv", "region,n\nAbai,47\nAlmaty,40\n")
+    _write(tmp_path, "other_dims.csv", "sex,n\nAbai,48\n")  # other dimensions: not comparable
+    files = {p.name: p for p in tmp_path.iterdir()}
+
+    checks = check_outputs(files, SETTINGS, tmp_path / "safe")
+
+    for name, other in (("all.csv", "without_clinic.csv"), ("without_clinic.csv", "all.csv")):
+        (flag,) = checks[name].findings
+        assert (flag.code, flag.severity, flag.row, flag.values["other"]) == (
+            FindingCode.cross_difference,
+            Severity.review,
+            0,
+            other,
+        )
+        assert flag.message.en.startswith(f"this cell differs from the same cell of {other} by 3")
+    assert checks["other_dims.csv"].findings == []

@@ -49,6 +49,7 @@ __all__ = [
     "TableKind",
     "TableLayout",
     "check_table",
+    "cross_differences",
     "finding",
     "infer_declaration",
     "table_cells",
@@ -239,6 +240,9 @@ class TableCheck:
     suppressed: int = 0
     secondary: int = 0
     primary_cells: set[tuple[int, str]] = field(default_factory=set)
+    # the counts the safe version shows, by dimension names and cell key (for differencing between
+    # the outputs of one job): {(dimension names, key): (row, column, count)}
+    shown: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[int, str, float]] = field(default_factory=dict)
 
 
 def _label(value: Any) -> str:
@@ -568,6 +572,39 @@ def _safe_frame(
     return safe.drop(declaration.largest)
 
 
+def cross_differences(
+    tables: dict[str, TableCheck], settings: DisclosureSettings
+) -> dict[str, list[Finding]]:
+    """Cells of two tables of the same job with the same dimensions whose shown counts differ by
+    fewer than ``min_count``: together they disclose a small group (e.g. "all" and "all but one
+    category"). Flags for the reviewer on both cells."""
+    found: dict[str, list[Finding]] = {name: [] for name in tables}
+    names = sorted(tables)
+    for index, first in enumerate(names):
+        for second in names[index + 1 :]:
+            theirs = tables[second].shown
+            for place, (row, column, count) in tables[first].shown.items():
+                other = theirs.get(place)
+                if other is None:
+                    continue
+                difference = abs(count - other[2])
+                if 0 < difference < settings.min_count:
+                    for name, at, peer in ((first, (row, column), second), (second, other[:2], first)):
+                        found[name].append(
+                            finding(
+                                FindingCode.cross_difference,
+                                Severity.review,
+                                name,
+                                row=int(at[0]),
+                                column=str(at[1]),
+                                other=peer,
+                                difference=_label(difference),
+                                min=settings.min_count,
+                            )
+                        )
+    return found
+
+
 def check_table(
     frame: pl.DataFrame,
     declaration: TableDeclaration,
@@ -618,4 +655,9 @@ def check_table(
         suppressed=len(primary),
         secondary=len(hidden) - len(primary),
         primary_cells={(c.row, c.column) for c in primary},
+        shown={
+            (tuple(dimensions), c.key): (c.row, c.column, c.count)
+            for c in cells
+            if c not in hidden and c.count is not None
+        },
     )

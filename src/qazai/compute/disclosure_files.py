@@ -27,10 +27,12 @@ from qazai.compute.disclosure import (
     Finding,
     FindingCode,
     Severity,
+    TableCheck,
     TableDeclaration,
     TableKind,
     TableLayout,
     check_table,
+    cross_differences,
     finding,
     infer_declaration,
 )
@@ -190,17 +192,25 @@ def check_outputs(
             if "/" in table:
                 contributions.add(str(Path(table).parent / declared.contributions))
     results: dict[str, FileCheck] = {}
+    checked: dict[str, TableCheck] = {}
     for name, path in sorted(files.items()):
         if name.endswith(SIDECAR_SUFFIX) or name in contributions:
             results[name] = FileCheck(name=name, role=FileRole.evidence)
         elif Path(name).suffix.lower() in TABLE_SUFFIXES:
-            results[name] = _check_file(name, path, declarations.get(name), files, settings, safe_dir)
+            results[name], outcome = _check_file(
+                name, path, declarations.get(name), files, settings, safe_dir
+            )
+            if outcome is not None:
+                checked[name] = outcome
         else:
             results[name] = FileCheck(
                 name=name,
                 role=FileRole.other,
                 findings=[finding(FindingCode.not_tabular, Severity.review, name)],
             )
+    for name, more in cross_differences(checked, settings).items():
+        if more:
+            results[name] = results[name].model_copy(update={"findings": [*results[name].findings, *more]})
     return results
 
 
@@ -211,9 +221,9 @@ def _check_file(
     files: Mapping[str, Path],
     settings: DisclosureSettings,
     safe_dir: Path,
-) -> FileCheck:
-    def blocked(item: Finding) -> FileCheck:
-        return FileCheck(name=name, role=FileRole.table, findings=[item])
+) -> tuple[FileCheck, TableCheck | None]:
+    def blocked(item: Finding) -> tuple[FileCheck, TableCheck | None]:
+        return FileCheck(name=name, role=FileRole.table, findings=[item]), None
 
     try:
         frame = read_table(path, name)
@@ -259,7 +269,7 @@ def _check_file(
     if result.safe is not None:
         safe_path = safe_dir / name
         write_table(result.safe, safe_path, name)
-    return FileCheck(
+    check = FileCheck(
         name=name,
         role=FileRole.table,
         kind=declaration.kind,
@@ -270,3 +280,4 @@ def _check_file(
         secondary=result.secondary,
         safe_path=safe_path,
     )
+    return check, result

@@ -23,6 +23,7 @@ class FindingCode(StrEnum):
     secondary = "secondary"
     zero = "zero"
     small_difference = "small_difference"
+    cross_difference = "cross_difference"
     negative = "negative"
     missing_value = "missing_value"
     unchecked_measure = "unchecked_measure"
@@ -83,6 +84,14 @@ _MESSAGES: dict[FindingCode, tuple[str, str, str]] = {
         "Итог больше суммы ячеек на {difference} — меньше {min}: разность раскрывает малую группу",
         "the total exceeds the sum of its cells by {difference}, fewer than {min}: the difference "
         "discloses a small group",
+    ),
+    FindingCode.cross_difference: (
+        "Бұл ұяшық {other} файлындағы сол ұяшықтан {difference}-ге ерекшеленеді — {min}-ден кем: екеуі бірге "
+        "шағын топты ашады",
+        "Эта ячейка отличается от той же ячейки в {other} на {difference} — меньше {min}: вместе они "
+        "раскрывают малую группу",
+        "this cell differs from the same cell of {other} by {difference}, fewer than {min}: together they "
+        "disclose a small group",
     ),
     FindingCode.negative: (
         "Теріс үлестер бар: басымдық пен p% ережелері анықталмайды, қолмен тексеріңіз",
