@@ -73,3 +73,29 @@ def test_a_syntax_error_is_shown_on_the_form_in_the_visitors_language(
     )
     assert refused.status_code == 422, refused.text[-3000:]
     assert "В скрипте синтаксическая ошибка." in refused.text and "line 1" in refused.text
+
+
+def test_the_lead_adds_a_member_and_refused_data_is_explained(client: TestClient, people: Any) -> None:
+    sign_in(client, people["member"].email)
+    page = client.get("/projects")
+    client.post(
+        "/projects",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "slug": "regions",
+            "organisation": "stat-gov",
+            "title": "Population by region",
+            "purpose": "Aggregate the population by region and age band",
+            "legal_basis": "Law on AI, article 11",
+        },
+    )
+    project = client.get("/projects/regions")
+    added = client.post(
+        "/projects/regions/members",
+        data={"csrf_token": csrf_of(project.text), "user": people["producer"].email},
+    )
+    assert added.status_code == 200 and "Producer" in added.text, added.text[-1500:]
+    missing = client.post(
+        "/projects/regions/inputs", data={"csrf_token": csrf_of(project.text), "input": "no-such-library@1"}
+    )
+    assert missing.status_code == 404 and "library_not_found" in missing.text

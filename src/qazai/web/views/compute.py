@@ -8,8 +8,8 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
-from qazai.compute import jobs, projects
-from qazai.compute.models import JobCancel, JobLimits, JobSubmit, ProjectCreate
+from qazai.compute import jobs, policy, projects
+from qazai.compute.models import InputAdd, JobCancel, JobLimits, JobSubmit, MemberAdd, ProjectCreate
 from qazai.core.errors import AppError, InvalidInput
 from qazai.identity.actor import Actor
 from qazai.web.context import Web, WebContext
@@ -91,11 +91,16 @@ async def project_create(ctx: Web) -> Response:
 
 
 def _project_page(
-    ctx: WebContext, key: str, status_code: int = 200, form_error: str | None = None
+    ctx: WebContext,
+    key: str,
+    status_code: int = 200,
+    form_error: str | None = None,
+    manage_error: str | None = None,
 ) -> HTMLResponse:
     actor = ctx.require_user()
     project = projects.get_project(ctx.uow, actor, key)
     listed = jobs.list_jobs(ctx.uow, actor, project.id, limit=50).items
+    membership = projects.membership_of(ctx.uow.session, project.id, actor)
     return render(
         ctx,
         "compute/project.html",
@@ -104,7 +109,35 @@ def _project_page(
         jobs=listed,
         slabel=slabel,
         form_error=form_error,
+        manage_error=manage_error,
+        may_manage=policy.can_manage_project(actor, project.organisation_id, membership),
     )
+
+
+@router.post("/projects/{key}/members", response_model=None)
+async def add_member(key: str, ctx: Web) -> Response:
+    actor = ctx.require_user()
+    form = await ctx.form()
+    try:
+        projects.add_member(ctx.uow, actor, key, MemberAdd(user=text(form, "user")))
+    except (ValidationError, AppError) as exc:
+        ctx.uow.rollback()
+        status, message = form_failure(ctx, exc)
+        return _project_page(ctx, key, status, manage_error=message)
+    return redirect(ctx, f"/projects/{key}")
+
+
+@router.post("/projects/{key}/inputs", response_model=None)
+async def add_input(key: str, ctx: Web) -> Response:
+    actor = ctx.require_user()
+    form = await ctx.form()
+    try:
+        projects.add_input(ctx.uow, actor, key, InputAdd(input=text(form, "input")))
+    except (ValidationError, AppError) as exc:
+        ctx.uow.rollback()
+        status, message = form_failure(ctx, exc)
+        return _project_page(ctx, key, status, manage_error=message)
+    return redirect(ctx, f"/projects/{key}")
 
 
 @router.get("/projects/{key}", response_class=HTMLResponse)
