@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     compute_python: str | None = Field(
         default=None, description="the job environment's python; default: the platform's own"
     )
+    compute_external_infrastructure: bool = Field(
+        default=False,
+        description="the backend runs outside the platform's own infrastructure (a cloud, a third party's "
+        "cluster): jobs of systems under the state information-security regime are refused",
+    )
     # A job's limits (its defaults, and the most a submission may ask for).
     compute_job_cpu_seconds: int = Field(default=3600, ge=1)
     compute_job_memory_mib: int = Field(default=2048, ge=64)

@@ -194,3 +194,33 @@ def test_quota_and_usage_for_operators_and_admins(client: TestClient, people: di
     report = ok(client.get("/api/v1/compute/usage/stat-gov", headers=people["org_admin"].headers))
     assert report["quota"]["cpu_seconds_per_period"] == 500 and report["quota"]["is_default"] is False
     assert report["cpu_seconds"] == 0 and report["projects"] == []
+
+
+def test_a_system_under_the_infosec_regime_runs_only_on_platform_infrastructure(
+    client: TestClient, people: dict[str, Any], platform: Platform
+) -> None:
+    from qazai.compute import jobs
+    from qazai.compute.models import JobSubmit
+    from qazai.core.errors import Conflict
+    from qazai.storage.tables.registry import AiSystemRow
+
+    member = people["member"].headers
+    system = registered(client, people)
+    with platform.db.uow() as uow:
+        row = uow.session.get(AiSystemRow, system["id"])
+        assert row is not None
+        row.state_infosec_regime = True
+        uow.commit()
+    ok(client.post("/api/v1/projects", json={**PROJECT, "system_id": system["id"]}, headers=member), 201)
+    real = support.runtime(platform)
+    external = jobs.ComputeRuntime(
+        real.settings.model_copy(update={"compute_external_infrastructure": True}),
+        real.objects,
+        real.executor,
+    )
+    actor = support.actor(platform, people["member"].user_id)
+    with platform.db.uow() as uow, pytest.raises(Conflict) as caught:
+        jobs.submit_job(uow, actor, external, JobSubmit(project="regions", script_name="a.py"), b"print(1)\n")
+    assert caught.value.code == "infosec_external_infrastructure"
+    job = ok(submit(client, member, "print('on the platform')\n"), 201)
+    assert follow(client, member, job["id"])["state"] == "succeeded"

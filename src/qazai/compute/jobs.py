@@ -64,6 +64,7 @@ from qazai.core.ids import new_id
 from qazai.core.pagination import Page, check_limit, decode_text_cursor, encode_cursor
 from qazai.identity.actor import Actor
 from qazai.libraries.service import load_library, load_version
+from qazai.registry import infosec
 from qazai.storage.db import Database, UnitOfWork
 from qazai.storage.jobs import JobContext, enqueue
 from qazai.storage.objects import ObjectStore
@@ -315,6 +316,17 @@ def submit_job(
     problem = run_problem(uow.session, project)
     if problem is not None:
         raise Conflict(f"project {project.slug} may not run jobs: {problem}", code="project_cannot_run")
+    if (
+        project.system_id is not None
+        and runtime.settings.compute_external_infrastructure
+        and infosec.requires_platform_infrastructure(uow.session, project.system_id)
+    ):
+        raise Conflict(
+            f"project {project.slug} serves an AI system under the state information-security regime: its "
+            f"jobs run only on the platform's own infrastructure, and the {runtime.executor.name} backend "
+            "is outside it",
+            code="infosec_external_infrastructure",
+        )
     kind = check_script(cmd.script_name, script, runtime.settings.compute_script_max_bytes)
     inputs = _resolve_inputs(uow, project, cmd.inputs)
     limits = limits_within_quota(uow, runtime.settings, project.organisation_id, cmd.limits)
