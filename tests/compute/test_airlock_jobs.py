@@ -30,7 +30,7 @@ from qazai.identity.models import PlatformRoleGrant
 from qazai.libraries import service as libraries
 from qazai.libraries.models import GrantKind
 
-pytestmark = pytest.mark.skipif(not probe_sandbox().works, reason=probe_sandbox().reason)
+pytestmark = [pytest.mark.skipif(not probe_sandbox().works, reason=probe_sandbox().reason), pytest.mark.slow]
 
 # Four regions of about 100 people each, and a "rare" group of 4: one cell below the minimum.
 SCRIPT = """
