@@ -300,3 +300,19 @@ def test_without_a_sandbox_enclave_data_is_refused_before_anything_runs(
     assert code_of(caught) == "sandbox_unavailable" and "not run unconfined" in caught.value.message
     with platform.db.uow(read_only=True) as uow:
         assert jobs.list_jobs(uow, enclave["member"], "regions").items == []
+
+
+def test_a_grant_that_expires_while_the_job_runs_cancels_it(
+    platform: Platform, enclave: dict[str, Any]
+) -> None:
+    job = support.submit(
+        platform, enclave["member"], "import time\ntime.sleep(60)\n", inputs=["population-enclave@1"]
+    )
+    support.wait_running(platform, job.id)
+    with platform.db.uow() as uow:
+        grant = uow.session.get(LibraryGrantRow, enclave["grant"])
+        assert grant is not None
+        grant.expires_at = utcnow() - timedelta(seconds=1)
+        uow.commit()
+    ended = support.follow(platform, job.id)
+    assert ended.state == JobState.cancelled and "grant expired" in (ended.message or "")
