@@ -101,6 +101,12 @@ def test_a_project_runs_an_uploaded_script_with_a_live_log(
     assert whole["complete"] and whole["text"] == "read 400\ndone\n"
     listed = ok(client.get("/api/v1/projects/regions/jobs", headers=member))
     assert [j["id"] for j in listed["items"]] == [job["id"]]
+    removed = ok(client.delete(f"/api/v1/projects/regions/inputs/{open_library}", headers=member))
+    assert removed["inputs"] == []
+    refused = error(submit(client, member, "print(1)", inputs=open_library), 403)
+    assert refused["code"] == "input_not_in_project"
+    again = error(client.delete(f"/api/v1/projects/regions/inputs/{open_library}", headers=member), 404)
+    assert again["code"] == "input_not_in_project"
 
 
 def test_bad_input_gets_the_error_envelope(

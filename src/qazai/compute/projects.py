@@ -436,6 +436,35 @@ def add_input(uow: UnitOfWork, actor: Actor, key: str, cmd: InputAdd) -> Project
     return to_read(uow.session, project)
 
 
+def remove_input(uow: UnitOfWork, actor: Actor, key: str, reference: str) -> ProjectRead:
+    """Stop the project reading ``library@version``: new jobs naming it are refused and running
+    jobs that read it are cancelled at their next poll."""
+    project = _managed(uow, actor, key)
+    match = INPUT_REFERENCE.match(reference)
+    if match is None:
+        raise InvalidInput(
+            "write an input as library@version, e.g. population-by-region@1", code="invalid_input"
+        )
+    library = load_library(uow.session, match["slug"])
+    version = load_version(uow.session, library, int(match["number"]))
+    row = repo.input_for_version(uow.session, project.id, version.id)
+    if row is None or row.removed_at is not None:
+        raise NotFound(f"project {project.slug} does not read {reference}", code="input_not_in_project")
+    row.removed_at = utcnow()
+    uow.session.flush()
+    audit(
+        uow.session,
+        actor,
+        action="compute.project.input.remove",
+        object_type="compute_project",
+        object_id=project.id,
+        organisation_id=project.organisation_id,
+        summary={"input": reference},
+    )
+    uow.commit()
+    return to_read(uow.session, project)
+
+
 def close_project(uow: UnitOfWork, actor: Actor, key: str, cmd: ProjectClose) -> ProjectRead:
     """Close the project: new jobs are refused and running ones are cancelled at their next poll."""
     project = _managed(uow, actor, key)

@@ -81,6 +81,17 @@ def add_input(project: ProjectKey, cmd: InputAdd, uow: UowDep, actor: SignedInAc
     return projects.add_input(uow, actor, project, cmd)
 
 
+@router.delete("/projects/{project}/inputs/{reference}", response_model=ProjectRead)
+def remove_input(
+    project: ProjectKey,
+    reference: Annotated[str, Path(max_length=200, description="library@version")],
+    uow: UowDep,
+    actor: SignedInActor,
+) -> ProjectRead:
+    """Stop the project reading `library@version`; running jobs reading it are cancelled."""
+    return projects.remove_input(uow, actor, project, reference)
+
+
 @router.post("/projects/{project}/close", response_model=ProjectRead)
 def close_project(project: ProjectKey, cmd: ProjectClose, uow: UowDep, actor: SignedInActor) -> ProjectRead:
     """Close the project: new jobs are refused, running ones cancelled."""
