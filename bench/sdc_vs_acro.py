@@ -192,6 +192,7 @@ def main() -> None:
         out = folder / "outputs"
         out.mkdir()
         total_cells = agreeing_cells = agreeing_tables = explained = 0
+        populated_cells = populated_agree = 0
         print(
             f"{'table':>5} {'kind':<9} {'agg':<4} {'dims':>4} {'margins':>7} {'rows':>5} {'cells':>5} {'acro':>5} {'qazai':>5} {'differ':>6}"
         )
@@ -215,6 +216,9 @@ def main() -> None:
             # with dropna=False), so its threshold check passes it; QazAI suppresses it as a zero.
             empty_margins = [k for k in differ if k in ours and counts[k] == 0 and "All" in k]
             explained += len(empty_margins)
+            populated = [k for k in all_cells if counts[k] > 0]
+            populated_cells += len(populated)
+            populated_agree += sum(1 for k in populated if (k in ours) == (k in theirs))
             total_cells += len(all_cells)
             agreeing_cells += len(all_cells) - len(differ)
             agreeing_tables += not differ
@@ -233,6 +237,7 @@ def main() -> None:
         f"cells: {agreeing_cells}/{total_cells} agree ({agreeing_cells / total_cells:.2%}); "
         f"tables agreeing on every cell: {agreeing_tables}/{args.tables}"
     )
+    print(f"cells with at least one contributor: {populated_agree}/{populated_cells} agree")
     print(
         f"of the {total_cells - agreeing_cells} differing cells, {explained} are margins of rows with no "
         "contributors (ACRO: NaN count, passed; QazAI: a zero, suppressed)"
