@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from qazai.labels import phash_index
 from qazai.storage.tables.labels import LabelCertificateRow, LabelRow
-
-_PHASH_BATCH = 5000
 
 
 def labels_by_hash(session: Session, sha256: Sequence[str], *, kind: str | None = None) -> Sequence[LabelRow]:
@@ -28,31 +27,13 @@ def labels_by_hash(session: Session, sha256: Sequence[str], *, kind: str | None 
 
 
 def nearest_by_phash(session: Session, phash: int, max_distance: int) -> tuple[LabelRow, int] | None:
-    """The label whose perceptual hash is nearest to ``phash`` within ``max_distance`` bits.
-
-    A scan of (id, phash) pairs in batches: fine for hundreds of thousands of picture labels;
-    docs/labels.md says what to do beyond that (a BK-tree or multi-index hashing).
-    """
-    best: tuple[str, int] | None = None
-    mask = (1 << 64) - 1
-    rows = session.execute(
-        select(LabelRow.id, LabelRow.phash)
-        .where(LabelRow.phash.is_not(None))
-        .execution_options(yield_per=_PHASH_BATCH)
-    )
-    for label_id, other in rows:
-        if other is None:
-            continue
-        distance = ((phash ^ other) & mask).bit_count()
-        if distance <= max_distance and (best is None or distance < best[1]):
-            best = (label_id, distance)
-            if distance == 0:
-                break
-    rows.close()
-    if best is None:
+    """The label whose perceptual hash is nearest to ``phash`` within ``max_distance`` bits
+    (through the in-process index of ``phash_index``)."""
+    hit = phash_index.index_for(session).nearest(session, phash, max_distance)
+    if hit is None:
         return None
-    row = session.get(LabelRow, best[0])
-    return (row, best[1]) if row is not None else None
+    row = session.get(LabelRow, hit[0])
+    return (row, hit[1]) if row is not None else None
 
 
 def count_by_system(session: Session, system_id: str) -> dict[tuple[str, bool], int]:
