@@ -48,6 +48,10 @@ def test_push_show_pull_round_trip(cli: Any, tmp_path: Path) -> None:
     assert pushed.exit_code == 0, pushed.output
     assert "kaznu/tiny@v1" in pushed.output and "2 files" in pushed.output
 
+    listed = cli("models", "list", "жіктеуіш")
+    assert listed.exit_code == 0 and "kaznu/tiny" in listed.output, listed.output
+    assert "kaznu/tiny" not in cli("models", "list", "--task", "translation").output
+
     shown = cli("models", "show", "kaznu/tiny")
     assert shown.exit_code == 0, shown.output
     assert "model.safetensors" in shown.output and "preferred" in shown.output and "minimal" in shown.output

@@ -22,7 +22,7 @@ from qazai.core.enums import AccessTier
 from qazai.core.errors import InvalidInput, NotFound
 from qazai.core.text import LocalizedText
 from qazai.models import cards, reads, service
-from qazai.models.models import ModelRepoCreate
+from qazai.models.models import ModelRepoCreate, ModelSearch
 
 console = Console(stderr=True)
 models = typer.Typer(
@@ -101,7 +101,11 @@ def push(
     with open_platform() as platform:
         with platform.db.uow() as uow:
             try:
-                reads.get_model_repo(uow, actor, repo)
+                existing = reads.get_model_repo(uow, actor, repo)
+                if existing.tier != tier:
+                    console.print(
+                        f"{repo} exists and is {existing.tier.value}: --tier {tier.value} is ignored"
+                    )
             except NotFound:
                 command = _repo_command(
                     repo, tier, meta, {"licence": licence, "task": task, "languages": language}
@@ -122,6 +126,38 @@ def push(
     typer.echo(
         f"{repo}@{version.tag} {version.revision} ({len(version.files)} files, {_size(version.total_size)})"
     )
+
+
+@models.command("list")
+def list_models(
+    query: Annotated[str | None, typer.Argument(help="words to search (kk/ru/en, Cyrillic or Latin)")] = None,
+    task: Annotated[str | None, typer.Option(help="only this task")] = None,
+    language: Annotated[str | None, typer.Option(help="only models in this language")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """List model repositories, newest first.
+
+    Example: qazai models list аударма --language kk
+    """
+    actor = cli_actor()
+    items = []
+    with open_platform() as platform, platform.db.uow(read_only=True) as uow:
+        cursor: str | None = None
+        while True:
+            page = reads.list_model_repos(
+                uow, actor, ModelSearch(q=query, task=task, language=language, limit=500, cursor=cursor)
+            )
+            items.extend(page.items)
+            if not page.next:
+                break
+            cursor = page.next
+    if as_json:
+        typer.echo(json.dumps([i.model_dump(mode="json") for i in items], ensure_ascii=False))
+        return
+    table = Table("repo", "task", "licence", "tier", "languages", "latest")
+    for i in items:
+        table.add_row(i.repo_id, i.task, i.licence, i.tier.value, ",".join(i.languages), i.latest_tag or "—")
+    Console(width=160).print(table)
 
 
 @models.command("show")
