@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -95,7 +96,7 @@ def ensure_acro(venv: Path) -> Path:
     return python
 
 
-def generate(rng: np.random.Generator, index: int) -> tuple[dict, pl.DataFrame]:
+def generate(rng: np.random.Generator, index: int) -> tuple[dict[str, Any], pl.DataFrame]:
     """One microdata set and the table to build from it (kinds and shapes cycle with the index)."""
     kind = "frequency" if index % 3 == 0 else "magnitude"
     aggfunc = "mean" if index % 3 == 2 else "sum"
@@ -122,7 +123,7 @@ def generate(rng: np.random.Generator, index: int) -> tuple[dict, pl.DataFrame]:
     return spec, frame
 
 
-def qazai_output(spec: dict, frame: pl.DataFrame, folder: Path, index: int) -> dict[str, Path]:
+def qazai_output(spec: dict[str, Any], frame: pl.DataFrame, folder: Path, index: int) -> dict[str, Path]:
     """What the job's script writes: the long table, its sidecar, the contributions (magnitude)."""
     dims = spec["dims"]
     full = pl.DataFrame({dims[0]: spec["categories"][0]})

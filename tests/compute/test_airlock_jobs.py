@@ -107,10 +107,10 @@ def test_a_jobs_table_is_held_checked_released_and_the_job_reviewed(
     assert refused.value.code == "not_project_producer"
     support.add_member(platform, member, "regions", people["producer"].email)
     producer = support.actor(platform, people["producer"].user_id)
-    with pytest.raises(Conflict) as refused:
+    with pytest.raises(Conflict) as waiting:
         publish_released_file(platform.db, platform.objects, producer, table.id, request, **limits)
-    assert refused.value.code == "publication_not_allowed"
-    assert refused.value.details == {"libraries": ["population-enclave"]}
+    assert waiting.value.code == "publication_not_allowed"
+    assert waiting.value.details == {"libraries": ["population-enclave"]}
     with platform.db.uow() as uow, pytest.raises(PermissionDenied):
         allow_publication(uow, outsider, table.id)
     refused_http = client.post(
