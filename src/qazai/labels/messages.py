@@ -122,6 +122,14 @@ FINDINGS: dict[str, LocalizedText] = {
         "The text carries the platform's notice, but no label matches its content: the text was "
         "changed after labelling, or the notice was copied onto it.",
     ),
+    "lookalikes_folded": _t(
+        "Белгі латын мен кирилдің ұқсас әріптері бір жазуға келтірілгеннен кейін табылды: "
+        "мәтіннің көшірмесі белгіленгеннен кейін әдейі өзгертілген.",
+        "Метка найдена после приведения похожих латинских и кириллических букв к одному письму: "
+        "копию текста намеренно изменили после маркировки.",
+        "The label was found once look-alike Latin and Cyrillic letters were written in one script: "
+        "this copy of the text was altered on purpose after labelling.",
+    ),
     "registry_record_valid": _t(
         "Платформада сақталған қол қойылған жазба тексерілді.",
         "Подписанная запись, хранимая платформой, проверена.",

@@ -11,8 +11,9 @@ Normalisation (what is hashed, decided once for labelling and checking alike):
 3. Line ends become ``\\n``; runs of spaces and tabs become one space; lines are stripped; more than
    one empty line becomes one; the text is stripped.
 
-Look-alike letters are not folded: a word mixing Latin and Cyrillic letters is reported, since it
-is how a copy is altered to dodge a hash check.
+Look-alike letters are not folded for hashing: a word mixing Latin and Cyrillic letters is reported,
+since it is how a copy is altered to dodge a hash check, and the check looks again with
+``fold_lookalikes`` (each such word in its main script).
 """
 
 from __future__ import annotations
@@ -86,6 +87,29 @@ def mixed_script_words(text: str) -> list[str]:
             if len(found) == 10:
                 break
     return found
+
+
+# Letters that look the same in Latin and Cyrillic (Kazakh і included).
+_LATIN_LOOKALIKES = "aceopxyiABCEHKMOPTXYI"
+_CYRILLIC_LOOKALIKES = "асеорхуіАВСЕНКМОРТХУІ"
+_TO_CYRILLIC = str.maketrans(_LATIN_LOOKALIKES, _CYRILLIC_LOOKALIKES)
+_TO_LATIN = str.maketrans(_CYRILLIC_LOOKALIKES, _LATIN_LOOKALIKES)
+
+
+def fold_lookalikes(text: str) -> str:
+    """``text`` with each mixed-script word written in its main script: look-alike letters of the
+    other script replaced (``Алмaты`` with a Latin ``a`` becomes ``Алматы``). Used only to find a
+    label of an altered copy, never to hash what is labelled."""
+
+    def fold(match: re.Match[str]) -> str:
+        word = match.group(0)
+        scripts = [_script(char) for char in word if char.isalpha()]
+        latin, cyrillic = scripts.count("latin"), scripts.count("cyrillic")
+        if not latin or not cyrillic:
+            return word
+        return word.translate(_TO_CYRILLIC if cyrillic >= latin else _TO_LATIN)
+
+    return _WORDS.sub(fold, text)
 
 
 def _script(char: str) -> str:

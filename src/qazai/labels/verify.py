@@ -185,6 +185,24 @@ def verify_text(uow: UnitOfWork, config: LabelConfig, given: str) -> Verificatio
     rows = repo.labels_by_hash(
         uow.session, [body_sha256, text_labels.sha256_text(normalised.text)], kind=LabelKind.text.value
     )
+    if not rows and normalised.mixed_script_words:
+        # Letters swapped for look-alikes of the other script dodge the hash: look again with them folded.
+        folded = text_labels.fold_lookalikes(normalised.text)
+        folded_body, _ = text_labels.split_notice(folded)
+        rows = repo.labels_by_hash(
+            uow.session,
+            [text_labels.sha256_text(folded_body), text_labels.sha256_text(folded)],
+            kind=LabelKind.text.value,
+        )
+        if rows:
+            notes.append(finding("lookalikes_folded"))
+            return _result(
+                Verdict.registry_match,
+                match=Match.sha256,
+                media_type="text/plain",
+                label=_public(uow.session, config, rows[0]),
+                notes=notes,
+            )
     if not rows:
         if notice is not None:  # the platform's notice on a text no label knows: changed, or copied
             notes.append(finding("notice_without_label"))
