@@ -131,7 +131,8 @@ def test_revoked_certificate_makes_its_labels_untrusted(
     assert check(platform.db, again.data).verdict is Verdict.trusted
 
 
-def test_manifest_from_a_foreign_ca_is_untrusted(platform: Any) -> None:
+def test_manifest_from_a_foreign_ca_is_untrusted(platform: Any, owner: Actor, system_id: str) -> None:
+    genuine = label(platform.db, owner, system_id, encoded(picture(9), "PNG"))
     from datetime import UTC, datetime
 
     now = datetime.now(UTC)
@@ -148,12 +149,14 @@ def test_manifest_from_a_foreign_ca_is_untrusted(platform: Any) -> None:
     forged = media.sign_media(
         encoded(picture(), "JPEG"),
         "image/jpeg",
-        media.manifest_definition("x", {"label_id": "01FAKE", "ai_system_id": "Y"}),
+        # the forger copies a genuine label's id and system into its own manifest
+        media.manifest_definition("x", {"label_id": genuine.label.id, "ai_system_id": system_id}),
         signer,
     )
     checked = check(platform.db, forged.data)
     assert checked.verdict is Verdict.untrusted
     assert {r.code for r in checked.reasons} >= {"signer_not_trusted", "certificate_unknown"}
+    assert checked.label is None  # nothing of the genuine label is lent to the forgery
 
 
 @pytest.fixture

@@ -147,7 +147,7 @@ def verify_media(
     if reading.assertion is None:
         reasons.append(finding("not_a_platform_label"))
     row = uow.session.get(LabelRow, str(reading.assertion.get("label_id"))) if reading.assertion else None
-    if row is not None and cert is not None and row.certificate_id != cert.id:
+    if row is not None and (cert is None or row.certificate_id != cert.id):
         row = None  # a label id copied into another signer's manifest says nothing
     label = _public(uow.session, config, row) if row is not None else None
     if reasons:
