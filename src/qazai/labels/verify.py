@@ -250,6 +250,8 @@ def _check_record(
         return _result(verdict, media_type="text/plain", reasons=[reason], notes=notes)
     row = uow.session.get(LabelRow, str(record.payload.get("label")))
     cert, reasons = _trusted_signer(uow.session, record.serial)
+    if row is not None and (cert is None or row.certificate_id != cert.id):
+        row = None  # the record names a label another certificate made
     label = _public(uow.session, config, row) if row is not None else None
     if record.payload.get("sha256") != body_sha256:
         return _result(
