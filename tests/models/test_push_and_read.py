@@ -248,3 +248,30 @@ def test_search_forgets_the_old_words_of_an_updated_repository(platform: Any, pe
         and found("falcon") == ["stat-gov/renamed"]
         and found("steppe") == ["stat-gov/kept"]
     )
+
+
+def test_search_sees_an_update_that_committed_after_a_later_one(platform: Any, people: Any) -> None:
+    from datetime import timedelta
+
+    from qazai.storage.tables.models import ModelRepoRow
+
+    create_repo(platform, "early")
+    create_repo(platform, "late")
+    with platform.db.uow() as uow:  # "early" was last changed an hour ago
+        row = uow.session.query(ModelRepoRow).filter_by(name="early").one()
+        row.updated_at = row.updated_at - timedelta(hours=1)
+        uow.commit()
+
+    def found(q: str) -> list[str]:
+        with platform.db.uow(read_only=True) as uow:
+            return [
+                r.repo_id for r in reads.list_model_repos(uow, SYSTEM, ModelSearch(q=q, sort="name")).items
+            ]
+
+    assert found("early") == ["stat-gov/early"]  # the index is built
+    with platform.db.uow() as uow:  # a change stamped before the newest one, committed after it
+        rows = {r.name: r for r in uow.session.query(ModelRepoRow)}
+        rows["early"].title = {"en": "Wolf tracker"}
+        rows["early"].updated_at = rows["late"].updated_at - timedelta(seconds=1)
+        uow.commit()
+    assert found("wolf") == ["stat-gov/early"]

@@ -220,10 +220,17 @@ def repos_by_ids(session: Session, ids: Sequence[str]) -> Sequence[ModelRepoRow]
     return session.scalars(select(ModelRepoRow).where(ModelRepoRow.id.in_(ids))).all()
 
 
-def repo_index_stamp(session: Session) -> tuple[int, datetime | None]:
-    """(count, newest update): changes whenever a repository is created or updated."""
-    row = session.execute(select(func.count(ModelRepoRow.id), func.max(ModelRepoRow.updated_at))).one()
-    return int(row[0]), row[1]
+def repo_index_stamp(session: Session, recent_since: datetime) -> tuple[int, datetime | None, int]:
+    """(count, newest update, repositories updated since ``recent_since``): changes whenever a
+    repository is created or updated, also by a transaction that commits after a later one."""
+    row = session.execute(
+        select(
+            func.count(ModelRepoRow.id),
+            func.max(ModelRepoRow.updated_at),
+            func.count(ModelRepoRow.id).filter(ModelRepoRow.updated_at >= recent_since),
+        )
+    ).one()
+    return int(row[0]), row[1], int(row[2])
 
 
 def repo_index_rows(session: Session, *, updated_since: datetime | None = None) -> Sequence[Any]:

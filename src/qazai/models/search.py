@@ -12,12 +12,13 @@ from __future__ import annotations
 import bisect
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from qazai.catalog.text import query_terms, text_keys
+from qazai.core.clock import utcnow
 from qazai.core.errors import InvalidInput
 from qazai.models import repo
 from qazai.models.models import ModelSearch
@@ -38,13 +39,16 @@ class _Doc:
 
 @dataclass
 class _Index:
-    stamp: tuple[int, datetime | None]
+    stamp: tuple[int, datetime | None, int]
     docs: dict[str, _Doc] = field(default_factory=dict)
     postings: dict[str, set[str]] = field(default_factory=dict)
     by_name: list[_Doc] = field(default_factory=list)
     by_updated: list[_Doc] = field(default_factory=list)
 
 
+# How late a transaction may commit after a later one and still be seen at once (a repository
+# update is one short transaction)
+LATE_COMMIT_MARGIN = timedelta(minutes=2)
 _lock = threading.Lock()
 _indexes: dict[str, _Index] = {}
 
@@ -96,17 +100,19 @@ def _sort(index: _Index) -> None:
     index.by_updated = sorted(index.docs.values(), key=lambda d: d.updated, reverse=True)
 
 
-def _build(session: Session, stamp: tuple[int, datetime | None], previous: _Index | None) -> _Index:
+def _build(session: Session, stamp: tuple[int, datetime | None, int], previous: _Index | None) -> _Index:
     """The index at ``stamp``: ``previous`` brought up to date with the repositories updated
-    since its newest update (repositories are never deleted), else built from every row."""
+    since shortly before its newest update (repositories are never deleted), else built from
+    every row. The margin catches an update whose transaction committed after a later one."""
     if previous is not None and previous.stamp[1] is not None and stamp[0] >= previous.stamp[0]:
         index = _Index(stamp=stamp, docs=dict(previous.docs), postings=dict(previous.postings))
         shared = set(index.postings)
-        changed = [_doc(row) for row in repo.repo_index_rows(session, updated_since=previous.stamp[1])]
+        since = previous.stamp[1] - LATE_COMMIT_MARGIN
+        changed = [_doc(row) for row in repo.repo_index_rows(session, updated_since=since)]
         for doc in changed:
             _put(index, doc, shared)
         if len(index.docs) == stamp[0]:
-            # the changed ones are the newest: they go first; the rest keep their order
+            # what was re-read is newer than all the rest: it goes first; the rest keep their order
             ids = {doc.id for doc in changed}
             index.by_updated = sorted(changed, key=lambda d: d.updated, reverse=True) + [
                 d for d in previous.by_updated if d.id not in ids
@@ -126,7 +132,7 @@ def _build(session: Session, stamp: tuple[int, datetime | None], previous: _Inde
 def _index_for(session: Session) -> _Index:
     bind = session.get_bind()
     name = str(bind.url) if hasattr(bind, "url") else str(id(bind))
-    stamp = repo.repo_index_stamp(session)
+    stamp = repo.repo_index_stamp(session, utcnow() - LATE_COMMIT_MARGIN)
     with _lock:
         index = _indexes.get(name)
         if index is not None and index.stamp == stamp:
