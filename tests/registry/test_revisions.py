@@ -184,3 +184,30 @@ def test_the_owner_withdraws_a_pending_revision_and_drafts_change_at_once(
     assert (
         ok(client.get(f"/api/v1/registry/systems/{system['id']}", headers=owner))["pending_revision"] is None
     )
+
+
+def test_the_audit_export_keeps_every_revision_with_its_diff(client: TestClient, people: Any) -> None:
+    import io
+    import json
+    import zipfile
+
+    system = registered(client, people)
+    owner, regulator = people["member"].headers, people["regulator"].headers
+    pending = ok(
+        client.patch(f"/api/v1/registry/systems/{system['id']}", json={"purpose": NEW_PURPOSE}, headers=owner)
+    )["pending_revision"]
+    ok(
+        client.post(
+            f"/api/v1/registry/revisions/{pending['id']}/decision",
+            json={"decision": "reject", "reason": "Say what changed in the service."},
+            headers=regulator,
+        )
+    )
+    exported = client.get(f"/api/v1/registry/systems/{system['id']}/export", headers=regulator)
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as archive:
+        bundle = json.loads(archive.read("bundle.json"))
+    (revision,) = bundle["revisions"]
+    assert (
+        revision["state"] == "rejected" and revision["decision_reason"] == "Say what changed in the service."
+    )
+    assert revision["diff"][0]["after"]["en"] == NEW_PURPOSE["en"]

@@ -19,7 +19,17 @@ from sqlalchemy import select
 from qazai.core.clock import utcnow
 from qazai.core.errors import NotFound, PermissionDenied
 from qazai.identity.actor import Actor
-from qazai.registry import complaints, documents, lineage, pilots, policy, reference, repo, trusted
+from qazai.registry import (
+    complaints,
+    documents,
+    lineage,
+    pilots,
+    policy,
+    reference,
+    repo,
+    revisions,
+    trusted,
+)
 from qazai.registry.models import AttestationRead, ClassificationRead, TransitionRead
 from qazai.registry.service import to_read
 from qazai.storage.db import UnitOfWork
@@ -84,6 +94,7 @@ def export_system(
         "trusted_list_applications": [
             _dump(trusted.to_read(a)) for a in repo.trusted_applications_of(session, [system.id])
         ],
+        "revisions": [_dump(r) for r in revisions.list_system_revisions(uow, actor, system.id)],
         "pilots": [_dump(pilots.to_read(p)) for p in repo.pilots_of(session, [system.id])],
         "complaints": [
             {
