@@ -34,7 +34,13 @@ def test_revisions_complaints_and_trusted_lists(
             headers=people["member"].headers,
         )
     )
-    ok(client.post(f"/api/v1/register/{system['id']}/complaints", json={"text": "Nobody answers me."}), 201)
+    ok(
+        client.post(
+            f"/api/v1/register/{system['id']}/complaints",
+            json={"text": "Nobody answers me.", "contact_email": "citizen@example.kz"},
+        ),
+        201,
+    )
 
     listed = cli("registry", "revisions", "--json")
     assert listed.exit_code == 0, listed.output
@@ -60,3 +66,18 @@ def test_revisions_complaints_and_trusted_lists(
     assert written.exit_code == 0 and out.read_text(encoding="utf-8").startswith("\ufeffsystem_id,name")
     unknown = cli("registry", "trusted-list", "nobody")
     assert unknown.exit_code == 1 and "nobody" in unknown.output
+
+
+def test_the_outbox_lists_the_notices_waiting(cli: Any, client: TestClient, people: Any) -> None:
+    system = registered(client, people)
+    ok(
+        client.post(
+            f"/api/v1/register/{system['id']}/complaints",
+            json={"text": "Nobody answers me.", "contact_email": "citizen@example.kz", "language": "en"},
+        ),
+        201,
+    )
+    (message,) = json.loads(cli("registry", "outbox", "--json").output)
+    assert message["to_address"] == "citizen@example.kz" and message["state"] == "queued"
+    assert message["kind"] == "complaint_receipt" and "body" not in message and "secret" not in message
+    assert json.loads(cli("registry", "outbox", "--state", "sent", "--json").output) == []

@@ -12,7 +12,16 @@ from rich.table import Table
 
 from qazai.cli.context import cli_actor, open_platform
 from qazai.core.enums import Language
-from qazai.registry import complaints, export, optouts, register, revisions, service, trusted_lists
+from qazai.registry import (
+    complaints,
+    export,
+    optouts,
+    outbox,
+    register,
+    revisions,
+    service,
+    trusted_lists,
+)
 from qazai.registry.models import (
     ComplaintFilter,
     ComplaintKind,
@@ -287,4 +296,24 @@ def registry_trusted_list(
             e.risk_class or "",
             e.published_on.isoformat() if e.published_on else "",
         )
+    console.print(table)
+
+
+@registry.command("outbox")
+def registry_outbox(
+    state: Annotated[str | None, typer.Option(help="queued or sent")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """The notices sent (or waiting to be sent) to complainants, newest first, with the last error.
+
+    Example: qazai registry outbox --state queued
+    """
+    with open_platform() as platform, platform.db.uow(read_only=True) as uow:
+        items = outbox.list_outbox(uow, cli_actor(), state)
+    if as_json:
+        typer.echo(json.dumps([m.model_dump(mode="json") for m in items], ensure_ascii=False))
+        return
+    table = Table("id", "kind", "to", "language", "state", "attempts", "last error")
+    for m in items:
+        table.add_row(m.id, m.kind, m.to_address, m.language, m.state, str(m.attempts), m.last_error or "")
     console.print(table)

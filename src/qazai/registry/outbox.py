@@ -12,21 +12,59 @@ raises, so the queue retries it with back-off; the row keeps the attempts and th
 from __future__ import annotations
 
 import smtplib
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
 from qazai.config import Settings
 from qazai.core.clock import utcnow
+from qazai.core.errors import PermissionDenied
 from qazai.core.ids import new_id
+from qazai.identity.actor import Actor
+from qazai.registry import policy
 from qazai.storage.db import Database, UnitOfWork
 from qazai.storage.jobs import Handler, JobContext, enqueue
 from qazai.storage.tables.registry import RegistryOutboxRow
 
 DELIVER_MAIL_JOB = "registry.deliver_mail"
 SMTP_TIMEOUT_SECONDS = 30
+
+
+class OutboxMessageRead(BaseModel):
+    """A message as the operator sees it (no body: it may quote a complainant's answer)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    kind: str
+    to_address: str
+    language: str
+    subject: str
+    complaint_id: str | None
+    state: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def list_outbox(
+    uow: UnitOfWork, actor: Actor, state: str | None = None, limit: int = 200
+) -> list[OutboxMessageRead]:
+    """The newest messages (``queued`` ones wait or are being retried; see ``last_error``).
+    Operator only."""
+    if not policy.can_edit_reference(actor):
+        raise PermissionDenied("only the platform operator reads the outbox")
+    query = select(RegistryOutboxRow).order_by(RegistryOutboxRow.created_at.desc()).limit(limit)
+    if state is not None:
+        query = query.where(RegistryOutboxRow.state == state)
+    return [OutboxMessageRead.model_validate(r) for r in uow.session.scalars(query).all()]
 
 
 def queue_mail(
