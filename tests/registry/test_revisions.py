@@ -211,3 +211,18 @@ def test_the_audit_export_keeps_every_revision_with_its_diff(client: TestClient,
         revision["state"] == "rejected" and revision["decision_reason"] == "Say what changed in the service."
     )
     assert revision["diff"][0]["after"]["en"] == NEW_PURPOSE["en"]
+
+
+def test_retiring_a_system_withdraws_its_pending_revision(client: TestClient, people: Any) -> None:
+    from tests.registry.support import move
+
+    system = registered(client, people)
+    owner = people["member"].headers
+    pending = ok(
+        client.patch(f"/api/v1/registry/systems/{system['id']}", json={"purpose": NEW_PURPOSE}, headers=owner)
+    )["pending_revision"]
+    ok(move(client, owner, system["id"], "retired", "The service is closed."))
+    (revision,) = ok(client.get(f"/api/v1/registry/systems/{system['id']}/revisions", headers=owner))
+    assert revision["id"] == pending["id"] and revision["state"] == "withdrawn"
+    queue = ok(client.get("/api/v1/registry/revisions", headers=people["regulator"].headers))
+    assert pending["id"] not in [r["id"] for r in queue]

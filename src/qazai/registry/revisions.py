@@ -169,6 +169,26 @@ def propose(uow: UnitOfWork, actor: Actor, system: AiSystemRow, changes: dict[st
     return sorted(merged)
 
 
+def withdraw_on_leaving(uow: UnitOfWork, actor: Actor, system: AiSystemRow) -> None:
+    """A system leaving the register for good (retired) takes its pending revision with it; the
+    caller audits the move and commits."""
+    row = pending_revision(uow.session, system.id)
+    if row is not None:
+        row.state = RevisionState.withdrawn.value
+        row.updated_at = utcnow()
+        audit(
+            uow,
+            actor,
+            "ai_system.withdraw_revision",
+            system,
+            {
+                "revision_id": row.id,
+                "fields": sorted(row.changes),
+                "because": f"the system is {system.state}",
+            },
+        )
+
+
 def _load(uow: UnitOfWork, actor: Actor, revision_id: str) -> tuple[AiSystemRevisionRow, AiSystemRow]:
     row = uow.session.get(AiSystemRevisionRow, revision_id, with_for_update=True)
     system = repo.get_system(uow.session, row.system_id, for_update=True) if row is not None else None

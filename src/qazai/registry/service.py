@@ -425,6 +425,8 @@ def _move(
     )
     if target in (SystemState.suspended, SystemState.retired):
         pilots.close_open_pilots(uow, actor, system, f"the system was {target.value}")
+    if target == SystemState.retired:
+        revisions.withdraw_on_leaving(uow, actor, system)
 
 
 def _submission_problems(session: Session, system: AiSystemRow) -> list[str]:
