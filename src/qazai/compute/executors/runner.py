@@ -43,6 +43,7 @@ import fcntl
 import json
 import os
 import resource
+import select
 import signal
 import subprocess
 import sys
@@ -291,6 +292,54 @@ def human(size: int) -> str:
     return f"{size} bytes"
 
 
+class LogCopier:
+    """Copies the job's output pipe into ``log.txt`` as it comes, up to ``LOG_LIMIT_BYTES``."""
+
+    def __init__(self, path: Path) -> None:
+        self.handle = open(path, "ab", buffering=0)  # noqa: SIM115 - closed by close()
+        self.written = os.fstat(self.handle.fileno()).st_size
+        self.fd: int | None = None
+        self.full = False
+        self.eof = False
+
+    def attach(self, fd: int) -> None:
+        self.fd = fd
+
+    def copy(self, timeout: float) -> None:
+        """Wait up to ``timeout`` for output and append what came (the loop's tick)."""
+        if self.fd is None or self.eof:
+            time.sleep(timeout)
+            return
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if ready:
+            self._read()
+
+    def _read(self) -> None:
+        assert self.fd is not None
+        data = os.read(self.fd, 1024 * 1024)
+        if not data:
+            self.eof = True
+            return
+        room = LOG_LIMIT_BYTES - self.written
+        if len(data) > room:
+            data, self.full = data[: max(0, room)], True
+        if data:
+            self.handle.write(data)
+            self.written += len(data)
+
+    def drain(self, deadline: float) -> None:
+        """What is left in the pipe once the job has ended (processes left behind that keep the
+        pipe open are killed with the run; the deadline guards against any other)."""
+        while self.fd is not None and not self.eof and not self.full and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                return
+            self._read()
+
+    def close(self) -> None:
+        self.handle.close()
+
+
 class Runner:
     def __init__(self, run_dir: Path) -> None:
         self.run_dir = run_dir
@@ -339,14 +388,16 @@ class Runner:
 
         started = time.monotonic()
         started_at = now_iso()
-        log = open(run_dir / "log.txt", "ab", buffering=0)  # noqa: SIM115 - closed below
+        # The job writes into a pipe; this runner copies it into the log, at most LOG_LIMIT_BYTES
+        # (a job printing faster than that waits on the pipe, and one printing forever is stopped).
+        log = LogCopier(run_dir / "log.txt")
         try:
             child = subprocess.Popen(
                 argv,
                 cwd=cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
-                stdout=log,
+                stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 preexec_fn=confine_child,  # noqa: PLW1509 - this runner is single-threaded
                 start_new_session=True,
@@ -362,6 +413,8 @@ class Runner:
                 finished_at=now_iso(),
                 cpu_seconds=0.0,
             )
+        assert child.stdout is not None
+        log.attach(child.stdout.fileno())
         write_json_atomic(
             run_dir / "status.json",
             {"state": "running", "started_at": started_at, "pid": os.getpid(), "child": child.pid},
@@ -386,14 +439,16 @@ class Runner:
                     size = output_size(outputs)
                     if size > int(limits["output_bytes"]):
                         stop, detail = "output_quota", human(size)
-                    elif os.fstat(log.fileno()).st_size > LOG_LIMIT_BYTES:
-                        stop = "log_quota"
+                if stop is None and log.full:
+                    stop = "log_quota"
                 if stop is not None:
                     self._kill(child, cgroups, reaped=False)
-            time.sleep(TICK)
+            log.copy(TICK)
         child.returncode = os.waitstatus_to_exitcode(status)
         self._kill(child, cgroups, reaped=True)  # anything left behind in the cgroup
+        log.drain(deadline=time.monotonic() + 2.0)
         log.close()
+        child.stdout.close()
         finished_at = now_iso()
         cpu = cgroups.cpu_seconds()
         if cpu is None and rusage is not None:
