@@ -134,3 +134,27 @@ def test_an_application_names_a_known_body(client: TestClient, people: Any) -> N
         headers=owner,
     )
     assert response.status_code == 422 and response.json()["error"]["code"] == "unknown_body"
+
+
+def test_the_sectoral_body_decides_on_the_portal(client: TestClient, people: Any, platform: Any) -> None:
+    from tests.web.helpers import csrf_of
+    from tests.web.test_registry_pages import sign_in_en
+
+    ministry_of_health(platform)
+    health = applied(client, people, "health", "Radiology triage")
+    applied(client, people, "transport", "Traffic light")
+    assert client.get("/trusted-lists/ministry-of-health/applications").status_code == 401
+    sign_in_en(client, "expert@moh.gov.kz")
+    queue = client.get("/trusted-lists/ministry-of-health/applications")
+    assert queue.status_code == 200 and "Radiology triage" in queue.text and "Traffic light" not in queue.text
+    assert 'value="accepted"' in queue.text and 'value="published"' not in queue.text
+    url = f"/trusted-lists/ministry-of-health/applications/{health['id']}"
+    token = csrf_of(queue.text)
+    accepted = client.post(url, data={"csrf_token": token, "target": "accepted"})
+    assert accepted.status_code == 200 and 'value="published"' in accepted.text
+    client.post(url, data={"csrf_token": token, "target": "published", "note": "Listed."})
+    listed = client.get("/trusted-lists/ministry-of-health")
+    assert "Radiology triage" in listed.text
+    # not the body of transport: its queue shows nothing to decide
+    other = client.get("/trusted-lists/ministry-of-transport/applications")
+    assert other.status_code == 200 and "Traffic light" not in other.text

@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,7 @@ from qazai.core.clock import utcnow
 from qazai.core.enums import RiskLevel
 from qazai.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from qazai.core.ids import new_id
+from qazai.core.text import LocalizedText
 from qazai.identity import repo as identity_repo
 from qazai.identity.actor import Actor
 from qazai.registry import policy, reference, repo
@@ -246,3 +248,32 @@ def list_pending_applications(
         query = query.where(TrustedListApplicationRow.sector_body.in_(bodies))
     reads = [to_read(r) for r in uow.session.scalars(query).all()]
     return [r for r in reads if r.overdue] if overdue_only else reads
+
+
+class BodyQueueItem(BaseModel):
+    """An application in a sectoral body's queue, with the system's name and the allowed moves."""
+
+    application: TrustedApplicationRead
+    system_name: LocalizedText
+    owner_slug: str
+    allowed: list[TrustedListState]
+
+
+def list_body_queue(uow: UnitOfWork, actor: Actor, body: str) -> list[BodyQueueItem]:
+    """The applications waiting for ``body`` (its members' and the regulator's portal queue)."""
+    items = []
+    for app in list_pending_applications(uow, actor):
+        if app.sector_body != body:
+            continue
+        system = repo.get_system(uow.session, app.system_id)
+        assert system is not None
+        owner = identity_repo.get_organisation(uow.session, system.owner_organisation_id)
+        items.append(
+            BodyQueueItem(
+                application=app,
+                system_name=LocalizedText.model_validate(system.name),
+                owner_slug=owner.slug if owner else "",
+                allowed=[t for (s, t), who in DECISIONS.items() if s == app.state and who == "regulator"],
+            )
+        )
+    return items

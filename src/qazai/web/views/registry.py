@@ -17,15 +17,15 @@ from pydantic import ValidationError
 from qazai.core.errors import AppError, NotFound
 from qazai.labels.service import count_labels
 from qazai.models import lineage as model_lineage
-from qazai.registry import complaints, lineage, pilots, register, trusted_lists
-from qazai.registry.models import ComplaintCreate, ComplaintKind
+from qazai.registry import complaints, lineage, pilots, register, trusted, trusted_lists
+from qazai.registry.models import ComplaintCreate, ComplaintKind, TrustedDecision
 from qazai.registry.register import RegisterEntry
 from qazai.web.context import Web, WebContext
 from qazai.web.forms import form_failure, optional, text
 from qazai.web.labels import N_
 from qazai.web.templating import NAV, redirect
 from qazai.web.views import registry_optouts
-from qazai.web.views.registry_common import page
+from qazai.web.views.registry_common import TRUSTED_MOVE_LABELS, page
 
 router = APIRouter()
 # The authors' opt-out pages live beside the register (their own module, mounted here).
@@ -165,3 +165,37 @@ def trusted_list_page(body: str, ctx: Web) -> HTMLResponse:
     """One body's published trusted list, with its JSON and CSV."""
     listing = trusted_lists.published_list(ctx.uow, body[:100], ctx.lang)
     return page(ctx, "registry/trusted_list.html", listing=listing)
+
+
+def _queue_page(
+    ctx: WebContext, body: str, status_code: int = 200, form_error: str | None = None
+) -> HTMLResponse:
+    actor = ctx.require_user()
+    listing = trusted_lists.published_list(ctx.uow, body[:100], ctx.lang)
+    return page(
+        ctx,
+        "registry/trusted_queue.html",
+        status_code=status_code,
+        listing=listing,
+        items=trusted.list_body_queue(ctx.uow, actor, listing.body.key),
+        move_labels=TRUSTED_MOVE_LABELS,
+        form_error=form_error,
+    )
+
+
+@router.get("/trusted-lists/{body}/applications", response_class=HTMLResponse)
+def trusted_list_queue(body: str, ctx: Web) -> HTMLResponse:
+    """The applications waiting for a sectoral body: its members (and the regulator) decide."""
+    return _queue_page(ctx, body)
+
+
+@router.post("/trusted-lists/{body}/applications/{application_id}", response_model=None)
+async def decide_application(body: str, application_id: str, ctx: Web) -> Response:
+    actor = ctx.require_user()
+    form = await ctx.form()
+    try:
+        cmd = TrustedDecision.model_validate({"target": text(form, "target"), "note": optional(form, "note")})
+        trusted.decide_trusted_application(ctx.uow, actor, application_id, cmd)
+    except (ValidationError, AppError) as exc:
+        return _queue_page(ctx, body, *form_failure(ctx, exc))
+    return redirect(ctx, f"/trusted-lists/{body[:100]}/applications")

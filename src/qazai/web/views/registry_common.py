@@ -65,6 +65,14 @@ MOVE_LABELS: dict[str, str] = {
     "retired": N_("Retire"),
 }
 USAGES = ("training", "fine_tuning", "evaluation", "retrieval")
+# What the button of a sectoral body's decision on a trusted-list application says.
+TRUSTED_MOVE_LABELS: dict[str, str] = {
+    "accepted": N_("Complete: accept"),
+    "incomplete": N_("Incomplete: return to the owner"),
+    "published": N_("Publish on the list"),
+    "refused": N_("Refuse"),
+    "withdrawn": N_("Withdraw from the list"),
+}
 # The fields of a pending revision (``registry.revisions.REVIEWED_FIELDS`` and a classification).
 REVISION_FIELDS: dict[str, str] = {
     "name": N_("Name"),
