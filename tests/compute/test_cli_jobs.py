@@ -63,6 +63,8 @@ def test_submit_wait_status_and_logs(
     assert status.exit_code == 0 and "awaiting_review" in status.output
     logs = cli("jobs", "logs", job_id, *member)
     assert logs.output == "regions 4\n"
+    listed = cli("jobs", "list", "regions", *member)
+    assert listed.exit_code == 0 and job_id in listed.output and "awaiting_review" in listed.output
     shown = cli("projects", "show", "regions", *member)
     assert "population-by-region@1 (open)" in shown.output
 

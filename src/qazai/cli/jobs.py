@@ -142,6 +142,19 @@ def _follow(platform: object, job_id: str, as_user: str | None) -> None:
         raise typer.Exit(1)
 
 
+@jobs.command("list")
+def job_list(project: str, as_user: AsUser = None) -> None:
+    """A project's jobs, newest first."""
+    with open_platform() as platform, platform.db.uow(read_only=True) as uow:
+        page = job_service.list_jobs(uow, _acting(uow, as_user), project, limit=100)
+    for job in page.items:
+        cpu = f"{job.cpu_seconds:.1f} CPU-s" if job.cpu_seconds is not None else "-"
+        when = job.submitted_at.isoformat(timespec="seconds")
+        typer.echo(
+            f"{job.id}  {job.state.value:16} {when}  {cpu:>12}  {len(job.outputs)} outputs  {job.script_name}"
+        )
+
+
 @jobs.command("status")
 def status(job_id: str, as_user: AsUser = None) -> None:
     """The job's state (brought up to date), CPU time and held outputs."""
