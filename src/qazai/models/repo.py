@@ -220,15 +220,15 @@ def repos_by_ids(session: Session, ids: Sequence[str]) -> Sequence[ModelRepoRow]
     return session.scalars(select(ModelRepoRow).where(ModelRepoRow.id.in_(ids))).all()
 
 
-def repo_index_stamp(session: Session, recent_since: datetime) -> tuple[datetime | None, int]:
-    """(newest update, repositories updated since ``recent_since``): changes whenever a
-    repository is created or updated, also by a transaction that commits after a later one.
-    Both are read from the ``updated_at`` index (no scan of the table)."""
+def repo_index_stamp(session: Session, recent_since: datetime) -> tuple[int, datetime | None, int]:
+    """(count, newest update, repositories updated since ``recent_since``): changes whenever a
+    repository is created or updated, also by a transaction that commits after a later one."""
+    count = session.scalar(select(func.count()).select_from(ModelRepoRow))
     newest = session.scalar(select(func.max(ModelRepoRow.updated_at)))
     recent = session.scalar(
         select(func.count()).select_from(ModelRepoRow).where(ModelRepoRow.updated_at >= recent_since)
     )
-    return newest, int(recent or 0)
+    return int(count or 0), newest, int(recent or 0)
 
 
 def repo_index_rows(session: Session, *, updated_since: datetime | None = None) -> Sequence[Any]:

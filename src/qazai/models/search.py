@@ -39,7 +39,7 @@ class _Doc:
 
 @dataclass
 class _Index:
-    stamp: tuple[datetime | None, int]
+    stamp: tuple[int, datetime | None, int]
     docs: dict[str, _Doc] = field(default_factory=dict)
     postings: dict[str, set[str]] = field(default_factory=dict)
     by_name: list[_Doc] = field(default_factory=list)
@@ -100,28 +100,29 @@ def _sort(index: _Index) -> None:
     index.by_updated = sorted(index.docs.values(), key=lambda d: d.updated, reverse=True)
 
 
-def _build(session: Session, stamp: tuple[datetime | None, int], previous: _Index | None) -> _Index:
+def _build(session: Session, stamp: tuple[int, datetime | None, int], previous: _Index | None) -> _Index:
     """The index at ``stamp``: ``previous`` brought up to date with the repositories updated
-    since shortly before its newest update (repositories are never deleted, and a new one is
-    updated now), else built from every row. The margin catches an update whose transaction
-    committed after a later one."""
-    if previous is not None and previous.stamp[0] is not None:
+    since shortly before its newest update, else built from every row (when the count shows rows
+    that went away or were missed). The margin catches an update whose transaction committed
+    after a later one."""
+    if previous is not None and previous.stamp[1] is not None and stamp[0] >= previous.stamp[0]:
         index = _Index(stamp=stamp, docs=dict(previous.docs), postings=dict(previous.postings))
         shared = set(index.postings)
-        since = previous.stamp[0] - LATE_COMMIT_MARGIN
+        since = previous.stamp[1] - LATE_COMMIT_MARGIN
         changed = [_doc(row) for row in repo.repo_index_rows(session, updated_since=since)]
         for doc in changed:
             _put(index, doc, shared)
-        # what was re-read is newer than all the rest: it goes first; the rest keep their order
-        ids = {doc.id for doc in changed}
-        index.by_updated = sorted(changed, key=lambda d: d.updated, reverse=True) + [
-            d for d in previous.by_updated if d.id not in ids
-        ]
-        by_name = [d for d in previous.by_name if d.id not in ids]
-        for doc in changed:
-            bisect.insort(by_name, doc, key=lambda d: d.repo_id)
-        index.by_name = by_name
-        return index
+        if len(index.docs) == stamp[0]:  # else rows went away or were missed: rebuild
+            # what was re-read is newer than all the rest: it goes first; the rest keep their order
+            ids = {doc.id for doc in changed}
+            index.by_updated = sorted(changed, key=lambda d: d.updated, reverse=True) + [
+                d for d in previous.by_updated if d.id not in ids
+            ]
+            by_name = [d for d in previous.by_name if d.id not in ids]
+            for doc in changed:
+                bisect.insort(by_name, doc, key=lambda d: d.repo_id)
+            index.by_name = by_name
+            return index
     index = _Index(stamp=stamp)
     for row in repo.repo_index_rows(session):
         _put(index, _doc(row))
