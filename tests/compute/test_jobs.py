@@ -316,3 +316,29 @@ def test_a_grant_that_expires_while_the_job_runs_cancels_it(
         uow.commit()
     ended = support.follow(platform, job.id)
     assert ended.state == JobState.cancelled and "grant expired" in (ended.message or "")
+
+
+def test_the_durable_queue_follows_a_job_to_its_end(platform: Platform, enclave: dict[str, Any]) -> None:
+    import time
+
+    from qazai.api.wiring import job_handlers
+    from qazai.storage.jobs import Worker, list_jobs
+
+    job = support.submit(platform, enclave["member"], "print('watched')\n")
+    worker = Worker(platform.db, job_handlers(platform), lease_seconds=60, backoff_base_seconds=0.0)
+    deadline = time.monotonic() + 30
+    while True:
+        worker.run_once()
+        with platform.db.uow(read_only=True) as uow:
+            read = jobs.get_job(uow, enclave["member"], job.id)
+        if read.final:
+            break
+        assert time.monotonic() < deadline, read
+        time.sleep(0.2)
+    assert read.state == JobState.succeeded
+    jobs.schedule_sweep(platform.db)
+    jobs.schedule_sweep(platform.db)  # one per time slot, whatever the number of processes
+    with platform.db.uow(read_only=True) as uow:
+        sweeps = list_jobs(uow.session, kind=jobs.SWEEP_JOB)
+    assert len(sweeps) == 1
+    assert jobs.refresh_active_jobs(platform.db, support.runtime(platform)) == 0

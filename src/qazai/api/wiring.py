@@ -46,7 +46,10 @@ def build_platform(settings: Settings, *, start_workers: bool, db: Database | No
         threads: list[threading.Thread] = []
 
         def _start() -> None:
+            from qazai.compute.jobs import schedule_sweep
+
             schedule_head_export(platform.db, settings.audit_head_interval_seconds)
+            schedule_sweep(platform.db)  # compute jobs followed even if a watch job was lost
             handlers = job_handlers(platform)
             if handlers:  # nothing to run until a capability registers job kinds
                 threads.extend(
@@ -134,9 +137,10 @@ def compute_runtime_of(platform: Platform) -> ComputeRuntime:
 
 
 def _compute_handlers(platform: Platform) -> dict[str, Handler]:
-    from qazai.compute.jobs import WATCH_JOB, watch_job_handler
+    from qazai.compute.jobs import SWEEP_JOB, WATCH_JOB, sweep_job_handler, watch_job_handler
 
-    return {WATCH_JOB: watch_job_handler(compute_runtime_of(platform))}
+    runtime = compute_runtime_of(platform)
+    return {WATCH_JOB: watch_job_handler(runtime), SWEEP_JOB: sweep_job_handler(runtime)}
 
 
 JOB_HANDLER_PROVIDERS: list[Callable[[Platform], dict[str, Handler]]] = [
@@ -149,7 +153,10 @@ JOB_HANDLER_PROVIDERS: list[Callable[[Platform], dict[str, Handler]]] = [
 
 def run_standalone_workers(platform: Platform, count: int, stop: threading.Event) -> None:
     """`qazai worker`: ``count`` worker threads in this process until ``stop`` is set."""
+    from qazai.compute.jobs import schedule_sweep
+
     schedule_head_export(platform.db, platform.settings.audit_head_interval_seconds)
+    schedule_sweep(platform.db)
     sweep_on_start(platform)
     threads = run_workers(
         platform.db, job_handlers(platform), count, stop, lease_seconds=platform.settings.job_lease_seconds

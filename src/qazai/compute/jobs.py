@@ -26,7 +26,7 @@ import io
 import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -726,13 +726,49 @@ def cancel_project_jobs(db: Database, runtime: ComputeRuntime, project_id: str) 
 
 
 def refresh_active_jobs(db: Database, runtime: ComputeRuntime) -> int:
-    """Refresh every queued or running job (a sweep; the watch jobs do it one by one)."""
+    """Refresh every queued or running job (the sweep behind the watch jobs: a job whose watch
+    chain broke, a pilot that ended, a grant that expired are all caught within a sweep)."""
     with db.uow(read_only=True) as uow:
         ids = repo.active_job_ids(uow.session)
     for job_id in ids:
-        with db.uow() as uow:
-            refresh_job(uow, runtime, job_id)
+        try:
+            with db.uow() as uow:
+                refresh_job(uow, runtime, job_id)
+        except AppError as exc:  # one job's trouble does not stop the sweep
+            log.warning("could not refresh job %s: %s", job_id, exc)
     return len(ids)
+
+
+SWEEP_JOB = "compute.sweep"
+SWEEP_SECONDS = 60
+
+
+def schedule_sweep(db: Database, interval_seconds: int = SWEEP_SECONDS) -> None:
+    """Queue the next sweep (one per time slot, whatever the number of processes)."""
+    if interval_seconds <= 0:
+        return
+    slot = int(utcnow().timestamp()) // interval_seconds + 1
+    with db.uow() as uow:
+        enqueue(
+            uow.session,
+            SWEEP_JOB,
+            {"interval_seconds": interval_seconds},
+            dedupe_key=f"{SWEEP_JOB}:{interval_seconds}:{slot}",
+            run_after=datetime.fromtimestamp(slot * interval_seconds, tz=UTC),
+            max_attempts=3,
+        )
+        uow.commit()
+
+
+def sweep_job_handler(runtime: ComputeRuntime) -> Any:
+    """The durable queue's ``compute.sweep`` handler: refresh every active job, schedule the next."""
+
+    def handle(context: JobContext) -> dict[str, Any]:
+        refreshed = refresh_active_jobs(context.db, runtime)
+        schedule_sweep(context.db, int(context.payload.get("interval_seconds", SWEEP_SECONDS)))
+        return {"refreshed": refreshed}
+
+    return handle
 
 
 def watch_job_handler(runtime: ComputeRuntime) -> Any:
