@@ -44,6 +44,7 @@ import json
 import os
 import resource
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -129,14 +130,18 @@ def sandbox_argv(spec: dict[str, Any], run_dir: Path) -> list[str]:
 
 
 def prepare_unconfined(spec: dict[str, Any], run_dir: Path) -> Path:
-    """Without a sandbox: inputs appear as links inside ``job/`` (nothing stops a write through
-    them; the platform sends only open and registered data to an unconfined runner)."""
+    """Without a sandbox: each input is a private read-only copy inside ``job/``, so a script that
+    writes to an input path damages only its copy, never the object store's file (nothing else
+    is confined; the platform sends only open and registered data to an unconfined runner)."""
     job = run_dir / "job"
     for inside, source in spec.get("inputs", {}).items():
-        link = job / inside
-        link.parent.mkdir(parents=True, exist_ok=True)
-        if not link.is_symlink():
-            link.symlink_to(source)
+        copy = job / inside
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if not copy.exists():
+            partial = copy.with_name(f".{copy.name}.part")
+            shutil.copyfile(source, partial)
+            partial.chmod(0o444)
+            partial.replace(copy)
     return job
 
 
