@@ -17,7 +17,7 @@ CYRILLIC = set("абвгдеёжзийклмнопрстуфхцчшщъыьэю
 # Messages that stay in Latin letters in every language (names, codes).
 LATIN_EVERYWHERE = frozenset({"Enclave", "Operator", "Catalog", "Company", "University"})
 # Product and format names templates show as they are.
-NAMES = frozenset({"QazAI", "pandas", "DuckDB", "Hugging", "Face", "datasets", "Croissant", "sha"})
+NAMES = frozenset({"QazAI", "pandas", "DuckDB", "Hugging", "Face", "datasets", "Croissant", "sha", "SHA"})
 # Words in the script that are protocol, not text: a header name, the strict-mode directive.
 SCRIPT_TECHNICAL = frozenset({"Accept", "use strict"})
 BRACED = re.compile(r"\{\w+\}")
