@@ -178,5 +178,7 @@ def test_the_regulator_lists_every_complaint_with_filters(
         "/api/v1/registry/complaints?filed_from=2026-05-01&filed_to=2026-01-01", headers=regulator
     )
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_dates"
+    empty = client.get("/api/v1/registry/complaints?system=", headers=regulator)  # found by fuzzing: was 500
+    assert empty.status_code == 422 and empty.json()["error"]["code"] == "invalid_input"
     listed = ok(client.get("/api/v1/registry/complaints?state=answered", headers=regulator))
     assert listed[0]["reference"] == a["reference"] and "access_code_hash" not in listed[0]

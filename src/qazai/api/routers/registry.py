@@ -420,7 +420,7 @@ def list_complaints(
     actor: SignedInActor,
     state: ComplaintState | None = None,
     kind: ComplaintKind | None = None,
-    system: Annotated[str | None, Query(max_length=100, description="an AI system id")] = None,
+    system: Annotated[str | None, Query(min_length=1, max_length=100, description="an AI system id")] = None,
     overdue: bool = False,
     filed_from: Annotated[date | None, Query(description="filed on or after (Astana date)")] = None,
     filed_to: Annotated[date | None, Query(description="filed on or before (Astana date)")] = None,
