@@ -450,3 +450,45 @@ def test_a_lost_submit_that_ran_is_never_run_again_after_slurm_forgot_it(cluster
         assert [(o.path, o.size) for o in later.collect("forgot")] == [("runs.txt", 2)]
     finally:
         executor.close()
+
+
+HOLD_EVERY_PROCESS = """
+import os, time
+children = 0
+while children < 200:
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(30)
+        os._exit(0)
+    children += 1
+print("holding", children, flush=True)
+time.sleep(30)
+"""
+
+
+@pytest.mark.slurm
+def test_a_job_at_its_process_limit_leaves_another_job_of_the_account_running(cluster: TestCluster) -> None:
+    """Every job runs as the one cluster account: its process limit must count its own processes,
+    not the account's, or one job's fork bomb stops every other job from starting."""
+    executor = live_executor(cluster, cluster.fresh_folder("processes"))
+    try:
+        spec = RunSpec(
+            job_id="holder",
+            command=("/usr/bin/python3", "-c", HOLD_EVERY_PROCESS),
+            limits=RunLimits(processes=64, wall_seconds=40),
+        )
+        executor.submit(spec)
+        deadline = time.monotonic() + 30
+        while "holding 6" not in executor.logs("holder").text:
+            assert time.monotonic() < deadline, executor.poll("holder")
+            time.sleep(0.1)
+        executor.submit(sh("victim", "for i in $(seq 20); do sleep 1 & done; wait; echo ok > outputs/ok.txt"))
+        victim = wait_final(executor, "victim")
+        assert victim.state == RunState.succeeded, executor.logs("victim").text[-300:]
+        executor.cancel("holder")
+        assert wait_final(executor, "holder").state == RunState.cancelled
+    finally:
+        executor.close()

@@ -126,6 +126,11 @@ def sandbox_argv(spec: dict[str, Any], run_dir: Path) -> list[str]:
     for name, value in sorted(environment.items()):
         argv += ["--setenv", name, value]
     argv += ["--chdir", JOB_ROOT, "--uid", str(NOBODY), "--gid", str(NOBODY), "--cap-drop", "ALL", "--"]
+    if os.getuid() != 0:
+        # Not root (a Slurm node's job account): processes are limited inside the job's own user
+        # namespace. Set on bwrap itself, the limit would count every process of the account,
+        # which all jobs share, and one job's fork bomb would stop the others from starting.
+        argv += ["/usr/bin/prlimit", f"--nproc={int(spec['limits']['processes'])}", "--"]
     return argv + list(spec["command"])
 
 
@@ -386,8 +391,9 @@ class Runner:
                 # Without a cgroup the address space stands in for memory (coarse: allocators
                 # reserve more than they use); a scheduler that confines memory itself says so.
                 resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-            if os.getuid() != 0:
+            if os.getuid() != 0 and not confined:
                 # For root, RLIMIT_NPROC is not enforced; the pids cgroup limits processes then.
+                # Confined, it is set inside the sandbox (sandbox_argv).
                 processes = int(limits["processes"])
                 resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
