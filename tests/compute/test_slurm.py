@@ -27,6 +27,7 @@ from qazai.compute.executors.slurm import (
     run_state_of,
 )
 from qazai.compute.executors.slurmrest import (
+    FixedToken,
     SignedToken,
     SlurmJobInfo,
     SlurmJobRequest,
@@ -98,9 +99,7 @@ def test_the_backend_needs_a_token_and_a_known_api_version(tmp_path: Path) -> No
 
 def unreachable_executor(root: Path) -> SlurmExecutor:
     """An executor whose slurmrestd is a closed port (nothing listens on 127.0.0.1:9)."""
-    key = root.parent / "unreachable.key"
-    key.write_bytes(b"k" * 32)
-    client = open_client("v0.0.38", "http://127.0.0.1:9", "qazai", SignedToken(key, "qazai"), 2.0)
+    client = open_client("v0.0.38", "http://127.0.0.1:9", "qazai", FixedToken("never-sent"), 2.0)
     return SlurmExecutor(client, root, user="qazai")
 
 
