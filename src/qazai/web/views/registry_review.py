@@ -80,7 +80,9 @@ def all_complaints(ctx: Web) -> HTMLResponse:
     """Every complaint and review request, filtered by state, kind, system, overdue and dates."""
     actor = require_regulator(ctx)
     params = ctx.request.query_params
-    raw = {name: params.get(name) or None for name in ("state", "kind", "system", "filed_from", "filed_to")}
+    raw: dict[str, str | bool | None] = {
+        name: params.get(name) or None for name in ("state", "kind", "system", "filed_from", "filed_to")
+    }
     raw["overdue"] = params.get("overdue") == "true"
     names: dict[str, LocalizedText] = {}
     for state in (SystemState.registered, SystemState.suspended):
