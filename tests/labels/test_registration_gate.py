@@ -48,3 +48,24 @@ def test_other_systems_are_registered_without_labels(client: TestClient, people:
     ok(move(client, owner, system["id"], "submitted"))
     ok(move(client, regulator, system["id"], "in_review"))
     assert ok(move(client, regulator, system["id"], "registered"))["state"] == "registered"
+
+
+def test_the_owners_answer_decides_not_the_type(client: TestClient, people: dict[str, Any]) -> None:
+    owner, regulator = people["member"].headers, people["regulator"].headers
+    # A language system that makes synthetic voices or texts of a person: it declared so, it waits.
+    declared = create(client, owner, produces_synthetic_content=True)
+    prepare(client, owner, declared["id"], answers=ANSWERS_MINIMAL, docs=MINIMAL_DOCS)
+    ok(move(client, owner, declared["id"], "submitted"))
+    ok(move(client, regulator, declared["id"], "in_review"))
+    blocked = move(client, regulator, declared["id"], "registered")
+    assert blocked.status_code == 409
+    error = blocked.json()["error"]
+    assert error["code"] == "registration_blocked"
+    assert "synthetic content" in error["details"]["problems"][0]
+
+    # A generative system whose owner answered no (it only ranks, it makes nothing that imitates).
+    answered_no = create(client, owner, system_type="generative", produces_synthetic_content=False)
+    prepare(client, owner, answered_no["id"], answers=ANSWERS_MINIMAL, docs=MINIMAL_DOCS)
+    ok(move(client, owner, answered_no["id"], "submitted"))
+    ok(move(client, regulator, answered_no["id"], "in_review"))
+    assert ok(move(client, regulator, answered_no["id"], "registered"))["state"] == "registered"

@@ -254,6 +254,7 @@ def test_regulator_returns_a_submission_with_a_reason_and_the_owner_sees_it(
     page.fill("#purpose_en", "Checks survey answers for typing mistakes.")
     page.fill("#deployment_context", "Inside the Bureau's survey tool")
     page.fill("#affected_persons", "Respondents of surveys")
+    page.check("#produces_synthetic_content_no")  # the question is required (Art. 21)
     page.fill("#notice_kk", "Бұл қызметте жасанды интеллект қолданылады.")
     page.fill("#notice_ru", "В этом сервисе используется искусственный интеллект.")
     page.fill("#notice_en", "This service uses artificial intelligence.")

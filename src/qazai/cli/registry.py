@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +29,7 @@ from qazai.registry.models import (
     ComplaintState,
     RevisionDecision,
     RevisionState,
+    SystemUpdate,
 )
 from qazai.registry.optouts import OptOutCreate
 from qazai.registry.workflow import SystemState
@@ -82,6 +84,33 @@ def registry_show(system: Annotated[str, typer.Argument(help="the system id")]) 
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         read = service.get_system(uow, cli_actor(), system)
     typer.echo(json.dumps(read.model_dump(mode="json"), ensure_ascii=False, indent=2))
+
+
+class YesNo(StrEnum):
+    yes = "yes"
+    no = "no"
+
+
+@registry.command("synthetic-content")
+def registry_synthetic_content(
+    system: Annotated[str, typer.Argument(help="the system id")],
+    answer: Annotated[YesNo, typer.Argument(help="yes or no: does it produce synthetic content")],
+) -> None:
+    """Declare whether a system produces synthetic content (Law on AI Art. 21): such a system is
+    registered once a test label of it verified. On a registered system the change waits for
+    the regulator's review (a pending revision).
+
+    Example: qazai registry synthetic-content 01JD... yes
+    """
+    cmd = SystemUpdate(produces_synthetic_content=answer == YesNo.yes)
+    with open_platform() as platform, platform.db.uow() as uow:
+        read = service.update_system(uow, cli_actor(), system, cmd)
+    revision = read.pending_revision
+    waits = revision is not None and "produces_synthetic_content" in revision.changes
+    console.print(
+        f"{read.id}: produces synthetic content: {answer.value}"
+        + (" (the change waits for the regulator's review)" if waits else "")
+    )
 
 
 @registry.command("export")

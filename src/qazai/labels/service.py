@@ -439,14 +439,12 @@ def has_verified_test_label(session: Session, system_id: str) -> bool:
     return repo.has_verified_label(session, system_id)
 
 
-# System types whose output is synthetic content (Art. 21): registered only once labelling works.
-SYNTHETIC_SYSTEM_TYPES = frozenset({"generative"})
-
-
 def labelling_not_shown(session: Session, system: AiSystemRow) -> str | None:
-    """The registry's pre-registration check: what is missing for a system that makes synthetic
-    content, or None (a label of it came back ``trusted`` from a verification)."""
-    if system.system_type not in SYNTHETIC_SYSTEM_TYPES or has_verified_test_label(session, system.id):
+    """The registry's pre-registration check: what is missing for a system whose owner declared
+    that it produces synthetic content (``produces_synthetic_content``; a generative type implies it
+    unless the owner answered otherwise), or None (a label of it came back ``trusted`` from a
+    verification)."""
+    if not system.produces_synthetic_content or has_verified_test_label(session, system.id):
         return None
     return (
         "the system makes synthetic content (Law on AI Art. 21): the owner labels a test output "

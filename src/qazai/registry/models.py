@@ -117,6 +117,12 @@ class SystemCreate(_Cmd):
     models: list[ModelUsed] = Field(default_factory=list, max_length=50)
     notice: LongText = Field(description="notice to users that AI is used (Art. 21(1)), kk/ru/en")
     labelling_method: str | None = Field(default=None, max_length=2000)
+    produces_synthetic_content: StrictBool | None = Field(
+        default=None,
+        description="whether it makes images, video, audio or text imitating a person or events "
+        "(Art. 21: labelled; registered once a test label verified); omitted: true for a generative "
+        "system type, false otherwise",
+    )
     complaint_contact: str = Field(
         min_length=3, max_length=255, description="e-mail, phone or web address for complaints"
     )
@@ -135,6 +141,7 @@ class SystemUpdate(_Cmd):
     models: list[ModelUsed] | None = Field(default=None, max_length=50)
     notice: LongText | None = None
     labelling_method: str | None = Field(default=None, max_length=2000)
+    produces_synthetic_content: StrictBool | None = None
     complaint_contact: str | None = Field(default=None, min_length=3, max_length=255)
 
     _contact = field_validator("complaint_contact")(_check_contact)
@@ -209,6 +216,7 @@ class SystemRead(BaseModel):
     models: list[ModelUsed]
     notice: LocalizedText
     labelling_method: str | None
+    produces_synthetic_content: bool
     complaint_contact: str
     state: SystemState
     allowed_next: list[SystemState]

@@ -98,6 +98,7 @@ class RegisterEntry(BaseModel):
     state: str
     registered_at: str | None
     labelling_method: str | None
+    produces_synthetic_content: bool
     complaint_contact: str
     trusted_list: str | None
     pilots: list[PilotSummary]
@@ -160,6 +161,7 @@ def _entries(
             state=row.state,
             registered_at=as_utc(row.registered_at).isoformat() if row.registered_at else None,
             labelling_method=row.labelling_method,
+            produces_synthetic_content=row.produces_synthetic_content,
             complaint_contact=row.complaint_contact,
             trusted_list=trusted.to_read(my_apps[-1]).state.value if my_apps else None,
             pilots=[
@@ -253,6 +255,7 @@ CSV_COLUMNS = (
     "registered_at",
     "notice",
     "labelling_method",
+    "produces_synthetic_content",
     "trusted_list",
     "pilot_state",
     "pilot_ends_at",
@@ -292,6 +295,7 @@ def register_csv(
                 e.registered_at or "",
                 e.notice,
                 e.labelling_method or "",
+                "true" if e.produces_synthetic_content else "false",
                 e.trusted_list or "",
                 pilot.state.value if pilot else "",
                 pilot.ends_at if pilot else "",

@@ -40,6 +40,7 @@ REVIEWED_FIELDS = (
     "system_type",
     "models",
     "labelling_method",
+    "produces_synthetic_content",
     "holder_organisation",
 )
 # A change of one of these asks for a new classification (Art. 17: re-classify on change).

@@ -79,6 +79,7 @@ def to_read(
         models=[ModelUsed.model_validate(m) for m in row.models],
         notice=LocalizedText.model_validate(row.notice),
         labelling_method=row.labelling_method,
+        produces_synthetic_content=row.produces_synthetic_content,
         complaint_contact=row.complaint_contact,
         state=SystemState(row.state),
         allowed_next=allowed_next(SystemState(row.state)),
@@ -134,7 +135,8 @@ def create_system(uow: UnitOfWork, actor: Actor, cmd: SystemCreate) -> SystemRea
     """Create a draft AI system record for the owner organisation.
 
     Needs membership of the owner organisation. NotFound for an unknown organisation,
-    InvalidInput for an unknown sector.
+    InvalidInput for an unknown sector. ``produces_synthetic_content`` is the owner's answer; when
+    it is not given, a generative system type implies true and any other false.
     """
     owner_id = _organisation_id(uow.session, cmd.owner_organisation)
     if not policy.can_create_system(actor, owner_id):
@@ -155,6 +157,11 @@ def create_system(uow: UnitOfWork, actor: Actor, cmd: SystemCreate) -> SystemRea
         models=[m.model_dump() for m in cmd.models],
         notice=cmd.notice.model_dump(exclude_none=True),
         labelling_method=cmd.labelling_method,
+        produces_synthetic_content=(
+            cmd.system_type == SystemType.generative
+            if cmd.produces_synthetic_content is None
+            else cmd.produces_synthetic_content
+        ),
         complaint_contact=cmd.complaint_contact,
         state=SystemState.draft.value,
         state_infosec_regime=False,
@@ -166,7 +173,18 @@ def create_system(uow: UnitOfWork, actor: Actor, cmd: SystemCreate) -> SystemRea
     )
     uow.session.add(row)
     uow.session.flush()
-    audit(uow, actor, "ai_system.create", row, {"name": row.name, "sector": row.sector, "state": row.state})
+    audit(
+        uow,
+        actor,
+        "ai_system.create",
+        row,
+        {
+            "name": row.name,
+            "sector": row.sector,
+            "state": row.state,
+            "produces_synthetic_content": row.produces_synthetic_content,
+        },
+    )
     uow.commit()
     return to_read(uow.session, row)
 

@@ -278,6 +278,7 @@ FIELD_LABELS: dict[str, str] = {
     "models.hosted_here": N_("Hosted on the national platform"),
     "notice": N_("Notice to users that AI is used"),
     "labelling_method": N_("How AI-made output is marked"),
+    "produces_synthetic_content": N_("Produces synthetic content"),
     "complaint_contact": N_("Contact for complaints"),
     "answers": N_("Answers"),
     "risk_class": N_("Final risk class"),

@@ -57,6 +57,8 @@ class AiSystemRow(Base):
     models: Mapped[list[Any]] = mapped_column(JSON)
     notice: Mapped[dict[str, Any]] = mapped_column(JSON)
     labelling_method: Mapped[str | None] = mapped_column(Text)
+    # the owner's answer (Art. 21): such a system is registered once a test label of it verified
+    produces_synthetic_content: Mapped[bool] = mapped_column(Boolean, default=False)
     complaint_contact: Mapped[str] = mapped_column(String(255))
     state: Mapped[str] = mapped_column(String(16))
     risk_class: Mapped[str | None] = mapped_column(String(16))

@@ -84,9 +84,16 @@ REVISION_FIELDS: dict[str, str] = {
     "system_type": N_("Type"),
     "models": N_("Models"),
     "labelling_method": N_("How AI-made output is marked"),
+    "produces_synthetic_content": N_("Produces synthetic content"),
     "holder_organisation": N_("Holder organisation"),
     "classification": N_("Classification"),
 }
+
+
+def yes_no(value: str) -> bool | str | None:
+    """A form's yes/no answer as a boolean; None when it is not given; anything else as it came,
+    for the command's validation to name."""
+    return {"yes": True, "no": False, "": None}.get(value, value)
 
 
 def rlabel(value: object) -> str:

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from qazai.core.errors import AppError
+from qazai.labels import service as labels_service
 from qazai.registry import complaints, documents, notifications, reference, revisions, service
 from qazai.registry.models import (
     ComplaintAnswer,
@@ -28,6 +29,7 @@ from qazai.web.views.registry_common import (
     moves_for,
     page,
     require_member,
+    yes_no,
 )
 
 router = APIRouter()
@@ -76,6 +78,11 @@ def _overview(
         moves=moves_for(state, Who.owner) if owner else [],
         editable=owner and state in (SystemState.draft, SystemState.returned),
         owner=owner,
+        # Art. 21: a system that declared synthetic content is registered once a test label verified
+        test_label_verified=(
+            system.produces_synthetic_content
+            and labels_service.has_verified_test_label(ctx.uow.session, system_id)
+        ),
         form_error=form_error,
         step=5,
     )
@@ -139,6 +146,7 @@ def _form_values(system: SystemRead) -> dict[str, str]:
         "deployment_context": system.deployment_context,
         "affected_persons": system.affected_persons,
         "labelling_method": system.labelling_method or "",
+        "produces_synthetic_content": "yes" if system.produces_synthetic_content else "no",
         "complaint_contact": system.complaint_contact,
     }
     for field in ("name", "purpose", "notice"):
@@ -211,6 +219,7 @@ async def save_system(system_id: str, ctx: Web) -> Response:
                 "models": ([model] if model_name else []) + [m.model_dump() for m in system.models[1:]],
                 "notice": localized(form, "notice"),
                 "labelling_method": optional(form, "labelling_method"),
+                "produces_synthetic_content": yes_no(text(form, "produces_synthetic_content")),
                 "complaint_contact": text(form, "complaint_contact"),
             }
         )

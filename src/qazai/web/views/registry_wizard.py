@@ -36,6 +36,7 @@ from qazai.web.views.registry_common import (
     member_organisations,
     page,
     require_member,
+    yes_no,
 )
 
 router = APIRouter()
@@ -94,6 +95,8 @@ async def create_system(ctx: Web) -> Response:
                 else [],
                 "notice": localized(form, "notice"),
                 "labelling_method": optional(form, "labelling_method"),
+                # the wizard asks it; left unanswered, the system type decides (as in the API)
+                "produces_synthetic_content": yes_no(text(form, "produces_synthetic_content")),
                 "complaint_contact": text(form, "complaint_contact"),
             }
         )
