@@ -27,18 +27,26 @@ PY
 }
 
 # The job environment on the nodes (python with the job packages, readable by the job account):
-# the platform's own venv lives under /root here, which the job account cannot enter.
+# the platform's own venv lives under /root here, which the job account cannot enter. The list is
+# the platform's own (src/qazai/compute/jobfiles/job-environment.txt, one source for the platform's
+# check, the nodes' check and this script). An environment missing a package gets it added in
+# place (never rebuilt: a running cluster and its jobs keep theirs).
 JOB_ENV=/opt/qazai-jobenv
-# (scikit-learn left out: no slurm test needs it, and with scipy it doubles the build, ~45 s)
-JOB_PACKAGES="polars pyarrow duckdb numpy"
+JOBFILES="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/src/qazai/compute/jobfiles"
+job_env_complete() {
+  [ -x "$JOB_ENV/bin/python" ] && "$JOB_ENV/bin/python" -I "$JOBFILES/probe_environment.py" \
+    "$JOBFILES/job-environment.txt" 2>/dev/null | grep -q '"missing": \[\]'
+}
 ensure_job_env() {
-  [ -x "$JOB_ENV/bin/python" ] && "$JOB_ENV/bin/python" -c "import polars, pyarrow, duckdb, numpy" \
-    2>/dev/null && return 0
+  job_env_complete && return 0
   [ "$(id -u)" = 0 ] || return 1
-  echo "== building the nodes' job environment in $JOB_ENV ($JOB_PACKAGES)"
-  /usr/bin/python3 -m venv "$JOB_ENV" && "$JOB_ENV/bin/pip" install -q $JOB_PACKAGES 2>&1 \
+  echo "== building the nodes' job environment in $JOB_ENV ($JOBFILES/job-environment.txt)"
+  local began; began=$(date +%s)
+  [ -x "$JOB_ENV/bin/pip" ] || /usr/bin/python3 -m venv "$JOB_ENV"
+  "$JOB_ENV/bin/pip" install -q -r "$JOBFILES/job-environment.txt" 2>&1 \
     | grep -v "is ignored: it is neither" >&2 || true
-  "$JOB_ENV/bin/python" -c "import polars, pyarrow, duckdb, numpy"
+  echo "== job environment ready in $(($(date +%s) - began)) s"
+  job_env_complete
 }
 
 write_env() {

@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     compute_slurm_memory_enforced: bool = Field(
         default=True, description="Slurm confines job memory (task/cgroup); false: the runner's rlimit"
     )
+    compute_environment_check_seconds: float = Field(
+        default=60.0, ge=0, le=3600, description="wait for the check job of the nodes' job environment"
+    )
 
     @property
     def effective_compute_dir(self) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import runpy
 import sys
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from qazai.compute import environment
 from qazai.compute.environment import JOB_PACKAGES, NOTEBOOK_RUNNER, check_job_environment
 from qazai.compute.executors.base import RunLimits, RunSpec, RunState
 from qazai.compute.executors.local import LocalExecutor, probe_sandbox
@@ -78,3 +80,22 @@ def test_a_notebook_runs_in_the_sandbox_with_the_job_environment(tmp_path: Path)
     )
     executed = json.loads(Path(outputs["analysis.ipynb"].source).read_text(encoding="utf-8"))
     assert "".join(executed["cells"][1]["outputs"][0]["text"]) == "rows 3\n"
+
+
+def test_the_documented_list_is_one_file_read_by_the_check_and_the_probe() -> None:
+    text = environment.REQUIREMENTS.read_text(encoding="utf-8")
+    assert environment.read_requirements(text) == JOB_PACKAGES
+    assert JOB_PACKAGES["sklearn"] == "scikit-learn"
+    assert set(JOB_PACKAGES) == {
+        "polars",
+        "duckdb",
+        "pyarrow",
+        "sklearn",
+        "numpy",
+        "nbclient",
+        "nbformat",
+        "ipykernel",
+    }
+    # the probe (standard library only, run with the interpreter being checked) reads it the same way
+    probe = runpy.run_path(str(environment.PROBE))
+    assert probe["read_requirements"](text) == JOB_PACKAGES

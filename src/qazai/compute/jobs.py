@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from qazai.compute import policy, repo
-from qazai.compute.environment import NOTEBOOK_RUNNER, check_job_environment
+from qazai.compute.environment import NOTEBOOK_RUNNER, check_environment_through, check_job_environment
 from qazai.compute.executors import build_executor
 from qazai.compute.executors.base import Executor, FailureReason, RunLimits, RunSpec, RunState, RunStatus
 from qazai.compute.models import (
@@ -340,6 +340,9 @@ def submit_job(
         )
     if runtime.executor.name == "local":
         check_job_environment(runtime.settings.compute_python or _platform_python())
+    else:
+        with contextlib.suppress(Unavailable):  # the job waits queued, checked again before it runs
+            _check_nodes_environment(runtime)
     stored = runtime.objects.put(None, io.BytesIO(script))
     row = ComputeJobRow(
         id=new_id(),
@@ -383,6 +386,21 @@ def submit_job(
     fresh = repo.get_job(uow.session, job_id)
     assert fresh is not None
     return to_read(uow.session, fresh)
+
+
+def _check_nodes_environment(runtime: ComputeRuntime) -> None:
+    """Before a backend other than ``local`` runs a job: its nodes' job environment, checked by a
+    tiny job through it (once per process; see ``check_environment_through``). Raises ConfigError
+    (``job_environment_incomplete``, ``job_environment_broken``) or Unavailable."""
+    python = getattr(runtime.executor, "python", None)
+    if python is None:
+        return
+    check_environment_through(
+        runtime.executor,
+        python,
+        where=f" on the {runtime.executor.name} nodes",
+        wait_seconds=runtime.settings.compute_environment_check_seconds,
+    )
 
 
 def _platform_python() -> str:
@@ -431,6 +449,8 @@ def _start_run(uow: UnitOfWork, runtime: ComputeRuntime, row: ComputeJobRow) -> 
     it queued (the watch job submits again)."""
     job_id = row.id
     try:
+        if runtime.executor.name != "local":
+            _check_nodes_environment(runtime)
         status = runtime.executor.submit(run_spec(runtime, row))
     except Unavailable as exc:
         _note(
