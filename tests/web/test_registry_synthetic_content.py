@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.registry.support import ANSWERS_MINIMAL, MINIMAL_DOCS, create, move, ok, prepare
-from tests.web.helpers import csrf_of
+from tests.web.helpers import csrf_of, sign_in
 from tests.web.test_registry_pages import SYSTEM_FORM, sign_in_en, system_id_of, use_language
 
 QUESTION = "Does the system produce synthetic content?"
@@ -96,3 +96,26 @@ def test_the_public_page_shows_the_answer(client: TestClient, people: Any) -> No
     ):
         page = client.get(f"/register/{system['id']}", headers={"Accept-Language": lang}).text
         assert f'<dt>{label}</dt><dd id="synthetic-content">{answer}</dd>' in page
+
+
+def test_the_regulator_sees_a_changed_answer_as_yes_or_no(client: TestClient, people: Any) -> None:
+    owner, regulator = people["member"].headers, people["regulator"].headers
+    system = create(client, owner)
+    prepare(client, owner, system["id"], answers=ANSWERS_MINIMAL, docs=MINIMAL_DOCS)
+    ok(move(client, owner, system["id"], "submitted"))
+    ok(move(client, regulator, system["id"], "in_review"))
+    ok(move(client, regulator, system["id"], "registered"))
+    ok(
+        client.patch(
+            f"/api/v1/registry/systems/{system['id']}",
+            json={"produces_synthetic_content": True},
+            headers=owner,
+        )
+    )
+    sign_in(client, people["regulator"].email)
+    use_language(client, "ru")
+    review = client.get(f"/review/{system['id']}").text
+    assert (
+        '<th scope="row">Создаёт синтетический контент</th><td><del>Нет</del></td><td><ins>Да</ins></td>'
+        in review
+    )

@@ -3,6 +3,8 @@ the moves of the workflow table (``registry.workflow.TRANSITIONS``) a role may o
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fastapi.responses import HTMLResponse
@@ -13,6 +15,7 @@ from qazai.identity.actor import Actor
 from qazai.registry.models import TransitionRead
 from qazai.registry.workflow import TRANSITIONS, SystemState, Who
 from qazai.web.context import WebContext
+from qazai.web.i18n import translations_for
 from qazai.web.labels import N_, label
 from qazai.web.templating import render
 
@@ -107,10 +110,13 @@ def move_label(state: object) -> str:
     return MOVE_LABELS.get(raw, raw)
 
 
-def change_text(value: object) -> str:
-    """One side of a revision's diff as text: texts per language, model names, a class."""
+def change_text(value: object, gettext: Callable[[str], str] = str) -> str:
+    """One side of a revision's diff as text: texts per language, model names, a class, yes or no
+    (``gettext`` translates the latter)."""
     if value is None or value == "":
         return "—"
+    if isinstance(value, bool):
+        return gettext(N_("Yes") if value else N_("No"))
     if isinstance(value, dict) and "risk_class" in value:
         return f"{value.get('risk_class')} / {value.get('autonomy_class')}"
     if isinstance(value, dict):
@@ -128,7 +134,7 @@ def page(ctx: WebContext, name: str, status_code: int = 200, **values: Any) -> H
         status_code=status_code,
         rlabel=rlabel,
         move_label=move_label,
-        change_text=change_text,
+        change_text=partial(change_text, gettext=translations_for(ctx.lang).gettext),
         revision_fields=REVISION_FIELDS,
         **values,
     )
