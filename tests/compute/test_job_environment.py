@@ -99,3 +99,14 @@ def test_the_documented_list_is_one_file_read_by_the_check_and_the_probe() -> No
     # the probe (standard library only, run with the interpreter being checked) reads it the same way
     probe = runpy.run_path(str(environment.PROBE))
     assert probe["read_requirements"](text) == JOB_PACKAGES
+
+
+def test_the_job_environment_errors_read_in_kazakh_and_russian() -> None:
+    from qazai.core.enums import Language
+    from qazai.web.error_messages import ERROR_MESSAGES
+    from qazai.web.i18n import translations_for
+
+    for code in ("job_environment_incomplete", "job_environment_broken"):
+        english = ERROR_MESSAGES[code]
+        translated = {translations_for(lang).gettext(english) for lang in (Language.kk, Language.ru)}
+        assert english not in translated and len(translated) == 2, code

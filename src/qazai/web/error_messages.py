@@ -176,6 +176,10 @@ ERROR_MESSAGES: dict[str, str] = {
     "grant_kind_not_applicable": N_("Enclave data is never downloaded: ask for a compute-only grant."),
     "sandbox_unavailable": N_("No sandbox is available to run this job on restricted data."),
     "script_missing": N_("Choose the script file to run."),
+    "job_environment_incomplete": N_(
+        "The job environment lacks packages that jobs need; the platform's operators install them first."
+    ),
+    "job_environment_broken": N_("The job environment does not run; the platform's operators fix it first."),
 }
 
 # Codes whose English message names nothing specific: no "Technical detail" under them.
