@@ -92,21 +92,25 @@ def test_a_notebook_runs_on_slurm(platform: Platform, member: Actor, slurm_runti
     assert "rows 400" in log, log
 
 
+@pytest.mark.parametrize("interpreter", ["bare-virtualenv", "/usr/bin/python3"])
 def test_a_node_environment_missing_packages_is_refused_naming_them(
-    platform: Platform, member: Actor, cluster: TestCluster, runs: Path
+    platform: Platform, member: Actor, cluster: TestCluster, runs: Path, interpreter: str
 ) -> None:
-    # another interpreter: a bare virtualenv on the shared folder (no polars, no scikit-learn, ...)
-    bare = runs / "bare-env"
-    subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(bare)], check=True)
+    # another interpreter: a bare virtualenv on the shared folder, or the node's system python (the
+    # setting's default): no polars, no scikit-learn, no nbclient
+    python = interpreter
+    if interpreter == "bare-virtualenv":
+        subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(runs / "bare")], check=True)
+        python = str(runs / "bare" / "bin" / "python")
     executor = slurm_executor(cluster, runs)
-    executor.python = str(bare / "bin" / "python")
+    executor.python = python
     try:
         runtime = compute_runtime(platform.settings, platform.objects, executor)
         with pytest.raises(ConfigError) as caught:
             submit(platform, member, runtime, "analysis.py", SCIKIT_LEARN.encode())
         error = caught.value
         assert error.code == "job_environment_incomplete", error.message
-        assert f"on the slurm nodes ({bare}/bin/python)" in error.message
+        assert f"on the slurm nodes ({python})" in error.message
         assert "scikit-learn" in error.message and "polars" in error.message, error.message
         assert {m.split()[0] for m in error.details["missing"]} >= {"scikit-learn", "polars", "nbclient"}
         # the check job ran through Slurm and left nothing behind; no job was recorded

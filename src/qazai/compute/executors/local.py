@@ -293,7 +293,9 @@ def prepare_run_folder(root: Path, spec: RunSpec, *, sandbox: str, bwrap: str | 
     shutil.copyfile(RUNNER_SOURCE, staging / "runner.py")
     document = {
         "job_id": spec.job_id,
-        "command": list(spec.command),
+        # "python" is the job environment's interpreter itself, by its path: the folder of an
+        # interpreter such as /usr/bin/python3 has no "python" for PATH to find
+        "command": [python if i == 0 and arg == "python" else arg for i, arg in enumerate(spec.command)],
         "inputs": dict(spec.inputs),
         "limits": spec.limits.model_dump(),
         "env": dict(spec.env),
