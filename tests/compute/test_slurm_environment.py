@@ -13,8 +13,10 @@ import nbformat
 import pytest
 from tests.compute import test_slurm_jobs as base
 from tests.compute.slurm_cluster import TestCluster
+from typer.testing import CliRunner
 
 from qazai.api.platform import Platform
+from qazai.cli.main import app
 from qazai.compute import environment, jobs
 from qazai.compute.jobs import ComputeRuntime, compute_runtime
 from qazai.compute.models import JobSubmit
@@ -125,3 +127,32 @@ def test_a_node_environment_missing_packages_is_refused_naming_them(
     finally:
         executor.close()
         environment._checked.clear()
+
+
+@pytest.mark.parametrize(("python", "exit_code"), [(None, 0), ("/usr/bin/python3", 1)])
+def test_the_cli_checks_the_nodes_environment(
+    monkeypatch: pytest.MonkeyPatch, cluster: TestCluster, runs: Path, python: str | None, exit_code: int
+) -> None:
+    settings = {
+        "QAZAI_COMPUTE_BACKEND": "slurm",
+        "QAZAI_COMPUTE_SLURM_REST_URL": cluster.rest_url,
+        "QAZAI_COMPUTE_SLURM_USER": cluster.user,
+        "QAZAI_COMPUTE_SLURM_JWT_KEY_FILE": str(cluster.jwt_key_file),
+        "QAZAI_COMPUTE_SLURM_SHARED_DIR": str(runs),
+        "QAZAI_COMPUTE_SLURM_PARTITION": cluster.partition or "",
+        "QAZAI_COMPUTE_SLURM_PYTHON": python or str(cluster.python),
+        "QAZAI_COMPUTE_SLURM_MEMORY_ENFORCED": "true" if cluster.memory_enforced else "false",
+        "QAZAI_DATA_DIR": str(runs / "data"),
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    try:
+        done = CliRunner().invoke(app, ["jobs", "environment", "--nodes"])
+    finally:
+        environment._checked.clear()
+    assert done.exit_code == exit_code, done.output
+    assert f"({python or cluster.python})" in done.output
+    if exit_code == 0:
+        assert "scikit-learn" in done.output and "missing" not in done.output
+    else:
+        assert "polars" in done.output and "missing" in done.output

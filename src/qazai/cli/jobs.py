@@ -206,13 +206,36 @@ def cancel(job_id: str, as_user: AsUser = None, reason: Annotated[str | None, ty
 
 
 @jobs.command("environment")
-def environment() -> None:
-    """The job environment's Python and packages (checked by importing each)."""
+def environment(
+    nodes: Annotated[
+        bool, typer.Option("--nodes", help="check where the compute backend runs jobs, with a tiny job")
+    ] = False,
+) -> None:
+    """The job environment's Python and packages (checked by importing each); with --nodes, on the
+    compute backend's nodes (a Slurm node), through a check job."""
     from qazai.cli.context import cli_settings
-    from qazai.compute.environment import JOB_PACKAGES, inspect_job_environment
+    from qazai.compute.environment import JOB_PACKAGES, inspect_environment_through, inspect_job_environment
+    from qazai.compute.executors import build_executor
 
     settings = cli_settings()
-    found = inspect_job_environment(settings.compute_python or sys.executable)
+    if nodes:
+        executor = build_executor(settings)
+        try:
+            python = getattr(executor, "python", None) or settings.compute_python or sys.executable
+            wait = settings.compute_environment_check_seconds
+            checked = inspect_environment_through(
+                executor, python, where=f" on the {executor.name} nodes", wait_seconds=wait
+            )
+        finally:
+            close = getattr(executor, "close", None)
+            if close is not None:
+                close()
+        if checked is None:
+            console.print(f"the check job has not ended within {wait:g} s (a busy queue?); run this again")
+            raise typer.Exit(2)
+        found = checked
+    else:
+        found = inspect_job_environment(settings.compute_python or sys.executable)
     console.print(f"python {found.python_version} ({found.python})")
     for dist in JOB_PACKAGES.values():
         console.print(f"  {dist:14} {found.packages.get(dist, '[red]missing[/red]')}")

@@ -122,6 +122,16 @@ _checked_lock = threading.Lock()
 def check_environment_through(
     executor: Executor, python: str, *, where: str, wait_seconds: float
 ) -> JobEnvironment | None:
+    """The job environment where ``executor`` runs jobs (``inspect_environment_through``), or
+    ConfigError (``job_environment_incomplete``) naming what it lacks; ``None`` while the check job
+    has not ended within ``wait_seconds``."""
+    environment = inspect_environment_through(executor, python, where=where, wait_seconds=wait_seconds)
+    return None if environment is None else require_complete(environment, where)
+
+
+def inspect_environment_through(
+    executor: Executor, python: str, *, where: str, wait_seconds: float
+) -> JobEnvironment | None:
     """Check the job environment where ``executor`` runs jobs, with a tiny job through it: the probe
     imports every package of the list with ``python`` on the node, under the same runner and
     sandbox as a real job. Its result is kept for the process (an incomplete one for
@@ -129,8 +139,8 @@ def check_environment_through(
 
     Returns the environment; ``None`` while the check job has not ended within ``wait_seconds``
     (a busy queue: the caller goes on, the next call looks again). Raises ConfigError
-    (``job_environment_incomplete`` naming the missing packages, ``job_environment_broken`` when
-    the probe cannot run there) and Unavailable when the backend does not answer.
+    (``job_environment_broken``) when the probe cannot run there and Unavailable when the backend
+    does not answer.
     """
     key = (executor.name, str(getattr(executor, "root", "")), python)
     with _checked_lock:
@@ -138,7 +148,7 @@ def check_environment_through(
     if cached is not None:
         checked_at, environment = cached
         if environment.complete or time.monotonic() - checked_at < RECHECK_INCOMPLETE_SECONDS:
-            return require_complete(environment, where)
+            return environment
     digest = hashlib.sha256(f"{python}\n{REQUIREMENTS.read_text(encoding='utf-8')}".encode()).hexdigest()
     spec = RunSpec(
         job_id=f"environment-check-{digest[:16]}",
@@ -166,4 +176,4 @@ def check_environment_through(
     environment = parse_probe(python, text)
     with _checked_lock:
         _checked[key] = (time.monotonic(), environment)
-    return require_complete(environment, where)
+    return environment
