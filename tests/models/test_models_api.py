@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.libraries.publishing import run_jobs
 from tests.models.factory import full_card, write_tiny_model
 
 
@@ -39,7 +40,9 @@ def _upload(client: TestClient, headers: dict[str, str], repo_id: str, path: Pat
     return str(created["id"])
 
 
-def test_create_upload_push_and_read_through_the_api(client: TestClient, people: Any, tmp_path: Path) -> None:
+def test_create_upload_push_and_read_through_the_api(
+    client: TestClient, people: Any, platform: Any, tmp_path: Path
+) -> None:
     producer = people["producer"].headers
     body = {
         "organisation": "stat-gov",
@@ -57,14 +60,32 @@ def test_create_upload_push_and_read_through_the_api(client: TestClient, people:
         for p in sorted(folder.iterdir())
     ]
     card = full_card().model_dump(mode="json", exclude_none=True)
-    version = _ok(
-        client.post(
-            "/api/v1/models/stat-gov/kk-sentiment/versions",
-            json={"card": card, "files": files, "tag": "v1.0"},
-            headers=producer,
-        ),
-        201,
+    pushed = client.post(
+        "/api/v1/models/stat-gov/kk-sentiment/versions",
+        json={"card": card, "files": files, "tag": "v1.0"},
+        headers=producer,
     )
+    accepted = _ok(pushed, 202)
+    assert accepted["state"] == "processing" and accepted["version"] is None
+    assert accepted["job_id"] and accepted["job_state"] == "queued"
+    location = pushed.headers["Location"]
+    assert location == f"/api/v1/models/stat-gov/kk-sentiment/pushes/{accepted['push_id']}"
+    # Until the job has run, no reader sees the version, and its tag is held.
+    assert _ok(client.get("/api/v1/models/stat-gov/kk-sentiment/versions")) == []
+    assert _ok(client.get("/api/v1/models/stat-gov/kk-sentiment"))["latest_revision"] is None
+    assert client.get("/api/v1/models/stat-gov/kk-sentiment/revisions/v1.0").status_code == 404
+    assert client.get("/api/models/stat-gov/kk-sentiment").status_code == 404
+    again = client.post(
+        "/api/v1/models/stat-gov/kk-sentiment/versions",
+        json={"card": card, "files": files, "tag": "v1.0"},
+        headers=producer,
+    )
+    assert again.status_code == 409 and again.json()["error"]["code"] == "tag_exists"
+    assert client.get(location, headers=people["member"].headers).status_code == 403
+    assert [job.kind for job in run_jobs(platform)] == ["models.push"]
+    done = _ok(client.get(location, headers=producer))
+    assert done["state"] == "published" and done["job_state"] == "succeeded"
+    version = done["version"]
     assert version["tag"] == "v1.0" and len(version["revision"]) == 40
     shown = _ok(client.get("/api/v1/models/stat-gov/kk-sentiment"))
     assert shown["latest_revision"] == version["revision"] and shown["gated"] is False

@@ -143,11 +143,18 @@ def _compute_handlers(platform: Platform) -> dict[str, Handler]:
     return {WATCH_JOB: watch_job_handler(runtime), SWEEP_JOB: sweep_job_handler(runtime)}
 
 
+def _model_handlers(platform: Platform) -> dict[str, Handler]:
+    from qazai.models.service import PUSH_JOB, model_push_handler
+
+    return {PUSH_JOB: model_push_handler(platform.db, platform.objects)}
+
+
 JOB_HANDLER_PROVIDERS: list[Callable[[Platform], dict[str, Handler]]] = [
     _audit_handlers,
     _library_handlers,
     _registry_handlers,
     _compute_handlers,
+    _model_handlers,
 ]
 
 

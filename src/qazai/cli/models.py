@@ -18,11 +18,12 @@ from rich.table import Table
 from qazai.api.platform import Platform
 from qazai.cli.context import cli_actor, open_platform
 from qazai.cli.errors import CliGroup
+from qazai.cli.libraries import _wait as wait_for_job
 from qazai.core.enums import AccessTier
-from qazai.core.errors import InvalidInput, NotFound
+from qazai.core.errors import Conflict, InvalidInput, NotFound
 from qazai.core.text import LocalizedText
 from qazai.models import cards, reads, service
-from qazai.models.models import ModelRepoCreate, ModelSearch
+from qazai.models.models import ModelRepoCreate, ModelSearch, VersionPush
 
 console = Console(stderr=True)
 models = typer.Typer(
@@ -86,8 +87,11 @@ def push(
     licence: Annotated[str | None, typer.Option(help="SPDX id (else the card's `license`)")] = None,
     task: Annotated[str | None, typer.Option(help="task (else the card's `pipeline_tag`)")] = None,
     language: Annotated[list[str] | None, typer.Option("--language", help="a language code; repeat")] = None,
+    wait: Annotated[bool, typer.Option(help="run the push job here and wait for it")] = True,
 ) -> None:
-    """Push a folder as a new immutable version of a model repository.
+    """Push a folder as a new immutable version of a model repository: uploads the files, then
+    the push job stores, hashes and scans them (shown as progress) and prints the version, or
+    what it was refused for.
 
     Example: qazai models push ./kk-ner --repo stat-gov/kk-ner --tier open --card card.md
     """
@@ -112,17 +116,32 @@ def push(
                 )
                 service.create_model_repo(uow, actor, command)
                 console.print(f"created {repo} ({tier.value})")
-        version = service.push_model_files(
+        sources = service.upload_model_files(
             platform.db,
             platform.objects,
             actor,
             repo,
             files,
-            card=card,
-            tag=tag,
             max_bytes=platform.settings.upload_max_bytes,
             retention_days=platform.settings.raw_retention_days,
         )
+        accepted = service.start_model_push(
+            platform.db, actor, repo, VersionPush(tag=tag, card=card, files=sources)
+        )
+        if not wait:
+            typer.echo(f"push {accepted.push_id} processing (job {accepted.job_id})")
+            return
+        assert accepted.job_id is not None
+        wait_for_job(platform, accepted.job_id, f"{repo} ← {folder.name}")
+        with platform.db.uow(read_only=True) as uow:
+            outcome = service.get_model_push(uow, actor, repo, accepted.push_id)
+    if outcome.version is None:
+        error = outcome.error or {}
+        for finding in (error.get("details") or {}).get("findings") or []:
+            console.print(f"  {finding.get('code')}: {finding.get('message')}")
+        code = str(error.get("code") or "push_refused")
+        raise Conflict(f"refused: {error.get('message') or outcome.state.value}", code=code)
+    version = outcome.version
     typer.echo(
         f"{repo}@{version.tag} {version.revision} ({len(version.files)} files, {_size(version.total_size)})"
     )

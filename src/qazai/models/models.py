@@ -368,3 +368,27 @@ class ServedModelFile:
     organisation_id: str
     version_id: str
     path: str
+
+
+class PushState(StrEnum):
+    processing = "processing"
+    published = "published"
+    refused = "refused"
+
+
+class ModelPushRead(BaseModel):
+    """A push accepted for publishing: ``processing`` until its job copies, hashes and scans the
+    files, then ``published`` (with the version) or ``refused`` (with the error and findings)."""
+
+    push_id: str
+    repo_id: str
+    tag: str | None
+    state: PushState
+    job_id: str | None
+    job_state: str | None
+    progress_percent: float | None
+    progress_message: str | None
+    version: ModelVersionRead | None
+    error: dict[str, Any] | None
+    created_at: datetime
+    finished_at: datetime | None

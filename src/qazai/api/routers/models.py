@@ -22,6 +22,7 @@ from qazai.models.access import ModelGrantRead, ModelTermsAcceptance
 from qazai.models.lineage import SystemModelEntry
 from qazai.models.models import (
     LibraryVersionUse,
+    ModelPushRead,
     ModelRepoCreate,
     ModelRepoRead,
     ModelRepoUpdate,
@@ -174,14 +175,24 @@ def create_upload(
 
 
 @router.post(
-    "/models/{org}/{name}/versions", response_model=ModelVersionRead, status_code=status.HTTP_201_CREATED
+    "/models/{org}/{name}/versions", response_model=ModelPushRead, status_code=status.HTTP_202_ACCEPTED
 )
 def push_version(
-    org: str, name: str, cmd: VersionPush, actor: StreamingActor, platform: PlatformDep
-) -> ModelVersionRead:
-    """Publish a version from completed uploads with its card: checks the card, the uploads and
-    every file's safety (see docs/models.md), then stores the files content-addressed."""
-    return service.push_model_version(platform.db, platform.objects, actor, f"{org}/{name}", cmd)
+    org: str, name: str, cmd: VersionPush, actor: StreamingActor, platform: PlatformDep, response: Response
+) -> ModelPushRead:
+    """Accept a version from completed uploads with its card: checks the card, the paths, the tag
+    and the uploads, then queues the job that stores, hashes and scans the files (see
+    docs/models.md). 202 with the push `processing`; follow it at `Location`."""
+    accepted = service.start_model_push(platform.db, actor, f"{org}/{name}", cmd)
+    response.headers["Location"] = f"/api/v1/models/{org}/{name}/pushes/{accepted.push_id}"
+    return accepted
+
+
+@router.get("/models/{org}/{name}/pushes/{push_id}", response_model=ModelPushRead)
+def get_push(org: str, name: str, push_id: str, uow: UowDep, actor: SignedInActor) -> ModelPushRead:
+    """A push's state (`processing`, `published` with the version, `refused` with the error and
+    findings) and its job's progress."""
+    return service.get_model_push(uow, actor, f"{org}/{name}", push_id)
 
 
 @router.post("/models/{org}/{name}/revisions/{revision}/withdraw", response_model=ModelVersionRead)
