@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 from qazai.cli.main import app
 from tests.models.factory import write_tiny_model
+from tests.models.test_safety import RunsACommand
 
 CARD = """---
 license: apache-2.0
@@ -72,3 +74,25 @@ def test_errors_are_one_line(cli: Any, tmp_path: Path) -> None:
     assert "no organisation" in incomplete.output or "lacks mandatory fields" in incomplete.output
     bad = cli("models", "show", "../etc")
     assert bad.exit_code == 1 and "not a model repository id" in bad.output
+
+
+def test_push_runs_the_job_shows_progress_and_prints_a_refusal(cli: Any, tmp_path: Path) -> None:
+    assert cli("orgs", "create", "kaznu", "--kind", "university", "--name", "KazNU").exit_code == 0
+    folder = write_tiny_model(tmp_path / "model")
+    (folder / "README.md").write_text(CARD, encoding="utf-8")
+    (folder / "pytorch_model.bin").write_bytes(pickle.dumps({"hook": RunsACommand()}, protocol=4))
+    refused = cli("models", "push", folder, "--repo", "kaznu/tiny", "--card", folder / "README.md")
+    assert refused.exit_code == 1, refused.output
+    assert "pickle_import: imports posix.system" in refused.output or "os.system" in refused.output
+    assert "error: refused: pytorch_model.bin" in refused.output
+    assert "kaznu/tiny ← model" in refused.output  # the job's progress line
+    nothing = cli("models", "show", "kaznu/tiny")
+    assert nothing.exit_code == 1 and nothing.output.startswith("error: "), nothing.output
+    (folder / "pytorch_model.bin").unlink()
+    queued = cli(
+        "models", "push", folder, "--repo", "kaznu/tiny", "--card", folder / "README.md", "--no-wait"
+    )
+    assert queued.exit_code == 0 and "processing (job " in queued.output, queued.output
+    pushed = cli("models", "push", folder, "--repo", "kaznu/tiny", "--card", folder / "README.md")
+    # the worker of this push runs the queued one too; each is a version of its own
+    assert pushed.exit_code == 0 and "kaznu/tiny@v" in pushed.output, pushed.output
