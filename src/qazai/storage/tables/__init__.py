@@ -3,7 +3,18 @@
 One module per capability; importing this package registers every table.
 """
 
-from qazai.storage.tables import airlock, audit, compute, identity, jobs, labels, libraries, model_pushes, models, registry  # noqa: F401 - registers the tables
+from qazai.storage.tables import (  # noqa: F401 - registers the tables
+    airlock,
+    audit,
+    compute,
+    identity,
+    jobs,
+    labels,
+    libraries,
+    model_pushes,
+    models,
+    registry,
+)
 from qazai.storage.tables.base import Base
 
 __all__ = ["Base"]
