@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from typing import Protocol
 
 from qazai.core.clock import utcnow
 from qazai.core.enums import AccessTier
@@ -139,6 +140,37 @@ def active_compute_grant(uow: UnitOfWork, library_id: str, user_id: str) -> Gran
     return _grant_read(row, library.slug if library else "", utcnow())
 
 
+class DecidableGrant(Protocol):
+    """A pending access request of any kind of repository (a library's, a model's)."""
+
+    status: str
+    expires_at: datetime | None
+    decided_at: datetime | None
+    decided_by: str | None
+    decision_note: str | None
+
+
+def settle_grant(grant: DecidableGrant, actor: Actor, cmd: GrantDecision) -> datetime:
+    """Record ``actor``'s decision on a pending request (an approval needs an expiry date in the
+    future); returns the decision's time. Conflict if already decided. The one rule for every
+    kind of grant: models take the libraries' tiers, terms and grants."""
+    if grant.status != GrantStatus.pending.value:
+        raise Conflict(f"the request is already {grant.status}", code="grant_decided")
+    now = utcnow()
+    if cmd.approve:
+        if cmd.expires_on is None:
+            raise InvalidInput("give `expires_on` (a date) when approving", code="expiry_required")
+        expires = datetime.combine(cmd.expires_on, time(23, 59, 59), tzinfo=UTC)
+        if expires <= now:
+            raise InvalidInput("`expires_on` must be in the future", code="expiry_in_past")
+        grant.expires_at = expires
+    grant.status = (GrantStatus.approved if cmd.approve else GrantStatus.refused).value
+    grant.decided_at = now
+    grant.decided_by = actor.user_id
+    grant.decision_note = cmd.note
+    return now
+
+
 def decide_grant(uow: UnitOfWork, actor: Actor, grant_id: str, cmd: GrantDecision) -> GrantRead:
     """Approve (with an expiry date in the future) or refuse a pending request. Producers of the
     library's organisation or an operator. Conflict if already decided."""
@@ -151,20 +183,7 @@ def decide_grant(uow: UnitOfWork, actor: Actor, grant_id: str, cmd: GrantDecisio
         if actor.user_id == row.user_id or policy.can_see_grants_of(actor, library.organisation_id):
             raise PermissionDenied("only the library's producers can decide requests")
         raise NotFound(f"no grant request {grant_id!r}", code="grant_not_found")
-    if row.status != GrantStatus.pending.value:
-        raise Conflict(f"the request is already {row.status}", code="grant_decided")
-    now = utcnow()
-    if cmd.approve:
-        if cmd.expires_on is None:
-            raise InvalidInput("give `expires_on` (a date) when approving", code="expiry_required")
-        expires = datetime.combine(cmd.expires_on, time(23, 59, 59), tzinfo=UTC)
-        if expires <= now:
-            raise InvalidInput("`expires_on` must be in the future", code="expiry_in_past")
-        row.expires_at = expires
-    row.status = (GrantStatus.approved if cmd.approve else GrantStatus.refused).value
-    row.decided_at = now
-    row.decided_by = actor.user_id
-    row.decision_note = cmd.note
+    now = settle_grant(row, actor, cmd)
     uow.session.flush()
     audit(
         uow.session,

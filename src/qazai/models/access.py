@@ -6,7 +6,7 @@ per model repository; who may decide is the libraries' policy.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime
 
 from pydantic import BaseModel
 
@@ -15,6 +15,7 @@ from qazai.core.enums import AccessTier
 from qazai.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from qazai.core.ids import new_id
 from qazai.identity.actor import Actor
+from qazai.libraries.access import settle_grant
 from qazai.libraries.models import GrantCreate, GrantDecision, GrantStatus
 from qazai.models import policy, reads, repo
 from qazai.models.service import audit
@@ -138,20 +139,7 @@ def decide_model_grant(uow: UnitOfWork, actor: Actor, grant_id: str, cmd: GrantD
         if actor.user_id == grant.user_id:
             raise PermissionDenied("only the model's producers can decide requests")
         raise NotFound(f"no grant request {grant_id!r}", code="grant_not_found")
-    if grant.status != GrantStatus.pending.value:
-        raise Conflict(f"the request is already {grant.status}", code="grant_decided")
-    now = utcnow()
-    if cmd.approve:
-        if cmd.expires_on is None:
-            raise InvalidInput("give `expires_on` (a date) when approving", code="expiry_required")
-        expires = datetime.combine(cmd.expires_on, time(23, 59, 59), tzinfo=UTC)
-        if expires <= now:
-            raise InvalidInput("`expires_on` must be in the future", code="expiry_in_past")
-        grant.expires_at = expires
-    grant.status = (GrantStatus.approved if cmd.approve else GrantStatus.refused).value
-    grant.decided_at = now
-    grant.decided_by = actor.user_id
-    grant.decision_note = cmd.note
+    settle_grant(grant, actor, cmd)
     uow.session.flush()
     audit(
         uow.session,
