@@ -22,7 +22,7 @@ import hmac
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -113,6 +113,39 @@ def compute_hash(*, key: bytes, **fields: Any) -> str:
 def compute_legacy_hash(**fields: Any) -> str:
     """Plain SHA-256 of :func:`canonical_event` (chain version 1, before migration 0005)."""
     return hashlib.sha256(canonical_event(**fields)).hexdigest()
+
+
+class Acting(Protocol):
+    """Who did something: a user (``user_id``) or the system, with a label for the trail."""
+
+    @property
+    def user_id(self) -> str | None: ...
+
+    @property
+    def label(self) -> str: ...
+
+
+def record_action(
+    session: Session,
+    actor: Acting,
+    *,
+    action: str,
+    object_type: str,
+    object_id: str | None,
+    organisation_id: str | None,
+    summary: dict[str, Any],
+) -> None:
+    """:func:`record_event` for what ``actor`` did (the capabilities' one audit helper)."""
+    record_event(
+        session,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        actor_id=actor.user_id,
+        actor_label=actor.label,
+        organisation_id=organisation_id,
+        summary=summary,
+    )
 
 
 def record_event(

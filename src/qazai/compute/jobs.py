@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from qazai.audit.service import record_action as audit
 from qazai.compute import policy, repo
 from qazai.compute.environment import NOTEBOOK_RUNNER, check_environment_through, check_job_environment
 from qazai.compute.executors import build_executor
@@ -44,7 +45,7 @@ from qazai.compute.models import (
     LogRead,
     OutputRead,
 )
-from qazai.compute.projects import audit, input_problem, load_project, membership_of, run_problem
+from qazai.compute.projects import input_problem, load_project, membership_of, run_problem
 from qazai.compute.quotas import limits_within_quota
 from qazai.compute.states import ENDED_STATES, FROM_RUN_STATE, JobState, check_transition, path_to
 from qazai.config import Settings

@@ -5,11 +5,10 @@ it may read (through approved, unexpired grants where the tier needs one), and i
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from qazai.audit.service import record_event
+from qazai.audit.service import record_action as audit
 from qazai.compute import policy, repo
 from qazai.compute.models import (
     INPUT_REFERENCE,
@@ -44,28 +43,6 @@ from qazai.storage.tables.libraries import LibraryGrantRow, LibraryRow, LibraryV
 from qazai.storage.tables.registry import AiSystemRow, PilotRow
 
 GRANTED_TIERS = frozenset({AccessTier.restricted, AccessTier.enclave})
-
-
-def audit(
-    session: Session,
-    actor: Actor,
-    *,
-    action: str,
-    object_type: str,
-    object_id: str,
-    organisation_id: str | None,
-    summary: dict[str, Any],
-) -> None:
-    record_event(
-        session,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        actor_id=actor.user_id,
-        actor_label=actor.label,
-        organisation_id=organisation_id,
-        summary=summary,
-    )
 
 
 def is_project_member(session: Session, project_id: str, user_id: str | None) -> bool:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
+from qazai.audit.service import record_action as audit
 from qazai.compute import policy, repo
 from qazai.compute.models import JobLimits, ProjectUsage, QuotaRead, QuotaSet, UsageReport
-from qazai.compute.projects import audit
 from qazai.compute.states import ACTIVE_STATES
 from qazai.config import Settings
 from qazai.core.clock import utcnow

@@ -17,8 +17,8 @@ from qazai.core.ids import new_id
 from qazai.identity.actor import Actor
 from qazai.libraries.access import settle_grant
 from qazai.libraries.models import GrantCreate, GrantDecision, GrantStatus
+from qazai.libraries.service import audit
 from qazai.models import policy, reads, repo
-from qazai.models.service import audit
 from qazai.storage.db import UnitOfWork
 from qazai.storage.tables.models import ModelGrantRow, ModelRepoRow, ModelTermsAcceptanceRow
 

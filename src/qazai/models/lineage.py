@@ -22,6 +22,7 @@ from qazai.core.text import LocalizedText
 from qazai.identity.actor import Actor
 from qazai.libraries import hooks as library_hooks
 from qazai.libraries import lineage as library_lineage
+from qazai.libraries.service import audit
 from qazai.models import policy, reads, repo
 from qazai.models.models import (
     LibraryVersionUse,
@@ -32,7 +33,7 @@ from qazai.models.models import (
     SystemUsingModel,
     VersionStatus,
 )
-from qazai.models.service import audit, parse_library_version
+from qazai.models.service import parse_library_version
 from qazai.registry import lineage as registry_lineage
 from qazai.registry import policy as registry_policy
 from qazai.registry import repo as registry_repo

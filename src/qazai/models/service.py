@@ -21,7 +21,6 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from qazai.audit.service import record_event
 from qazai.core.clock import utcnow
 from qazai.core.enums import AccessTier
 from qazai.core.errors import AppError, Conflict, InvalidInput, NotFound, PermissionDenied
@@ -31,6 +30,7 @@ from qazai.identity.actor import Actor
 from qazai.libraries import lineage as library_lineage
 from qazai.libraries import uploads
 from qazai.libraries.models import UploadRead, UploadStatus
+from qazai.libraries.service import audit
 from qazai.models import cards, policy, reads, repo, safety
 from qazai.models.models import (
     MODEL_TIERS,
@@ -61,27 +61,6 @@ from qazai.storage.tables.models import (
 log = logging.getLogger("qazai.models")
 _PATH_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+=@-]*$")
 _LIBRARY_VERSION = re.compile(r"^(?P<slug>[a-z0-9][a-z0-9-]*)(?:@|/v)(?P<number>\d{1,9})$")
-
-
-def audit(
-    session: Session,
-    actor: Actor,
-    action: str,
-    object_type: str,
-    object_id: str | None,
-    summary: dict[str, Any],
-    organisation_id: str | None,
-) -> None:
-    record_event(
-        session,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        actor_id=actor.user_id,
-        actor_label=actor.label,
-        organisation_id=organisation_id,
-        summary=summary,
-    )
 
 
 def create_model_repo(uow: UnitOfWork, actor: Actor, cmd: ModelRepoCreate) -> ModelRepoRead:
