@@ -33,6 +33,9 @@ PY
 # place (never rebuilt: a running cluster and its jobs keep theirs).
 JOB_ENV=/opt/qazai-jobenv
 JOBFILES="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/src/qazai/compute/jobfiles"
+# Daemons started below inherit the working folder: start them from / so that deleting the checkout
+# (a CI clone) does not pull the folder from under slurmrestd (it then fails every submit: getcwd).
+cd /
 job_env_complete() {
   [ -x "$JOB_ENV/bin/python" ] && "$JOB_ENV/bin/python" -I "$JOBFILES/probe_environment.py" \
     "$JOBFILES/job-environment.txt" 2>/dev/null | grep -q '"missing": \[\]'
