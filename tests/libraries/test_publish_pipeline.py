@@ -113,14 +113,22 @@ def test_complaints_keep_text_and_redact_addresses(lib_platform: Platform, real_
         assert residual.height == 0, column
 
 
-@pytest.mark.parametrize(
-    "name", ["aggregate/decent-work-indicators.xlsx", "aggregate/avg-salary-by-region-2022.xlsx"]
+# every aggregate file of the shared data (the package carries the same copies)
+AGGREGATES = sorted(
+    f"aggregate/{f.name}"
+    for f in (Path(__file__).resolve().parents[2] / "src/qazai/libraries/demo_data/aggregate").iterdir()
+    if f.suffix in {".xlsx", ".csv"}
 )
+
+
+@pytest.mark.parametrize("name", AGGREGATES)
 def test_statistics_publish_whole_under_the_default_open_policy(
     lib_platform: Platform, real_data: Path, name: str
 ) -> None:
     """The issue's cases: decent-work was rejected (a decimal's fraction taken for a card
-    number), the salary table lost its occupation columns (header words taken for phones)."""
+    number), the salary table lost its occupation columns (header words taken for phones); the
+    crime forms were refused whole by the residual scan ("Инспекторов" read as a surname in an
+    indicator name the classification had already set aside)."""
     make_library(lib_platform, "stats")
     job = publish(lib_platform, "stats", real_data / name)
     assert job.state == "succeeded", job.error
@@ -128,8 +136,10 @@ def test_statistics_publish_whole_under_the_default_open_policy(
     for table in version.manifest["tables"]:
         columns = table["privacy"]["scan"]["columns"]
         assert {c["action"] for c in columns} == {"keep"}, table["name"]
-        assert table["privacy"]["scan"]["aggregate"] is True
-        part = read_part(lib_platform, "stats", version.manifest["parts"][0]["file"])
+        if "crime-form" not in name:  # the crime forms are settled column by column (not about persons)
+            assert table["privacy"]["scan"]["aggregate"] is True
+        [file] = [p["file"] for p in version.manifest["parts"] if p["table"] == table["name"]]
+        part = read_part(lib_platform, "stats", file)
         assert part.columns == [c["name"] for c in columns]
         labels = part[part.columns[0]].drop_nulls().to_list()
         assert all("[" not in str(label) for label in labels)  # row labels as published

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from qazai.core.enums import AccessTier
 from qazai.core.errors import InvalidInput
 from qazai.privacy import Action, Plan, Policy, default_policy, plan_deidentification
+from qazai.privacy.classify import Rule
 from qazai.privacy.deidentify import ColumnPlan
 
 
@@ -87,6 +88,19 @@ def column_report(column: ColumnPlan, level: int | None) -> dict[str, Any]:
 
 def policy_json(policy: Policy) -> dict[str, Any]:
     return dict(policy.model_dump(mode="json"))
+
+
+def statistics_columns(plan: Plan) -> set[str]:
+    """Columns kept because classification judged the table statistics (aggregate, or not about
+    persons) after weighing their findings: the residual scan sets their name and address
+    look-alikes aside as classification did."""
+    return {
+        c.name
+        for c in plan.columns
+        if c.rule.action is Action.keep
+        and c.evidence is not None
+        and c.evidence.rule in (Rule.aggregate_table, Rule.no_person_table)
+    }
 
 
 def derived_columns(plan: Plan) -> set[str]:

@@ -3,23 +3,35 @@
 The privacy engine's accumulator can rescan every output cell; published columns repeat their
 values a lot (regions, categories, generalised dates), so scanning each distinct value once and
 remembering the clean ones across batches gives the same counts for a fraction of the time.
-Columns the engine derived (``skip``: pseudonyms, generalised values) are not scanned. All
-columns of a batch go to the engine's ``detect_columns`` in one sweep.
+Columns the engine derived (``skip``: pseudonyms, generalised values) are not scanned. In
+columns the engine kept as statistics after weighing their findings (``statistics``: the table
+is aggregate, or nothing in it is about a person) name and address look-alikes are the chance
+findings classification already set aside ("Инспекторов" reads like a surname); only the
+structured identifiers (IIN, phone, IBAN...) still count there. All columns of a batch go to the
+engine's ``detect_columns`` in one sweep.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from qazai.privacy import PERSONAL_DIRECT, ColumnInput, detect_columns
+from qazai.privacy import PERSONAL_DIRECT, ColumnInput, Entity, detect_columns
 
 CLEAN_CACHE = 200_000  # distinct clean values remembered per column
+#: heuristic entities: in a column classification settled as statistics they are chance findings
+LOOK_ALIKES = frozenset({Entity.PERSON.value, Entity.ADDRESS.value})
 
 
 class ResidualScanner:
-    def __init__(self, min_score: float, skip: set[str] | frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        min_score: float,
+        skip: set[str] | frozenset[str] = frozenset(),
+        statistics: set[str] | frozenset[str] = frozenset(),
+    ) -> None:
         self.min_score = min_score
         self.skip = skip
+        self.statistics = statistics
         self.residual: dict[str, int] = {}
         self._clean: dict[str, set[str]] = {}
 
@@ -40,7 +52,10 @@ class ResidualScanner:
             entities=PERSONAL_DIRECT,
             min_score=self.min_score,
         )
-        for (name, counts), found in zip(pending, scanned, strict=True):
+        for (name, counts), hits in zip(pending, scanned, strict=True):
+            found = hits
+            if name in self.statistics:
+                found = hits.filter(~pl.col("entity").is_in(list(LOOK_ALIKES)))
             for entity, rows in found.group_by("entity").agg(pl.col("row").unique()).iter_rows():
                 cells = int(counts["count"].gather(rows).sum())
                 self.residual[str(entity)] = self.residual.get(str(entity), 0) + cells

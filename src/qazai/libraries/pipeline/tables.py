@@ -197,7 +197,11 @@ def process_table(
             directory, stem, output_schema, row_group_rows=row_group_rows, part_rows=part_rows
         )
         accumulator = RiskAccumulator(plan.quasi_identifiers, plan.sensitive, rescan=False)
-        residuals = ResidualScanner(policy.min_score, skip=privacy_step.derived_columns(plan))
+        residuals = ResidualScanner(
+            policy.min_score,
+            skip=privacy_step.derived_columns(plan),
+            statistics=privacy_step.statistics_columns(plan),
+        )
         profiler = TableProfiler()
 
         def observe(out: pl.DataFrame) -> None:
