@@ -11,7 +11,11 @@ spellings land on the same key:
 - **word forms**: a Kazakh suffix stripper (agglutinative endings peeled off from the right while
   a stem of 3+ letters remains) for all words, plus the Snowball Russian stemmer for Cyrillic
   words and the Snowball English stemmer for Latin ones. A word yields every distinct key those
-  give; a query word matches a document when they share one key.
+  give; a query word matches a document when they share one key. A Latin word is also read as
+  romanised Russian (``obrashcheniya`` -> ``обращения``) and given that word's Russian stem;
+- **related words**: a short list of words for the same thing across kk/ru/en (``су``/``вода``/
+  ``water``; ``безработные``/``занятость``/``жұмыссыз``) gives its words one more shared key
+  (``~water``), at index and at query time alike.
 
 Folding is deliberately lossy (``q``/``k``, ``y``/``i``/``ы``/``й``/``і`` collapse): recall matters
 more than precision for a catalogue of a few thousand libraries ranked by BM25.
@@ -46,6 +50,7 @@ _LATIN_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"([aoug])['’ʼ`]"), r"\1"),  # 2018 alphabet: a' o' u' g'
     (re.compile(r"n['’ʼ`]"), "n"),
     (re.compile(r"['’ʼ`]"), ""),
+    (re.compile(r"shch|sch"), "sh"),  # Russian romanisation of щ (folded Cyrillic щ is "sh")
     (re.compile(r"kh"), "h"),
     (re.compile(r"j"), "zh"),  # 2021: Ж -> J
     (re.compile(r"q"), "k"),
@@ -80,6 +85,62 @@ _MIN_STEM = 3
 
 _russian = snowballstemmer.stemmer("russian")
 _english = snowballstemmer.stemmer("english")
+
+# Romanised Russian back to Cyrillic, so that ``bezrabotnye`` gets the Russian stemmer's key of
+# ``безработные``. Multi-letter spellings first; ``y`` is read from its neighbours below.
+_ROMAN_RUSSIAN = (
+    ("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ch", "ч"), ("sh", "ш"),
+    ("ya", "я"), ("ja", "я"), ("yu", "ю"), ("ju", "ю"), ("yo", "ё"), ("jo", "ё"),
+)  # fmt: skip
+_ROMAN_LETTERS = dict(zip("abvgdezijklmnoprstufhcwxq", "абвгдезийклмнопрстуфхцвкк", strict=True))
+_VOWELS = set("aeiouy")
+_ROMAN_PARTS = re.compile("|".join(k for k, _ in _ROMAN_RUSSIAN) + "|.")
+
+
+def latin_to_russian(word: str) -> str:
+    """A Latin spelling of a Russian word in Cyrillic (``obrashcheniya`` -> ``обращения``);
+    ``""`` when the word has letters outside ASCII."""
+    if not word.isascii():
+        return ""
+    multi = dict(_ROMAN_RUSSIAN)
+    parts = _ROMAN_PARTS.findall(word)
+    out: list[str] = []
+    for i, part in enumerate(parts):
+        previous = parts[i - 1][-1] if i else ""
+        if part in multi:
+            out.append(multi[part])
+        elif part == "y":
+            if previous and previous in _VOWELS:
+                out.append("й")  # -iy, -ey, -oy: й
+            elif previous:
+                out.append("ы")  # -nye, -ny: ые, ы
+            else:
+                out.append("й")
+        else:
+            out.append(_ROMAN_LETTERS.get(part, part))
+    return "".join(out)
+
+
+# Words people use for the same thing, across kk/ru/en: a query word in a group also matches a
+# document word of the same group (``безработные`` finds "органы занятости", ``su`` "Water").
+# Kept to the catalogue's themes; each word's own keys decide membership, so word forms count.
+_RELATED_WORDS: dict[str, tuple[str, ...]] = {
+    "employment": (
+        "занятость", "занятости", "безработица", "безработный", "безработные", "безработных",
+        "жұмыспен", "жұмыссыз", "жұмыссыздық", "employment", "unemployment", "unemployed",
+        "jobseekers",
+    ),
+    "water": (
+        "су", "суы", "суға", "судың", "суда", "судан", "суды", "сумен", "сулар", "сулары",
+        "вода", "воды", "водный", "водные", "водных", "water", "waters",
+    ),
+    "lake": ("көл", "көлі", "көлдер", "озеро", "озера", "озёра", "озер", "lake", "lakes"),
+    "appeal": (
+        "обращение", "обращения", "обращений", "жалоба", "жалобы", "жалоб", "өтініш", "өтініштер",
+        "шағым", "шағымдар", "complaint", "complaints", "appeal", "appeals", "petition",
+    ),
+    "population": ("халық", "халқы", "население", "населения", "population", "тұрғындар"),
+}  # fmt: skip
 
 
 def fold(text: str) -> str:
@@ -128,13 +189,36 @@ def word_keys(word: str) -> tuple[str, ...]:
         folded = "".join(c for c in folded if c.isalnum())
     if not folded:
         return ()
+    keys = _own_keys(lowered, folded)
+    related = [f"~{group}" for group, members in _related_keys().items() if members & set(keys)]
+    return tuple(dict.fromkeys([*keys, *related]))
+
+
+def _own_keys(lowered: str, folded: str) -> list[str]:
     keys = [strip_kazakh_suffixes(folded), folded]
     is_cyrillic = any("\u0400" <= c <= "\u04ff" for c in lowered)
     if is_cyrillic and not (_KAZAKH_ONLY & set(lowered)):
         keys.append(fold(_russian.stemWord(lowered)))
     elif not is_cyrillic:
         keys.append(_english.stemWord(folded))
-    return tuple(dict.fromkeys(k for k in keys if k))
+        cyrillic = latin_to_russian(lowered)
+        if cyrillic:
+            keys.append(fold(_russian.stemWord(cyrillic)))
+    return [k for k in dict.fromkeys(keys) if k]
+
+
+@lru_cache(maxsize=1)
+def _related_keys() -> dict[str, frozenset[str]]:
+    """Each group of related words as the set of its words' most specific keys (the folded word
+    and its stemmer's key; the Kazakh stripper's shorter key would pull in unrelated words)."""
+    groups: dict[str, frozenset[str]] = {}
+    for group, members in _RELATED_WORDS.items():
+        keys: set[str] = set()
+        for member in members:
+            lowered = member.lower()
+            keys.update(_own_keys(lowered, fold(lowered))[1:] or _own_keys(lowered, fold(lowered)))
+        groups[group] = frozenset(keys)
+    return groups
 
 
 def text_keys(text: str) -> list[str]:

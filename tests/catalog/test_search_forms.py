@@ -1,0 +1,138 @@
+"""What users type into the catalogue search, and the library they mean (issue 17, point 7).
+
+The pairs below were written from what people type (word forms, Latin spellings of Russian and
+Kazakh, the other language's word) before the search was changed, against the demo portal's
+libraries as ``qazai serve --demo`` creates them (titles, descriptions, themes, producers). A
+query must bring its library first. ``python -m tests.catalog.test_search_forms`` prints the
+recall of the list (how many queries bring their library at all, and first).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from qazai.catalog.models import LibraryDoc, SearchRequest
+from qazai.catalog.search import PUBLIC, TantivySearchEngine
+from qazai.cli.demo import DEMO_ORGS
+from qazai.libraries.demo import DEMO_LIBRARIES
+
+POPULATION = "population-by-region"
+PROJECTIONS = "population-projections"
+EMPLOYMENT = "employment-applicants"
+WATER = "water-basins"
+COMPLAINTS = "astana-complaints"
+REGISTER = "citizen-register-synthetic"
+
+QUERY_LIBRARY: list[tuple[str, str]] = [
+    # employment: Russian word forms and what people call the applicants
+    ("безработные", EMPLOYMENT),
+    ("безработных", EMPLOYMENT),
+    ("безработица", EMPLOYMENT),
+    ("занятость", EMPLOYMENT),
+    ("органы занятости", EMPLOYMENT),
+    ("обратившиеся", EMPLOYMENT),
+    ("zanyatost", EMPLOYMENT),
+    ("bezrabotnye", EMPLOYMENT),
+    ("жұмыссыздар", EMPLOYMENT),
+    ("unemployed", EMPLOYMENT),
+    ("employment authorities", EMPLOYMENT),
+    # complaints: Russian and Kazakh word forms, romanised
+    ("obrashcheniya", COMPLAINTS),
+    ("obrashchenie grazhdan", COMPLAINTS),
+    ("obrasheniya", COMPLAINTS),
+    ("обращение", COMPLAINTS),
+    ("обращений граждан", COMPLAINTS),
+    ("өтініштер", COMPLAINTS),
+    ("otinish", COMPLAINTS),
+    ("шағым", COMPLAINTS),
+    ("жалобы", COMPLAINTS),
+    ("complaint", COMPLAINTS),
+    ("akimat", COMPLAINTS),
+    ("акимата", COMPLAINTS),
+    # water: Kazakh, Russian, romanised
+    ("su", WATER),
+    ("су", WATER),
+    ("су бассейндері", WATER),
+    ("вода", WATER),
+    ("водные", WATER),
+    ("vodnye basseyny", WATER),
+    ("бассейны", WATER),
+    ("basseiny", WATER),
+    ("озера", WATER),
+    ("lake", WATER),
+    # population: Kazakh forms in both alphabets, Russian forms, romanised
+    ("халық саны өңірлер", POPULATION),
+    ("halyq sany", POPULATION),
+    ("naselenie po regionam", POPULATION),
+    ("численности населения регионов", POPULATION),
+    ("прогноз населения", PROJECTIONS),
+    ("мужчины и женщины", PROJECTIONS),
+    # the synthetic register
+    ("синтетический регистр", REGISTER),
+    ("sinteticheskiy", REGISTER),
+    ("жители", REGISTER),
+]
+
+_WHEN = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def demo_documents() -> list[LibraryDoc]:
+    orgs = {org.slug: org for org in DEMO_ORGS}
+    return [
+        LibraryDoc(
+            id=f"lib-{demo.slug}",
+            slug=demo.slug,
+            organisation_id=f"org-{demo.org}",
+            organisation_slug=demo.org,
+            organisation_name=orgs[demo.org].name,
+            title=demo.title,
+            description=demo.description,
+            tier=demo.tier,
+            themes=demo.themes,
+            keywords=["demo", "Kazakhstan"],
+            region="Kazakhstan",
+            created_at=_WHEN,
+            modified_at=_WHEN,
+            published=True,
+        )
+        for demo in DEMO_LIBRARIES
+    ]
+
+
+@pytest.fixture(scope="module")
+def engine() -> TantivySearchEngine:
+    engine = TantivySearchEngine()
+    engine.replace(demo_documents())
+    return engine
+
+
+def found(engine: TantivySearchEngine, query: str) -> list[str]:
+    result = engine.search(SearchRequest(q=query, rows=10), frozenset({PUBLIC}))
+    return [hit.slug for hit in result.hits]
+
+
+@pytest.mark.parametrize(("query", "library"), QUERY_LIBRARY)
+def test_query_brings_its_library_first(engine: TantivySearchEngine, query: str, library: str) -> None:
+    assert found(engine, query)[:1] == [library]
+
+
+def test_list_is_large_enough_and_unrelated_queries_find_nothing(engine: TantivySearchEngine) -> None:
+    assert len(QUERY_LIBRARY) >= 40
+    for query in ("автомобили", "зарплата", "hospital beds", "мектеп"):
+        assert found(engine, query) == [], query
+
+
+if __name__ == "__main__":
+    eng = TantivySearchEngine()
+    eng.replace(demo_documents())
+    anywhere = first = 0
+    for query, library in QUERY_LIBRARY:
+        hits = found(eng, query)
+        anywhere += library in hits
+        first += hits[:1] == [library]
+        if hits[:1] != [library]:
+            print(f"miss: {query!r} -> {hits}")
+    total = len(QUERY_LIBRARY)
+    print(f"recall: {anywhere}/{total} found, {first}/{total} first")
