@@ -41,6 +41,7 @@ def build_platform(settings: Settings, *, start_workers: bool, db: Database | No
         sweep_on_start(platform)
 
     platform.on_start.append(_sweep)
+    _schedule_usage_counts(platform)
     if start_workers and settings.workers > 0:
         stop = threading.Event()
         threads: list[threading.Thread] = []
@@ -68,6 +69,16 @@ def build_platform(settings: Settings, *, start_workers: bool, db: Database | No
         platform.on_start.append(_start)
         platform.on_stop.append(_stop)
     return platform
+
+
+def _schedule_usage_counts(platform: Platform) -> None:
+    """Library view and download counts, held in memory, reach the database every half minute
+    while the server runs and once more when it stops."""
+    from qazai.libraries.usage import schedule_usage_flush
+
+    stops: list[Callable[[], None]] = []
+    platform.on_start.append(lambda: stops.append(schedule_usage_flush(platform.db)))
+    platform.on_stop.append(lambda: [stop() for stop in stops])
 
 
 def install_capability_hooks() -> None:

@@ -16,7 +16,19 @@ from qazai.core.clock import as_utc
 from qazai.core.enums import AccessTier
 
 
-def _columns(table: dict[str, Any]) -> list[ColumnDoc]:
+def dictionary_description(note: Any) -> str | None:
+    """A data-dictionary entry (the library's ``dictionary``: description in kk/ru/en and unit)
+    as one column description: English first (the exports' language), then Russian, Kazakh."""
+    if not isinstance(note, dict):
+        return None
+    text = _text(note.get("description"))
+    unit = note.get("unit")
+    if unit:
+        return f"{text} (unit: {unit})" if text else f"unit: {unit}"
+    return text
+
+
+def _columns(table: dict[str, Any], dictionary: dict[str, Any] | None = None) -> list[ColumnDoc]:
     schema = table.get("schema")
     raw = table.get("columns")
     if raw is None and isinstance(schema, dict):
@@ -27,7 +39,9 @@ def _columns(table: dict[str, Any]) -> list[ColumnDoc]:
     for column in raw or []:
         if not isinstance(column, dict) or not column.get("name"):
             continue
-        description = column.get("description")
+        description = column.get("description") or dictionary_description(
+            (dictionary or {}).get(column["name"])
+        )
         if isinstance(description, dict):
             description = description.get("en") or description.get("ru") or description.get("kk")
         out.append(
@@ -117,12 +131,18 @@ def version_doc(
     rows: int,
     size: int,
     manifest: dict[str, Any],
+    dictionary: dict[str, Any] | None = None,
 ) -> VersionDoc:
+    """``dictionary``: the library's data dictionary, describing columns the manifest does not."""
     tables: list[TableDoc] = []
     for table in manifest.get("tables") or []:
         if isinstance(table, dict) and table.get("name"):
             tables.append(
-                TableDoc(name=str(table["name"]), columns=_columns(table), rows=int(table.get("rows") or 0))
+                TableDoc(
+                    name=str(table["name"]),
+                    columns=_columns(table, dictionary),
+                    rows=int(table.get("rows") or 0),
+                )
             )
     default_table = tables[0].name if tables else "data"
     parts: list[PartDoc] = []

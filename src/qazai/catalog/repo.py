@@ -122,10 +122,17 @@ def _library_doc(
             latest.rows,
             latest.bytes,
             latest.manifest,
+            details.get("dictionary"),
         )
         if published and latest is not None
         else None,
     )
+
+
+def library_dictionary(session: Session, library_id: str) -> dict[str, Any] | None:
+    """The library's data dictionary (column -> description and unit), if it has one."""
+    row = session.get(LibraryRow, library_id)
+    return (row.details or {}).get("dictionary") if row else None
 
 
 def version_of(session: Session, library_id: str, number: int) -> LibraryVersionRow | None:

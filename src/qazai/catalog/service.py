@@ -71,7 +71,10 @@ def get_version_doc(
     row = repo.version_of(uow.session, doc.id, number)
     if row is None or row.status != repo.PUBLISHED:
         raise NotFound(f"library {doc.slug!r} has no published version {number}", code="version_not_found")
-    return doc, version_doc(row.id, row.number, row.created_at, row.tier, row.rows, row.bytes, row.manifest)
+    dictionary = repo.library_dictionary(uow.session, doc.id)
+    return doc, version_doc(
+        row.id, row.number, row.created_at, row.tier, row.rows, row.bytes, row.manifest, dictionary
+    )
 
 
 def public_docs(index: CatalogIndex) -> list[LibraryDoc]:
@@ -97,9 +100,27 @@ def _object_root(objects: ObjectStore) -> str | None:
     return str(objects.root) if isinstance(objects, LocalObjectStore) else None
 
 
+def _named_docs(uow: UnitOfWork, index: CatalogIndex | None, names: set[str] | None) -> list[LibraryDoc]:
+    """The documents of the libraries ``names`` point at (of every library without ``names``):
+    from the index when the caller keeps one (the API's process), else read from the database,
+    so that a one-off query (`qazai query`) does not first index every library of the catalogue."""
+    keys = None if names is None else {name.split("/", 1)[0] for name in names}
+    if index is not None:
+        index.sync()
+        if keys is None:
+            return list(index.docs.values())
+        found = (index.get(key) for key in keys)
+        return list({d.id: d for d in found if d is not None}.values())
+    if keys is None:
+        ids = repo.all_library_ids(uow.session)
+    else:
+        ids = sorted({i for i in (repo.library_id_by_key(uow.session, key) for key in keys) if i})
+    return list(repo.load_docs(uow.session, ids))
+
+
 def queryable_tables(
     uow: UnitOfWork,
-    index: CatalogIndex,
+    index: CatalogIndex | None,
     objects: ObjectStore,
     actor: Actor,
     names: set[str] | None = None,
@@ -108,16 +129,11 @@ def queryable_tables(
     open ones for everyone; registered (terms accepted), restricted (active grant) and the
     actor's own organisation's with a token. A one-table library is named by its slug; every
     table is also ``slug/table``. With ``names``, only the libraries those names point at are
-    looked at (a query names a few tables; the catalogue may hold many thousands)."""
-    index.sync()
+    looked at (a query names a few tables; the catalogue may hold many thousands). Without an
+    ``index`` the libraries are read from the database."""
     allowed = set(repo.user_grants(uow.session, actor.user_id, utcnow())) if actor.user_id else set()
     tables: dict[str, QueryTable] = {}
-    if names is None:
-        candidates = list(index.docs.values())
-    else:
-        found = (index.get(name.split("/", 1)[0]) for name in names)
-        candidates = list({d.id: d for d in found if d is not None}.values())
-    for doc in candidates:
+    for doc in _named_docs(uow, index, names):
         version = doc.latest
         if version is None or version.tier == AccessTier.enclave:
             continue
@@ -164,7 +180,7 @@ def _caller(actor: Actor, client: str | None) -> tuple[str, bool]:
 
 def query(
     uow: UnitOfWork,
-    index: CatalogIndex,
+    index: CatalogIndex | None,
     objects: ObjectStore,
     actor: Actor,
     sql: str,
@@ -178,7 +194,8 @@ def query(
     """Run one read-only statement over the tables ``actor`` may read (see ``query.py``), in
     one of ``runtime``'s worker processes, within its limits (``query_limits.py``); ``client``
     is the caller's address (anonymous callers are limited by it). ``timeout_ms`` may lower the
-    time limit, not raise it. QueryRefused (400), QueryTimeout (408), QueryTooLarge (413),
+    time limit, not raise it. Without an ``index`` the named tables are looked up in the database
+    (see ``queryable_tables``). QueryRefused (400), QueryTimeout (408), QueryTooLarge (413),
     QueryBusy (429), InvalidInput."""
     limits = runtime.limits
     caller, anonymous = _caller(actor, client)

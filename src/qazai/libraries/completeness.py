@@ -78,3 +78,12 @@ def completeness_report(meta: dict[str, Any]) -> CompletenessReport:
         required_missing=[i.field for i in items if i.required and not i.present],
         items=items,
     )
+
+
+REQUIRED_FIELDS: tuple[str, ...] = tuple(r.field for r in RULES if r.required)
+
+
+def missing_required(meta: dict[str, Any]) -> list[str]:
+    """The mandatory fields ``meta`` lacks (what publishing would refuse), in the rules' order:
+    forms ask for them at creation so a library never reaches Publish without them."""
+    return completeness_report(meta).required_missing

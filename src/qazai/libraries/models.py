@@ -93,6 +93,16 @@ class Contact(Command):
     phone: str | None = Field(default=None, max_length=40)
 
 
+MAX_DICTIONARY_COLUMNS = 2000
+
+
+class ColumnNote(Command):
+    """What the producer says about one column: what it holds and in what unit."""
+
+    description: LocalizedText | None = None
+    unit: str | None = Field(default=None, max_length=60, description="e.g. `persons`, `thousand tenge`, `%`")
+
+
 class LibraryMetadata(Command):
     """The descriptive metadata a producer edits; every field optional so it can be built up."""
 
@@ -109,6 +119,20 @@ class LibraryMetadata(Command):
     source_systems: list[str] | None = None
     contact: Contact | None = None
     terms: LocalizedText | None = Field(default=None, description="terms a registered user accepts")
+    dictionary: dict[str, ColumnNote] | None = Field(
+        default=None,
+        description="the data dictionary: per published column name, a description (kk/ru/en) and a unit",
+    )
+
+    @field_validator("dictionary")
+    @classmethod
+    def _dictionary(cls, value: dict[str, ColumnNote] | None) -> dict[str, ColumnNote] | None:
+        if value is None:
+            return None
+        if len(value) > MAX_DICTIONARY_COLUMNS or any(not k.strip() or len(k) > 200 for k in value):
+            raise ValueError(f"at most {MAX_DICTIONARY_COLUMNS} columns, each named by 1-200 characters")
+        kept = {k.strip(): v for k, v in value.items() if v.description is not None or v.unit}
+        return kept or None
 
     @field_validator("licence")
     @classmethod
@@ -184,6 +208,7 @@ class LibraryRead(BaseModel):
     source_systems: list[str]
     contact: Contact | None
     terms: LocalizedText | None
+    dictionary: dict[str, ColumnNote] = Field(default_factory=dict)
     latest_version: int | None
     completeness: CompletenessReport
     created_at: datetime

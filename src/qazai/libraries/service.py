@@ -49,6 +49,7 @@ _DETAIL_FIELDS = (
     "source_systems",
     "contact",
     "terms",
+    "dictionary",
 )
 
 
@@ -95,6 +96,12 @@ def library_metadata_dict(row: LibraryRow) -> dict[str, Any]:
     }
 
 
+def command_metadata_dict(cmd: LibraryMetadata, producer: str | None) -> dict[str, Any]:
+    """A create or update command's fields as the completeness rules read them (``producer``:
+    the organisation it is for), to ask for mandatory metadata before a row exists."""
+    return {**cmd.model_dump(mode="json"), "producer": producer}
+
+
 def library_read(session: Session, row: LibraryRow) -> LibraryRead:
     meta = library_metadata_dict(row)
     org_slug = repo.organisation_slugs(session, {row.organisation_id}).get(row.organisation_id, "")
@@ -116,6 +123,7 @@ def library_read(session: Session, row: LibraryRow) -> LibraryRead:
         source_systems=meta["source_systems"] or [],
         contact=meta["contact"],
         terms=meta["terms"],
+        dictionary=meta["dictionary"] or {},
         latest_version=row.latest_number,
         completeness=completeness_report(meta),
         created_at=row.created_at,

@@ -128,3 +128,17 @@ class LibraryGrantRow(Base):
     # download: read the files (restricted); compute_only: only jobs on platform compute read the
     # data (restricted or enclave libraries, see docs/compute.md).
     kind: Mapped[str] = mapped_column(String(16), server_default="download")
+
+
+class LibraryUsageRow(Base):
+    """How often a library's page was viewed and its files downloaded: counted in memory by each
+    process (``qazai.libraries.usage``) and added here in batches, never one write per request."""
+
+    __tablename__ = "library_usage"
+
+    library_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("libraries.id", ondelete="CASCADE"), primary_key=True
+    )
+    views: Mapped[int] = mapped_column(BigInteger, default=0)
+    downloads: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime]
