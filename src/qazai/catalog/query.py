@@ -106,6 +106,8 @@ class QueryTask:
     max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
     browse_filters: tuple[tuple[str, str], ...] | None = None
     browse_after: int = 0
+    # values for the ``?`` placeholders of ``sql`` (the data viewer's filters, ``viewer.py``)
+    params: tuple[Any, ...] = ()
 
 
 @dataclass

@@ -410,7 +410,7 @@ def execute_task(task: QueryTask) -> TaskResult:
             lease.discard()
         deadline = _Deadline(connection, task.timeout_ms)
         try:
-            sql, params = task.sql, list[Any]()
+            sql, params = task.sql, list(task.params)
             if task.browse_filters is not None:
                 probe = connection.execute(f"SELECT * FROM {quote_identifier(task.sql)} LIMIT 0")
                 columns = [d[0] for d in probe.description or []]
