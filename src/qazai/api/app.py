@@ -14,7 +14,7 @@ from qazai.api.observability import Metrics, PlatformMiddleware, configure_loggi
 from qazai.api.platform import Platform
 from qazai.api.responses import declare_error_responses
 from qazai.api.routers import airlock as airlock_routes
-from qazai.api.routers import audit, files, identity, jobs, libraries, system
+from qazai.api.routers import audit, downloads, files, identity, jobs, libraries, system
 from qazai.api.routers import catalog as catalog_routes
 from qazai.api.routers import ckan as ckan_routes
 from qazai.api.routers import compute as compute_routes
@@ -59,6 +59,7 @@ def create_app(platform: Platform) -> FastAPI:
     install_error_handlers(app)
     for router in (system.router, identity.router, audit.router, jobs.router, libraries.router, files.router):
         declare_error_responses(router)
+    declare_error_responses(downloads.router)
     for router in (registry_routes.router, catalog_routes.router, catalog_routes.feeds, ckan_routes.router):
         declare_error_responses(router)
     declare_error_responses(hf_routes.router)
@@ -71,6 +72,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(audit.router, prefix=API_PREFIX)
     app.include_router(jobs.router, prefix=API_PREFIX)
     app.include_router(libraries.router, prefix=API_PREFIX)
+    app.include_router(downloads.router)  # before files: its /data/{filename} would take .csv/.xlsx
     app.include_router(files.router)
     app.include_router(registry_routes.router, prefix=API_PREFIX)
     app.include_router(model_routes.router, prefix=API_PREFIX)

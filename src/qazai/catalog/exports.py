@@ -11,6 +11,7 @@ from typing import Any
 
 from qazai.catalog.models import ColumnDoc, LibraryDoc, PartDoc, VersionDoc
 from qazai.core.enums import AccessTier
+from qazai.libraries.formats import DownloadFormat, xlsx_fits
 
 PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
 CROISSANT_PARQUET = "application/x-parquet"
@@ -236,31 +237,70 @@ _FRICTIONLESS_TYPES = {
 }
 
 
+def derived_url(base: str, doc: LibraryDoc, version: VersionDoc, part: PartDoc, fmt: DownloadFormat) -> str:
+    """The URL of a Parquet part's CSV or XLSX copy (made on request, see libraries.formats)."""
+    return f"{version_url(base, doc, version)}/data/{part.file.rsplit('.', 1)[0]}.{fmt.value}"
+
+
+def _table_schema(version: VersionDoc, table: str) -> dict[str, Any]:
+    return {
+        "fields": [
+            {
+                "name": c.name,
+                "type": _FRICTIONLESS_TYPES[_kind(c.type)],
+                **({"description": c.description} if c.description else {}),
+            }
+            for c in _columns_of(version, table)
+        ]
+    }
+
+
 def datapackage(base: str, doc: LibraryDoc, version: VersionDoc) -> dict[str, Any]:
-    """A Frictionless Data Package: one resource per Parquet part, each with its Table Schema."""
-    resources = []
+    """A Frictionless Data Package; per Parquet part three resources: the Parquet file, its CSV
+    copy as the tabular resource (the Table Schema describes what the CSV holds: UTF-8 with BOM,
+    an empty cell for a missing value) and its XLSX copy (left out above Excel's row limit).
+
+    The Parquet and XLSX files are ``type: file`` resources checked by size and SHA-256 (the
+    Parquet) but not read as tables: frictionless reads Parquet through pandas, which turns a
+    missing integer into a float NaN that its integer check then refuses, so a correct Parquet
+    file with an empty integer cell failed validation. The CSV carries the same rows and is read
+    as a table, every cell checked against the schema."""
+    resources: list[dict[str, Any]] = []
     for p in _parquet_parts(version):
+        name = _part_id(p).lower().replace("_", "-").replace(".", "-")
         resources.append(
             {
-                "name": _part_id(p).lower().replace("_", "-").replace(".", "-"),
+                "name": name,
+                "type": "file",
                 "path": part_url(base, doc, version, p),
                 "format": "parquet",
                 "mediatype": PARQUET_MEDIA_TYPE,
-                # frictionless reads Parquet through pyarrow and cannot count its bytes or hash
-                # them, so declared `bytes`/`hash` fail validation: the digest goes in `sha256`.
+                "bytes": p.bytes,
+                "hash": f"sha256:{p.sha256}",
                 "sha256": p.sha256,
-                "schema": {
-                    "fields": [
-                        {
-                            "name": c.name,
-                            "type": _FRICTIONLESS_TYPES[_kind(c.type)],
-                            **({"description": c.description} if c.description else {}),
-                        }
-                        for c in _columns_of(version, p.table)
-                    ]
-                },
             }
         )
+        resources.append(
+            {
+                "name": f"{name}-csv",
+                "type": "table",
+                "path": derived_url(base, doc, version, p, DownloadFormat.csv),
+                "format": "csv",
+                "mediatype": CSV_MEDIA_TYPE,
+                "encoding": "utf-8-sig",
+                "schema": _table_schema(version, p.table),
+            }
+        )
+        if xlsx_fits(p.rows):
+            resources.append(
+                {
+                    "name": f"{name}-xlsx",
+                    "type": "file",
+                    "path": derived_url(base, doc, version, p, DownloadFormat.xlsx),
+                    "format": "xlsx",
+                    "mediatype": DownloadFormat.xlsx.media_type,
+                }
+            )
     out: dict[str, Any] = {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "name": doc.slug,
