@@ -108,8 +108,8 @@ def test_full_life_draft_to_registered_to_pilot_closed_by_job(
     public = ok(client.get("/api/v1/register"))
     assert public["items"][0]["pilots"][0]["state"] == "running"
 
-    # Nothing is due yet.
-    assert run_due_jobs(platform, monkeypatch, now) == []
+    # Nothing is due yet but the mail telling the owner of the return.
+    assert [j.kind for j in run_due_jobs(platform, monkeypatch, now)] == ["registry.deliver_mail"]
     jobs = run_due_jobs(platform, monkeypatch, now + timedelta(hours=1, seconds=1))
     assert [j.kind for j in jobs] == ["registry.close_pilot"]
     assert jobs[0].state == "succeeded" and jobs[0].result == {"closed": True, "pilot_id": pilot["id"]}

@@ -19,7 +19,17 @@ from qazai.core.text import LocalizedText
 from qazai.identity import repo as identity_repo
 from qazai.identity.actor import Actor
 from qazai.libraries import lineage as library_lineage
-from qazai.registry import documents, infosec, lineage, pilots, policy, reference, repo, revisions
+from qazai.registry import (
+    documents,
+    infosec,
+    lineage,
+    notifications,
+    pilots,
+    policy,
+    reference,
+    repo,
+    revisions,
+)
 from qazai.registry.audit import audit
 from qazai.registry.models import (
     AttestationCreate,
@@ -441,6 +451,8 @@ def _move(
         system,
         {"from": source.value, "to": target.value, "reason": reason, "as": sorted(w.value for w in who)},
     )
+    if target == SystemState.returned:
+        notifications.notify_returned(uow, system, reason or "")
     if target in (SystemState.suspended, SystemState.retired):
         pilots.close_open_pilots(uow, actor, system, f"the system was {target.value}")
     if target == SystemState.retired:
