@@ -11,7 +11,6 @@ from qazai.storage.jobs import JobState, list_jobs
 
 
 def test_demo_publishes_every_library_once(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
-    import qazai.cli.main  # noqa: F401 - registers the libraries demo step
     from qazai.cli.demo import seed_demo
     from qazai.libraries import demo
 

@@ -61,7 +61,6 @@ def demo_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a live demo portal with every demo library published."""
     import uvicorn
 
-    import qazai.cli.main  # noqa: F401 - registers every capability's demo step, as `qazai serve` does
     from qazai.api.app import create_app
     from qazai.api.wiring import build_platform
     from qazai.cli.demo import seed_demo

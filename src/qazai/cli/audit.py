@@ -114,3 +114,11 @@ def audit_export(
                 count += 1
         tmp.replace(output)
     console.print(f"wrote {count} events to {output}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `audit` to the `qazai` command."""
+    from qazai.cli.errors import CliGroup
+
+    audit.info.cls = CliGroup
+    app.add_typer(audit, name="audit")

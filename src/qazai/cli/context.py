@@ -6,13 +6,18 @@ import getpass
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from qazai.api.platform import Platform
-from qazai.config import Settings, load_settings
 from qazai.identity.actor import Actor
+
+if TYPE_CHECKING:  # imported when a command runs, not at start-up
+    from qazai.api.platform import Platform
+    from qazai.config import Settings
 
 
 def cli_settings(**overrides: object) -> Settings:
+    from qazai.config import load_settings
+
     return load_settings(**{k: v for k, v in overrides.items() if v is not None})
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from qazai.api.platform import Platform
 from qazai.cli.context import cli_actor
 from qazai.core.enums import Language, OrgKind, OrgRole, PlatformRole
 from qazai.core.errors import Conflict
 from qazai.core.text import LocalizedText
 from qazai.identity import service
 from qazai.identity.models import MembershipGrant, OrganisationCreate, PlatformRoleGrant, UserCreate
+
+if TYPE_CHECKING:
+    from qazai.api.platform import Platform
 
 DEMO_PASSWORD = "qazai-demo-2026"  # noqa: S105 - printed on start; demo mode only
 
@@ -111,9 +114,6 @@ DEMO_USERS = (
     ),
 )
 
-# Capabilities add their own demo data here (libraries, AI systems...); each step is idempotent.
-DEMO_STEPS: list[Callable[[Platform], None]] = []
-
 
 def seed_demo(platform: Platform) -> None:
     """Create the demo organisations and users unless they exist, then run the capability steps."""
@@ -159,10 +159,40 @@ def demo_banner(base_url: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _registry_demo(platform: Platform) -> None:
+def seed_registry(platform: Platform) -> None:
+    """The AI systems of the public register, one at each interesting stage."""
     from qazai.registry.demo import seed_registry_demo
 
     seed_registry_demo(platform.db, platform.objects)
 
 
-DEMO_STEPS.append(_registry_demo)
+def seed_libraries(platform: Platform) -> None:
+    """The shared government files and a synthetic register, queued for publishing."""
+    from qazai.libraries.demo import seed_demo_libraries
+
+    seed_demo_libraries(
+        platform.db,
+        platform.objects,
+        cli_actor(),
+        max_bytes=platform.settings.upload_max_bytes,
+        retention_days=platform.settings.raw_retention_days,
+    )
+
+
+def seed_models(platform: Platform) -> None:
+    """A tiny open model of the demo startup, with its card."""
+    from qazai.models.demo import seed_demo_models
+
+    seed_demo_models(
+        platform.db,
+        platform.objects,
+        cli_actor(),
+        max_bytes=platform.settings.upload_max_bytes,
+        retention_days=platform.settings.raw_retention_days,
+    )
+
+
+# Every capability's demo data, in order (the registry first, as it always ran first); each step
+# is idempotent and imports its capability only when it runs. A static list, so `seed_demo` seeds
+# everything whichever CLI modules happen to be imported. A new capability adds its step here.
+DEMO_STEPS: tuple[Callable[[Platform], None], ...] = (seed_registry, seed_libraries, seed_models)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import ValidationError
 from typer.core import TyperGroup
 
 from qazai.core.errors import AppError
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 log = logging.getLogger("qazai.cli")
 
@@ -30,12 +32,14 @@ class CliGroup(TyperGroup):
         except AppError as exc:
             typer.echo(f"error: {exc.message}", err=True)
             raise typer.Exit(1) from None
-        except ValidationError as exc:
-            typer.echo(f"error: {describe_validation_error(exc)}", err=True)
-            raise typer.Exit(1) from None
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except Exception as exc:
+            from pydantic import ValidationError  # not at start-up: most commands never need it
+
+            if isinstance(exc, ValidationError):
+                typer.echo(f"error: {describe_validation_error(exc)}", err=True)
+                raise typer.Exit(1) from None
             log.debug("unexpected error", exc_info=True)
             typer.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
             raise typer.Exit(1) from None

@@ -186,3 +186,12 @@ def _all_pages(fetch: Callable[[str | None], Page[T]]) -> list[T]:
         if not page.next:
             return items
         cursor = page.next
+
+
+def register(app: typer.Typer) -> None:
+    """Add `orgs`, `users` and `tokens` to the `qazai` command."""
+    from qazai.cli.errors import CliGroup
+
+    for name, group in (("orgs", orgs), ("users", users), ("tokens", tokens)):
+        group.info.cls = CliGroup
+        app.add_typer(group, name=name)

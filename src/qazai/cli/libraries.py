@@ -10,32 +10,23 @@ import json
 import threading
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from qazai.api.platform import Platform
 from qazai.cli.context import cli_actor, open_platform
 from qazai.cli.errors import CliGroup
 from qazai.core.enums import AccessTier
 from qazai.core.errors import AppError, InvalidInput, NotFound
-from qazai.core.text import LocalizedText
-from qazai.identity import service as identity
-from qazai.identity.actor import Actor
-from qazai.libraries import service, uploads
-from qazai.libraries.models import (
-    Contact,
-    LegalBasis,
-    LibraryCreate,
-    LibraryUpdate,
-    PublishRequest,
-    VersionWithdraw,
-)
-from qazai.storage.jobs import JobRead, Worker, get_job
+from qazai.libraries.models import LegalBasis
+
+# The services (SQLAlchemy, the storage tables, the object store) are imported when a command
+# runs, so that `qazai libraries --help` stays fast (tests/cli/test_startup.py).
+if TYPE_CHECKING:
+    from qazai.api.platform import Platform
+    from qazai.identity.actor import Actor
+    from qazai.storage.jobs import JobRead
 
 console = Console(stderr=True)
 libraries = typer.Typer(
@@ -44,6 +35,8 @@ libraries = typer.Typer(
 
 
 def _load_file(path: Path, what: str) -> dict[str, Any]:
+    import yaml
+
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
@@ -55,6 +48,8 @@ def _load_file(path: Path, what: str) -> dict[str, Any]:
 
 
 def _actor(platform: Platform, user: str | None) -> Actor:
+    from qazai.identity import service as identity
+
     if user is None:
         return cli_actor()
     with platform.db.uow(read_only=True) as uow:
@@ -73,6 +68,9 @@ def _metadata(meta_file: Path | None, flags: dict[str, Any]) -> dict[str, Any]:
 def _ensure_library(
     platform: Platform, actor: Actor, slug: str, org: str | None, meta: dict[str, Any]
 ) -> None:
+    from qazai.libraries import service
+    from qazai.libraries.models import LibraryCreate, LibraryUpdate
+
     with platform.db.uow() as uow:
         try:
             service.get_library(uow, actor, slug)
@@ -91,7 +89,10 @@ def _ensure_library(
 
 
 def _wait(platform: Platform, job_id: str, label: str) -> JobRead:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from qazai.api.wiring import job_handlers, sweep_on_start
+    from qazai.storage.jobs import Worker, get_job
 
     sweep_on_start(platform)  # this command is a worker too: clear what crashed runs left first
     stop = threading.Event()
@@ -131,25 +132,8 @@ def _wait(platform: Platform, job_id: str, label: str) -> JobRead:
         thread.join(timeout=60)
 
 
-def seed_demo(platform: Platform) -> None:
-    """Demo step: the shared government files and a synthetic register, queued for publishing."""
-    from qazai.libraries.demo import seed_demo_libraries
-
-    seed_demo_libraries(
-        platform.db,
-        platform.objects,
-        cli_actor(),
-        max_bytes=platform.settings.upload_max_bytes,
-        retention_days=platform.settings.raw_retention_days,
-    )
-
-
 def register(app: typer.Typer) -> None:
-    """Add `publish` and the `libraries` group to the `qazai` command, and the demo step."""
-    from qazai.cli.demo import DEMO_STEPS
-
-    if seed_demo not in DEMO_STEPS:
-        DEMO_STEPS.append(seed_demo)
+    """Add `publish` and the `libraries` group to the `qazai` command."""
     libraries.info.cls = CliGroup
     app.add_typer(libraries, name="libraries")
 
@@ -178,6 +162,10 @@ def register(app: typer.Typer) -> None:
         Example: qazai publish pop.xlsx --library population --org stat-gov --title "Население"
         --licence CC-BY-4.0 --legal-basis none --source-system "BNS" --contact data@stat.gov.kz
         """
+        from qazai.core.text import LocalizedText
+        from qazai.libraries import service, uploads
+        from qazai.libraries.models import Contact, PublishRequest
+
         if not path.is_file():
             raise InvalidInput(f"{path}: no such file")
         flags: dict[str, Any] = {
@@ -226,6 +214,10 @@ def register(app: typer.Typer) -> None:
 @libraries.command("list")
 def list_libraries(organisation: Annotated[str | None, typer.Option("--org")] = None) -> None:
     """List libraries with their tier, latest version and metadata completeness."""
+    from rich.table import Table
+
+    from qazai.libraries import service
+
     table = Table("slug", "organisation", "tier", "latest", "completeness", "missing")
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         cursor = None
@@ -251,6 +243,8 @@ def list_libraries(organisation: Annotated[str | None, typer.Option("--org")] = 
 @libraries.command("show")
 def show_library(slug: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """A library's metadata, completeness report and versions."""
+    from qazai.libraries import service
+
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         lib = service.get_library(uow, cli_actor(), slug)
         versions = service.list_versions(uow, cli_actor(), slug, limit=100).items
@@ -279,6 +273,9 @@ def withdraw(
     reason: Annotated[str, typer.Option(help="why (shown in the version's metadata)")],
 ) -> None:
     """Withdraw a version: its files answer 410 and its metadata says why."""
+    from qazai.libraries import service
+    from qazai.libraries.models import VersionWithdraw
+
     with open_platform() as platform, platform.db.uow() as uow:
         service.withdraw_version(uow, cli_actor(), slug, version, VersionWithdraw(reason=reason))
     typer.echo(f"withdrew {slug} v{version}")

@@ -1,25 +1,117 @@
-"""The `qazai` command."""
+"""The `qazai` command.
+
+Start-up is kept small: `qazai --help` and `qazai version` import typer and this module, nothing of
+the platform. Every other command lives in a module of its capability that is imported only when
+that command runs (`LazyGroup`); the top-level help lists them from the `COMMANDS` table below.
+"""
 
 from __future__ import annotations
 
-import json
+import importlib
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from typer.core import TyperCommand
 
 from qazai import __version__
-from qazai.cli.audit import audit
-from qazai.cli.context import cli_settings
 from qazai.cli.errors import CliGroup
-from qazai.cli.identity import orgs, tokens, users
-from qazai.cli.registry import registry
-from qazai.cli.server import register as register_server
 
-console = Console()
+# Every top-level command: the module whose `register(app)` adds it, and the one-line help that
+# `qazai --help` shows without importing that module (tests/cli/test_startup.py checks that each
+# line is the command's own). The order is the order of `qazai --help`.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": (
+        "qazai.cli.server",
+        "Migrate the database, start the in-process job workers and serve the web portal and API.",
+    ),
+    "worker": (
+        "qazai.cli.server",
+        "Run job workers against the shared database until interrupted (SIGINT/SIGTERM).",
+    ),
+    "scan": ("qazai.cli.privacy", "Find personal data in a file."),
+    "deidentify": ("qazai.cli.privacy", "De-identify a file by a policy and print the assessment."),
+    "publish": (
+        "qazai.cli.libraries",
+        "Publish a file as the next version of a library, creating the library on first use.",
+    ),
+    "query": (
+        "qazai.cli.catalog",
+        "Run one read-only SQL SELECT over the published libraries (tables are named by slug).",
+    ),
+    "search": ("qazai.cli.catalog", "Search the catalogue of published libraries."),
+    "label": (
+        "qazai.cli.labels",
+        "Label a file made by an AI system: C2PA manifest for media, signed record and notice for text.",
+    ),
+    "verify": (
+        "qazai.cli.labels",
+        "Check a file or a text for a label (nothing named inside the file is fetched).",
+    ),
+    "version": (__name__, "Print the version."),
+    "orgs": ("qazai.cli.identity", "Organisations: government bodies, companies, universities..."),
+    "users": ("qazai.cli.identity", "Users, their organisation roles and platform roles."),
+    "tokens": ("qazai.cli.identity", "API tokens (shown once, stored hashed)."),
+    "audit": ("qazai.cli.audit", "The keyed, hash-chained audit trail."),
+    "registry": (
+        "qazai.cli.registry",
+        "The AI system registry (Law on AI): systems, register, audit export.",
+    ),
+    "db": (__name__, "The metadata database."),
+    "config": (__name__, "Settings (QAZAI_* environment variables)."),
+    "libraries": ("qazai.cli.libraries", "Data libraries: list, show, withdraw versions."),
+    "labels": ("qazai.cli.labels", "The labelling CA: rotate the root, re-encrypt keys, revoke."),
+    "models": ("qazai.cli.models", "Ready-made models: push a folder with its card, show, pull."),
+    "airlock": (
+        "qazai.cli.airlock",
+        "The airlock: compute outputs held until two output checkers release them.",
+    ),
+    "jobs": ("qazai.cli.jobs", "Compute jobs: run a script next to the data, follow it, read its log."),
+    "projects": ("qazai.cli.jobs", "Compute projects: members, inputs, purpose and legal basis."),
+}
+
+
+class _NotLoaded(TyperCommand):
+    """Stands in for a command in the help listing until the command runs."""
+
+    def __init__(self, name: str, module: str, help_line: str) -> None:
+        super().__init__(name, help=help_line, short_help=help_line)
+        self.module = module
+
+
+def load_commands(module: str) -> dict[str, Any]:
+    """The click commands that ``module``'s ``register(app)`` adds, by name (imports the module)."""
+    registered = typer.Typer()
+    importlib.import_module(module).register(registered)
+    return dict(typer.main.get_group(registered).commands)
+
+
+class LazyGroup(CliGroup):
+    """The root group: `--help` comes from `COMMANDS`; running a command imports its module only."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for name, (module, help_line) in COMMANDS.items():
+            if name not in self.commands:
+                self.commands[name] = _NotLoaded(name, module, help_line)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [
+            *(n for n in COMMANDS if n in self.commands),
+            *(n for n in self.commands if n not in COMMANDS),
+        ]
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        placeholder = self.commands.get(args[0]) if args else None
+        if isinstance(placeholder, _NotLoaded):
+            for name, command in load_commands(placeholder.module).items():
+                if isinstance(self.commands.get(name), _NotLoaded):
+                    self.commands[name] = command
+        return super().resolve_command(ctx, args)
+
+
 app = typer.Typer(
-    cls=CliGroup,
+    cls=LazyGroup,
     help="QazAI — National AI Platform of Kazakhstan. Run `qazai serve --demo` to try it.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -27,43 +119,8 @@ app = typer.Typer(
 )
 db = typer.Typer(cls=CliGroup, help="The metadata database.", no_args_is_help=True)
 config = typer.Typer(cls=CliGroup, help="Settings (QAZAI_* environment variables).", no_args_is_help=True)
-
-for group in (orgs, users, tokens, audit):
-    group.info.cls = CliGroup
-app.add_typer(orgs, name="orgs")
-app.add_typer(users, name="users")
-app.add_typer(tokens, name="tokens")
-app.add_typer(audit, name="audit")
-registry.info.cls = CliGroup
-app.add_typer(registry, name="registry")
 app.add_typer(db, name="db")
 app.add_typer(config, name="config")
-register_server(app)
-
-
-def _register_optional() -> None:
-    """Commands of capabilities that register themselves (each module has ``register(app)``)."""
-    import importlib
-
-    for module in (
-        "qazai.cli.privacy",
-        "qazai.cli.libraries",
-        "qazai.cli.catalog",
-        "qazai.cli.labels",
-        "qazai.cli.models",
-        "qazai.cli.airlock",
-        "qazai.cli.jobs",
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        mod.register(app)
-
-
-_register_optional()
 
 
 @app.command("version")
@@ -75,20 +132,28 @@ def version() -> None:
 @db.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "heads") -> None:
     """Apply the schema migrations (also done by `qazai serve`)."""
+    from qazai.cli.context import cli_settings
     from qazai.storage.migrate import upgrade_database
 
     settings = cli_settings()
     upgrade_database(settings.effective_database_url, revision)
-    console.print(f"database at {revision}: {settings.redacted()['database_url']}")
+    typer.echo(f"database at {revision}: {settings.redacted()['database_url']}")
 
 
 @config.command("show")
 def config_show(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
     """Print the effective settings, secrets hidden."""
+    import json
+
+    from rich.console import Console
+
+    from qazai.cli.context import cli_settings
+
     values = cli_settings().redacted()
     if as_json:
         typer.echo(json.dumps(values, default=str, indent=2))
         return
+    console = Console()
     for key, value in values.items():
         console.print(f"[bold]{key}[/] = {value}")
 

@@ -15,7 +15,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from qazai.api.platform import Platform
 from qazai.cli.context import cli_actor, open_platform
 from qazai.cli.errors import CliGroup
 from qazai.cli.libraries import _wait as wait_for_job
@@ -253,24 +252,7 @@ def pull(
     typer.echo(f"{repo}@{version.tag} {version.revision}: {len(served)} files into {dest}")
 
 
-def seed_demo(platform: Platform) -> None:
-    """Demo step: a tiny open model of the demo startup, with its card."""
-    from qazai.models.demo import seed_demo_models
-
-    seed_demo_models(
-        platform.db,
-        platform.objects,
-        cli_actor(),
-        max_bytes=platform.settings.upload_max_bytes,
-        retention_days=platform.settings.raw_retention_days,
-    )
-
-
 def register(app: typer.Typer) -> None:
-    """Add the `models` group to the `qazai` command, and the demo step."""
-    from qazai.cli.demo import DEMO_STEPS
-
-    if seed_demo not in DEMO_STEPS:
-        DEMO_STEPS.append(seed_demo)
+    """Add the `models` group to the `qazai` command."""
     models.info.cls = CliGroup
     app.add_typer(models, name="models")

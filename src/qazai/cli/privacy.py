@@ -4,43 +4,26 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
-import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from qazai.core.errors import DisclosureBlocked, InvalidInput
-from qazai.privacy import (
-    Assessment,
-    Entity,
-    Policy,
-    TableReport,
-    deidentify,
-    deidentify_stream,
-    scan_lines,
-    scan_table,
-)
-from qazai.privacy.classify import TABLE_FINDING_SCHEMA
-from qazai.privacy.detectors import detect_column
-from qazai.privacy.readers import (
-    detect_format,
-    iter_text_segments,
-    open_csv_batches,
-    open_parquet_batches,
-    read_table,
-)
-from qazai.privacy.transforms import redact
+
+# polars, pyarrow and the privacy engine are imported when a command runs, so that `qazai --help`
+# and `qazai scan --help` stay fast (tests/cli/test_startup.py).
+if TYPE_CHECKING:
+    from qazai.privacy import Assessment, Entity, TableReport
 
 SECRET_ENV = "QAZAI_PSEUDONYM_SECRET"  # noqa: S105
 _TEXT_BLOCK = 20_000
 
 
 def _parse_entities(value: str | None) -> set[Entity]:
+    from qazai.privacy import Entity
+
     if not value:
         return set()
     out: set[Entity] = set()
@@ -57,6 +40,12 @@ def _parse_entities(value: str | None) -> set[Entity]:
 
 
 def _scan_text_file(path: Path, sample: int | None) -> TableReport:
+    import polars as pl
+
+    from qazai.privacy import TableReport, scan_lines
+    from qazai.privacy.classify import TABLE_FINDING_SCHEMA
+    from qazai.privacy.readers import iter_text_segments
+
     parts: list[pl.DataFrame] = []
     lines = 0
     block: list[tuple[int, int, str]] = []
@@ -94,6 +83,9 @@ def _scan_text_file(path: Path, sample: int | None) -> TableReport:
 
 
 def _print_report(report: TableReport, path: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     statistics = " (a table of statistics: kept whole)" if report.aggregate else ""
     console.print(f"[bold]{path}[/bold]: {report.rows_scanned} rows scanned{statistics}")
@@ -120,6 +112,9 @@ def _print_report(report: TableReport, path: Path) -> None:
 
 
 def _print_assessment(a: Assessment) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     table = Table(title=f"Assessment ({a.tier.value} tier): {'PASSED' if a.passed else 'FAILED'}")
     table.add_column("measure")
@@ -142,6 +137,9 @@ def scan(
 
     Example: qazai scan people.csv --json --fail-on IIN,PERSON
     """
+    from qazai.privacy import Entity, scan_table
+    from qazai.privacy.readers import detect_format, read_table
+
     gate = _parse_entities(fail_on)
     fmt = detect_format(path)
     if fmt == "text":
@@ -149,12 +147,45 @@ def scan(
     else:
         report = scan_table(read_table(path, fmt, n_rows=sample))
     if as_json:
-        typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
+        write_report_json(report, sys.stdout.buffer)
     else:
         _print_report(report, path)
     found = set(report.entity_counts())
     if gate & {Entity(e) for e in found}:
         raise typer.Exit(3)
+
+
+_FINDINGS_BATCH = 65_536
+
+
+def write_report_json(report: TableReport, out: IO[bytes]) -> None:
+    """Write ``report.to_json()`` as one line of UTF-8 JSON, the findings in batches.
+
+    The findings are serialised by Polars' NDJSON writer ``_FINDINGS_BATCH`` rows at a time (its
+    records are the objects of the ``findings`` array, one a line; a newline never occurs inside a
+    record, JSON escapes it), so no Python object per finding is made and the whole document is
+    never held in memory: a scan with 360,000 findings printed in 3.3 s through ``to_json``.
+    """
+    import polars as pl
+
+    # the keys of TableReport.to_json in its order, "findings" last (tests check the two agree)
+    head = {
+        "rows_scanned": report.rows_scanned,
+        "aggregate": report.aggregate,
+        "columns": [c.to_json() for c in report.columns],
+    }
+    sys.stdout.flush()
+    out.write((json.dumps(head, ensure_ascii=False)[:-1] + ', "findings": [').encode("utf-8"))
+    findings = report.findings.select("row", "column", "start", "end", "entity", pl.col("score").round(3))
+    first = True
+    for start in range(0, findings.height, _FINDINGS_BATCH):
+        records = findings.slice(start, _FINDINGS_BATCH).write_ndjson().encode("utf-8")
+        if not first:
+            out.write(b",")
+        out.write(records.rstrip(b"\n").replace(b"\n", b","))
+        first = False
+    out.write(b"]}\n")
+    out.flush()
 
 
 def _secret(policy_needs_secret: bool) -> bytes:
@@ -179,6 +210,21 @@ def deidentify_command(
 
     Example: QAZAI_PSEUDONYM_SECRET=... qazai deidentify people.csv --policy open.yaml -o out.parquet
     """
+    import polars as pl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from qazai.privacy import Policy, deidentify, deidentify_stream
+    from qazai.privacy.detectors import detect_column
+    from qazai.privacy.readers import (
+        detect_format,
+        iter_text_segments,
+        open_csv_batches,
+        open_parquet_batches,
+        read_table,
+    )
+    from qazai.privacy.transforms import redact
+
     policy = Policy.from_file(policy_file)
     fmt = detect_format(path)
     needs_secret = any(

@@ -18,11 +18,11 @@ from qazai.registry import (
     export,
     optouts,
     outbox,
-    register,
     revisions,
     service,
     trusted_lists,
 )
+from qazai.registry import register as public_register
 from qazai.registry.models import (
     ComplaintFilter,
     ComplaintKind,
@@ -145,11 +145,11 @@ def registry_public(
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         if csv_out is not None:
             with csv_out.open("w", encoding="utf-8", newline="") as handle:
-                for line in register.register_csv(uow, cli_actor(), q=q, lang=lang):
+                for line in public_register.register_csv(uow, cli_actor(), q=q, lang=lang):
                     handle.write(line)
             console.print(f"wrote {csv_out}")
             return
-        page = register.browse_register(uow, cli_actor(), q=q, lang=lang, limit=1000)
+        page = public_register.browse_register(uow, cli_actor(), q=q, lang=lang, limit=1000)
     table = Table("id", "name", "owner", "risk", "autonomy", "state", "pilot")
     for e in page.items:
         table.add_row(
@@ -346,3 +346,11 @@ def registry_outbox(
     for m in items:
         table.add_row(m.id, m.kind, m.to_address, m.language, m.state, str(m.attempts), m.last_error or "")
     console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `registry` to the `qazai` command."""
+    from qazai.cli.errors import CliGroup
+
+    registry.info.cls = CliGroup
+    app.add_typer(registry, name="registry")

@@ -19,8 +19,15 @@ class _Passwords:
 
     def configure(self, *, time_cost: int, memory_kib: int) -> None:
         self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=2)
-        # A hash to verify against when the user does not exist, so that timing does not tell.
-        self.dummy_hash = self.hasher.hash("qazai-timing-equaliser")
+        self._dummy_hash: str | None = None
+
+    @property
+    def dummy_hash(self) -> str:
+        """A hash to verify against when the user does not exist, so that timing does not tell.
+        Made on first use, with the configured cost: hashing at import cost every command ~0.2 s."""
+        if self._dummy_hash is None:
+            self._dummy_hash = self.hasher.hash("qazai-timing-equaliser")
+        return self._dummy_hash
 
 
 _passwords = _Passwords()
