@@ -13,8 +13,9 @@ spellings land on the same key:
   words and the Snowball English stemmer for Latin ones. A word yields every distinct key those
   give; a query word matches a document when they share one key. A Latin word is also read as
   romanised Russian (``obrashcheniya`` -> ``обращения``) and given that word's Russian stem;
-- **related words**: a short list of words for the same thing across kk/ru/en (``су``/``вода``/
-  ``water``; ``безработные``/``занятость``/``жұмыссыз``) gives its words one more shared key
+- **related words**: a thesaurus of the portal's themes (``thesaurus.toml``; its source and
+  rationale are at its top), words for the same thing across kk/ru/en (``су``/``вода``/``water``;
+  ``безработные``/``занятость``/``жұмыссыз``), gives each of its words one more shared key
   (``~water``), at index and at query time alike.
 
 Folding is deliberately lossy (``q``/``k``, ``y``/``i``/``ы``/``й``/``і`` collapse): recall matters
@@ -24,8 +25,10 @@ more than precision for a catalogue of a few thousand libraries ranked by BM25.
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from functools import lru_cache
+from importlib import resources
 
 import snowballstemmer
 
@@ -121,28 +124,6 @@ def latin_to_russian(word: str) -> str:
     return "".join(out)
 
 
-# Words people use for the same thing, across kk/ru/en: a query word in a group also matches a
-# document word of the same group (``безработные`` finds "органы занятости", ``su`` "Water").
-# Kept to the catalogue's themes; each word's own keys decide membership, so word forms count.
-_RELATED_WORDS: dict[str, tuple[str, ...]] = {
-    "employment": (
-        "занятость", "занятости", "безработица", "безработный", "безработные", "безработных",
-        "жұмыспен", "жұмыссыз", "жұмыссыздық", "employment", "unemployment", "unemployed",
-        "jobseekers",
-    ),
-    "water": (
-        "су", "суы", "суға", "судың", "суда", "судан", "суды", "сумен", "сулар", "сулары",
-        "вода", "воды", "водный", "водные", "водных", "water", "waters",
-    ),
-    "lake": ("көл", "көлі", "көлдер", "озеро", "озера", "озёра", "озер", "lake", "lakes"),
-    "appeal": (
-        "обращение", "обращения", "обращений", "жалоба", "жалобы", "жалоб", "өтініш", "өтініштер",
-        "шағым", "шағымдар", "complaint", "complaints", "appeal", "appeals", "petition",
-    ),
-    "population": ("халық", "халқы", "население", "населения", "population", "тұрғындар"),
-}  # fmt: skip
-
-
 def fold(text: str) -> str:
     """Lower-case loose Latin for any Kazakh, Russian or English text (see the module docstring)."""
     lowered = unicodedata.normalize("NFC", text.lower())
@@ -209,14 +190,16 @@ def _own_keys(lowered: str, folded: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _related_keys() -> dict[str, frozenset[str]]:
-    """Each group of related words as the set of its words' most specific keys (the folded word
-    and its stemmer's key; the Kazakh stripper's shorter key would pull in unrelated words)."""
+    """Each group of ``thesaurus.toml`` as the set of its words' most specific keys (the folded
+    word and its stemmer's key; the Kazakh stripper's shorter key would pull in unrelated words)."""
     groups: dict[str, frozenset[str]] = {}
-    for group, members in _RELATED_WORDS.items():
+    thesaurus = tomllib.loads(resources.files("qazai.catalog").joinpath("thesaurus.toml").read_text("utf-8"))
+    for group, entry in thesaurus.items():
         keys: set[str] = set()
-        for member in members:
+        for member in entry["words"]:
             lowered = member.lower()
-            keys.update(_own_keys(lowered, fold(lowered))[1:] or _own_keys(lowered, fold(lowered)))
+            own = _own_keys(lowered, fold(lowered))
+            keys.update(own[1:] or own)
         groups[group] = frozenset(keys)
     return groups
 
