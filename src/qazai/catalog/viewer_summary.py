@@ -23,7 +23,10 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from qazai.catalog.query import QueryTask, TaskResult, quote_identifier
+from qazai.catalog.query_limits import QueryRuntime
+from qazai.catalog.service import _caller
 from qazai.catalog.viewer import ColumnKind, ReadableTable, ViewerColumn
+from qazai.identity.actor import Actor
 
 BINS = 20
 TOP_VALUES = 10
@@ -107,8 +110,13 @@ class _Queries:
         return self._run(task).rows
 
 
+def is_quantity_name(name: str) -> bool:
+    """False for a column named like a year, an id or a code (``year``, ``год``, ``kato_id``)."""
+    return not _NOT_QUANTITY.search(name.lower())
+
+
 def is_quantity(column: ViewerColumn) -> bool:
-    return column.kind == ColumnKind.number and not _NOT_QUANTITY.search(column.name.lower())
+    return column.kind == ColumnKind.number and is_quantity_name(column.name)
 
 
 def find_total_row(queries: _Queries) -> TotalRow | None:
@@ -257,3 +265,12 @@ def table_summary(table: ReadableTable, run: Runner, *, timeout_ms: int) -> Tabl
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return summary
+
+
+def summarise_table(
+    actor: Actor, table: ReadableTable, *, runtime: QueryRuntime, client: str | None = None
+) -> TableSummary:
+    """``table_summary`` in the query workers, within the caller's query slots."""
+    caller, anonymous = _caller(actor, client)
+    with runtime.gate.admit(caller, anonymous=anonymous):
+        return table_summary(table, runtime.workers.run, timeout_ms=runtime.limits.timeout_ms)

@@ -16,8 +16,14 @@ GAP = 4
 
 
 def _number(value: Any) -> str:
+    """Digits grouped by a narrow no-break space, never scientific notation (``1.49e+07`` read
+    as nonsense to most readers): ``14 901 641``, ``1 044 524.9``, ``0.25``."""
     if isinstance(value, float):
-        return f"{value:.4g}"
+        if value.is_integer() or abs(value) >= 1000:
+            return f"{value:,.0f}".replace(",", "\u202f")
+        return f"{value:.4f}".rstrip("0").rstrip(".")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}".replace(",", "\u202f")
     return str(value)
 
 

@@ -91,3 +91,12 @@ document.addEventListener("DOMContentLoaded", function () {
   qazaiUploadForms();
   qazaiJobProgress();
 });
+
+// ==== data viewer (h2-viewer) ====
+// The table picker opens the chosen table at once; without script its button does the same.
+function qazaiTablePickers() {
+  document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+}
+document.addEventListener("DOMContentLoaded", qazaiTablePickers);
