@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from qazai.core.enums import AccessTier, OrgRole
 from qazai.core.errors import AppError, InvalidInput, NotFound, PermissionDenied
@@ -16,6 +18,7 @@ from qazai.identity import service as identity
 from qazai.identity.policy import can_read_job
 from qazai.libraries import preview, uploads
 from qazai.libraries import service as libraries
+from qazai.libraries.completeness import REQUIRED_FIELDS, missing_required
 from qazai.libraries.ingest import ColumnType
 from qazai.libraries.models import (
     Frequency,
@@ -29,7 +32,7 @@ from qazai.privacy.policy import Action
 from qazai.storage.jobs import get_job
 from qazai.storage.scratch import scratch_root
 from qazai.web.context import Web, WebContext
-from qazai.web.error_messages import error_text
+from qazai.web.error_messages import FIELD_LABELS, error_text
 from qazai.web.forms import form_failure, localized, optional, text, words
 from qazai.web.job_messages import progress_text
 from qazai.web.labels import N_, label
@@ -67,7 +70,13 @@ NAV.append(
 )
 
 
-def _start_page(ctx: WebContext, status_code: int = 200, form_error: str | None = None) -> HTMLResponse:
+def _start_page(
+    ctx: WebContext,
+    status_code: int = 200,
+    form_error: str | None = None,
+    missing: list[str] | None = None,
+    values: FormData | None = None,
+) -> HTMLResponse:
     orgs = _require_producer(ctx)
     mine = []
     for org in orgs:
@@ -82,6 +91,10 @@ def _start_page(ctx: WebContext, status_code: int = 200, form_error: str | None 
         legal_bases=list(LegalBasis),
         frequencies=list(Frequency),
         form_error=form_error,
+        required=REQUIRED_FIELDS,
+        missing=missing or [],
+        # what was typed, shown again when the form is refused (the CSRF token is the page's own)
+        values={k: v for k, v in (values or {}).items() if isinstance(v, str) and k != "csrf_token"},
         step=1,
     )
 
@@ -113,10 +126,29 @@ async def create_library(ctx: Web) -> Response:
                 "contact": {"email": contact_email} if contact_email else None,
             }
         )
+        missing = missing_required(libraries.command_metadata_dict(cmd, cmd.organisation))
+        if missing:
+            return _start_page(ctx, 422, _missing_fields_text(ctx, missing), missing=missing, values=form)
         created = libraries.create_library(ctx.uow, ctx.actor, cmd)
     except (ValidationError, AppError) as exc:
-        return _start_page(ctx, *form_failure(ctx, exc, refusals=(401, 403)))
+        return _start_page(ctx, *form_failure(ctx, exc, refusals=(401, 403)), values=form)
     return redirect(ctx, f"/publish/{created.slug}")
+
+
+def _missing_fields_text(ctx: WebContext, missing: list[str], links: str | None = None) -> Markup:
+    """The mandatory fields a library lacks, each by its label; with ``links`` (the edit page's
+    address, ``next`` included) each is a link to that field on the edit page."""
+    labels = [ctx._(FIELD_LABELS[name]) if name in FIELD_LABELS else name for name in missing]
+    if links is None:
+        items = Markup("").join(Markup("<li>{}</li>").format(text) for text in labels)
+    else:
+        items = Markup("").join(
+            Markup('<li><a href="{}#field-{}">{}</a></li>').format(links, name, text)
+            for name, text in zip(missing, labels, strict=True)
+        )
+    return Markup('{}<ul class="missing-fields">{}</ul>').format(
+        ctx._("These fields are required before publishing:"), items
+    )
 
 
 @router.get("/publish/{slug}", response_class=HTMLResponse)
@@ -290,7 +322,13 @@ async def publish(slug: str, upload_id: str, ctx: Web) -> Response:
             ),
         )
     except (ValidationError, AppError) as exc:
-        return _options_page(ctx, slug, upload_id, *form_failure(ctx, exc), optional(form, "sheet"))
+        status, message = form_failure(ctx, exc)
+        if isinstance(exc, AppError) and exc.code == "metadata_incomplete":
+            # no dead end: each missing field links to the edit page, which comes back here
+            back = urlencode({"next": f"/publish/{slug}/uploads/{upload_id}"})
+            missing = [str(name) for name in (exc.details or {}).get("missing", [])]
+            message = _missing_fields_text(ctx, missing, links=f"/libraries/{slug}/edit?{back}")
+        return _options_page(ctx, slug, upload_id, status, message, optional(form, "sheet"))
     return redirect(ctx, f"/publish/jobs/{accepted.job_id}")
 
 
