@@ -375,3 +375,18 @@ def _local_part(objects: ObjectStore, key: str, folder: Path) -> Path:
         for chunk in objects.open(key):
             out.write(chunk)
     return target
+
+
+def download_sizes(objects: ObjectStore, parts: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """For the library page: by part file, the sizes of its CSV and XLSX copies already made
+    (``{"population.parquet": {"csv": 1234}}``); a copy not made yet has no size to show."""
+    sizes: dict[str, dict[str, int]] = {}
+    for part in parts:
+        digest = str(part.get("sha256") or "")
+        if len(digest) != 64:
+            continue
+        for fmt in DownloadFormat:
+            found = cached_file(objects, digest, fmt)
+            if found is not None:
+                sizes.setdefault(str(part.get("file")), {})[fmt.value] = found.size
+    return sizes
