@@ -42,7 +42,7 @@ def test_a_403_page_in_russian_shows_the_russian_detail(client: TestClient, peop
 def test_an_unmapped_code_still_shows_the_english_text_escaped() -> None:
     gettext = translations_for(Language.kk).gettext
     shown = error_text(gettext, AppError("the <widget> is jammed", code="widget_jammed"))
-    assert str(shown) == "the &lt;widget&gt; is jammed"
+    assert str(shown) == '<span lang="en">the &lt;widget&gt; is jammed</span>'
 
 
 def test_a_mapped_code_is_translated_with_the_english_as_technical_detail() -> None:

@@ -145,3 +145,4 @@ class SessionCreated(BaseModel):
     csrf_token: str
     user: UserRead
     expires_at: datetime
+    first_sign_in: bool = False  # the user's first session: the portal saves the language it showed

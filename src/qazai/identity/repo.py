@@ -88,3 +88,9 @@ def tokens_of(session: Session, user_id: str) -> Sequence[ApiTokenRow]:
 
 def get_web_session(session: Session, session_id: str) -> WebSessionRow | None:
     return session.get(WebSessionRow, session_id)
+
+
+def has_signed_in(session: Session, user_id: str) -> bool:
+    """Whether the user ever opened a web session (sessions are kept, revoked or expired)."""
+    found = session.execute(select(WebSessionRow.id).where(WebSessionRow.user_id == user_id).limit(1))
+    return found.first() is not None

@@ -385,6 +385,7 @@ def sign_in(
         _sign_in_failed(uow, limits, user, account, client, "wrong_password" if user else "unknown_account")
         raise Unauthenticated("wrong e-mail or password", code="bad_credentials")
     forget_account_failures(uow.session, account)
+    first_sign_in = not repo.has_signed_in(uow.session, user.id)
     now = utcnow()
     row = WebSessionRow(
         id=new_session_id(),
@@ -411,6 +412,7 @@ def sign_in(
         csrf_token=row.csrf_token,
         user=UserRead.model_validate(user),
         expires_at=row.expires_at,
+        first_sign_in=first_sign_in,
     )
 
 

@@ -2,8 +2,9 @@
 
 Services write ``AppError.message`` in English (it is also the API's envelope). Pages show the
 translation of the error's stable ``code`` instead, and keep the English message under a
-"Technical detail" disclosure, since it names the specifics (a slug, a version, what is missing).
-An unknown code shows the English message itself, so nothing is lost.
+"Technical detail" disclosure (marked ``lang="en"``), since it names the specifics (a slug, a
+version, what is missing). An unknown code shows the English message itself, marked the same way.
+The table of codes is ``error_codes.ERROR_MESSAGES``.
 """
 
 from __future__ import annotations
@@ -15,172 +16,8 @@ from typing import Any
 from markupsafe import Markup
 
 from qazai.core.errors import AppError
+from qazai.web.error_codes import ERROR_MESSAGES
 from qazai.web.labels import N_
-
-ERROR_MESSAGES: dict[str, str] = {
-    # generic, by error class
-    "invalid_input": N_("Some of the data is not valid."),
-    "unauthenticated": N_("Please sign in to continue."),
-    "permission_denied": N_("You are not allowed to do this."),
-    "not_found": N_("What you asked for was not found."),
-    "conflict": N_("This conflicts with what already exists."),
-    "payload_too_large": N_("The file or form is too large."),
-    "disclosure_blocked": N_("This would disclose personal data, so nothing was released."),
-    "unavailable": N_("The service is temporarily unavailable. Please try again later."),
-    # accounts and sessions
-    "bad_credentials": N_("Wrong e-mail or password."),
-    "account_locked": N_(
-        "Too many failed sign-ins for this account: it is temporarily locked, even for the right password."
-    ),
-    "too_many_sign_in_attempts": N_("Too many failed sign-ins from your network address."),
-    "account_disabled": N_("This account is disabled."),
-    "authentication_required": N_("Sign in to see this page."),
-    "session_expired": N_("Your session has ended. Please sign in again."),
-    "invalid_session": N_("Your session has ended. Please sign in again."),
-    "invalid_token": N_("The API token is not valid."),
-    "token_revoked": N_("The API token was revoked."),
-    "token_expired": N_("The API token has expired."),
-    "csrf_failed": N_("The form has expired or did not come from this site. Reload the page and try again."),
-    "email_taken": N_("A user with this e-mail already exists."),
-    "slug_taken": N_("This short name (slug) is already taken."),
-    "bin_taken": N_("An organisation with this BIN is already registered."),
-    "organisation_not_found": N_("The organisation was not found."),
-    # libraries and uploads
-    "library_not_found": N_("The library was not found."),
-    "version_not_found": N_("This version of the library was not found."),
-    "version_not_published": N_("This version is not published."),
-    "version_withdrawn": N_("This version was withdrawn."),
-    "version_rejected": N_("The version was rejected. See the technical detail for what to change."),
-    "title_required": N_("A library must keep a title."),
-    "metadata_incomplete": N_("The library lacks mandatory metadata. Add it before publishing."),
-    "file_required": N_("Choose a file to upload."),
-    "invalid_filename": N_("The file name cannot be used."),
-    "upload_not_found": N_("The upload was not found."),
-    "upload_incomplete": N_("The upload is not complete yet."),
-    "no_tables": N_("No table with data was found in the file."),
-    "unreadable_data": N_("The data could not be read or converted."),
-    "file_not_found": N_("The file was not found."),
-    "override_needs_reason": N_("Keeping a column the privacy policy would change needs a reason."),
-    # access to libraries
-    "grant_not_applicable": N_("Access requests are only for restricted libraries."),
-    "grant_pending": N_("You already have a pending request for this library."),
-    "grant_not_found": N_("The access request was not found."),
-    "grant_decided": N_("The access request has already been decided."),
-    "expiry_required": N_("Give an expiry date when approving."),
-    "expiry_in_past": N_("The expiry date must be in the future."),
-    "terms_not_accepted": N_("Accept the terms of this library first."),
-    "enclave_no_download": N_(
-        "The data of an enclave library is never downloaded; jobs read it on the platform."
-    ),
-    # AI systems
-    "invalid_transition": N_("The system cannot move to this state from its current state."),
-    "transition_not_yours": N_("This step is done by another role, not by you."),
-    "reason_required": N_("This step needs a reason."),
-    "prohibited_capability": N_(
-        "The system declares a prohibited capability (Law on AI, Art. 17(3)): it cannot be submitted."
-    ),
-    "incomplete_submission": N_(
-        "The system cannot be submitted yet. See the technical detail for what is missing."
-    ),
-    "not_editable": N_("The system cannot be changed in its current state."),
-    "justification_required": N_("Overriding the proposed classes needs a justification."),
-    "legal_basis_required": N_(
-        "High autonomy is allowed only where a law provides for it: record the legal basis."
-    ),
-    "unanswered_question": N_("Answer every question of the questionnaire."),
-    "unanswered_item": N_("Answer every question of the checklist."),
-    "system_closed": N_("The system is closed; its lineage cannot change."),
-    "already_linked": N_("The system already uses this library version."),
-    # ready-made models
-    "model_not_found": N_("The model was not found."),
-    "revision_not_found": N_("The model has no such version."),
-    "invalid_repo_id": N_("A model is named organisation/name, without '..'."),
-    "model_already_linked": N_("The system already runs this model version."),
-    "already_answered": N_("The request is already answered."),
-    "not_discardable": N_(
-        "Only a draft that was never submitted can be discarded; retire a registered system instead."
-    ),
-    "revision_not_pending": N_("These changes were already decided or withdrawn."),
-    "notice_incomplete": N_("The notice to users must stay in Kazakh, Russian and English."),
-    "invalid_state": N_("This cannot be done in the current state."),
-    "invalid_dates": N_("The dates do not fit together: check the start and the end."),
-    "empty_file": N_("The file is empty."),
-    "unknown_sector": N_("Choose a sector from the list."),
-    "unknown_template": N_("Choose a document type from the list."),
-    "unknown_answer": N_("Choose one of the offered answers."),
-    "unknown_question": N_("The questionnaire has no such question."),
-    "unknown_item": N_("The checklist has no such item."),
-    "not_registered": N_("Only a registered system can do this."),
-    "pilot_open": N_("The system already has an open pilot."),
-    "pilot_closed": N_("The pilot is closed; start a new one instead."),
-    "pilot_too_long": N_("The pilot is longer than allowed."),
-    "not_eligible": N_("Trusted lists are for registered high-risk systems."),
-    "evidence_missing": N_("Upload the copyright evidence and the audit report first."),
-    "application_exists": N_("An application for this system is already in progress or published."),
-    "reviewer_required": N_("Assign the review request to a human reviewer first."),
-    "invalid_reviewer": N_("The reviewer must be a person in the owner or holder organisation."),
-    "not_review_request": N_("Only a request for human review is assigned to a reviewer."),
-    "complaint_not_found": N_("No complaint with this reference and code. Check both on your receipt."),
-    "optout_not_pending": N_("Only a pending opt-out claim can be confirmed or disputed."),
-    "optout_removed": N_("This opt-out claim was removed by the regulator."),
-    "invalid_isbn": N_("This is not a valid ISBN."),
-    "invalid_identifier": N_("The identifier is too short to name one work."),
-    "version_required": N_("Choose a library version."),
-    "trusted_list_not_found": N_("A sectoral body that keeps no trusted list."),
-    "unknown_body": N_("A sectoral body that keeps no trusted list."),
-    "infosec_external_infrastructure": N_(
-        "Under the state information-security regime every model must be hosted on the national platform."
-    ),
-    # API tokens and requests
-    "insufficient_scope": N_("This API token is not allowed to do this: it lacks the needed scope."),
-    "json_too_deep": N_("The data is nested too deeply."),
-    # labels: the public check of a file or a text
-    "corrupt_image": N_("The picture cannot be read: the file is damaged or cut short."),
-    "image_too_many_pixels": N_("The picture has too many pixels to be checked safely."),
-    "unsupported_media_type": N_(
-        "This type of file cannot be checked; upload a picture, PDF, audio or video."
-    ),
-    "nothing_to_verify": N_("Choose a file or paste a text to check."),
-    "registration_blocked": N_("The system cannot be registered yet: something it needs is missing."),
-    # the airlock: outputs of compute jobs
-    "output_not_found": N_("The held output was not found."),
-    "output_not_released": N_("This output is not released yet: two output checkers must release it first."),
-    "not_project_member": N_("Only the members of the project may see its outputs."),
-    "not_output_checker": N_("Only output checkers review held outputs."),
-    "own_output": N_("You ran this job: two other output checkers review its outputs."),
-    "already_reviewed": N_("You have already reviewed this output: a second output checker must decide."),
-    "not_reviewable": N_("This output cannot be reviewed any more."),
-    "output_justification_required": N_("Write a justification of at least 20 characters."),
-    "variant_required": N_("Choose the version to release: the original or the safe version."),
-    "no_safe_version": N_("This output has no safe version."),
-    "original_blocked": N_("The original cannot be released: release the safe version."),
-    "not_released_table": N_("Only a released table can be published."),
-    "not_input_producer": N_("Only a producer of a library the job read can allow its publication."),
-    "not_project_producer": N_("Only a producer of the project's organisation in the project publishes."),
-    "publication_not_allowed": N_("Not every producer of the data the job read has allowed it yet."),
-    "library_not_open": N_("This library is not an open library of the project's organisation."),
-    "invalid_library": N_("The library's details are not valid."),
-    # compute projects and jobs
-    "project_not_found": N_("Project not found."),
-    "job_not_found": N_("Job not found."),
-    "not_a_project_member": N_("Only active members of the project can do this."),
-    "project_cannot_run": N_("This project may not run jobs now."),
-    "input_not_found": N_("An input of the job was not found."),
-    "input_not_in_project": N_("The project may not read this data; its lead adds it first."),
-    "input_not_readable": N_("The project may not read this data now: its grant expired or was revoked."),
-    "script_syntax_error": N_("The script has a syntax error."),
-    "script_name_invalid": N_("A script is a .py or .ipynb file."),
-    "notebook_invalid": N_("The notebook is not valid."),
-    "quota_exceeded": N_("Your organisation's compute quota is used up."),
-    "job_ended": N_("The job has already ended."),
-    "grant_kind_not_applicable": N_("Enclave data is never downloaded: ask for a compute-only grant."),
-    "sandbox_unavailable": N_("No sandbox is available to run this job on restricted data."),
-    "script_missing": N_("Choose the script file to run."),
-    "job_environment_incomplete": N_(
-        "The job environment lacks packages that jobs need; the platform's operators install them first."
-    ),
-    "job_environment_broken": N_("The job environment does not run; the platform's operators fix it first."),
-}
 
 # Codes whose English message names nothing specific: no "Technical detail" under them.
 _NOTHING_MORE = frozenset(
@@ -209,12 +46,13 @@ def error_text(gettext: Callable[[str], str], exc: AppError) -> Markup:
     """
     source = ERROR_MESSAGES.get(exc.code)
     if source is None:
-        return Markup("{}").format(exc.message)
+        return Markup('<span lang="en">{}</span>').format(exc.message)
     text = gettext(source)
     if exc.code in _NOTHING_MORE or not exc.message or exc.message.strip() == text.strip():
         return Markup("{}").format(text)
-    return Markup('{} <details class="technical"><summary>{}</summary><code>{}</code> {}</details>').format(
-        text, gettext("Technical detail"), exc.code, exc.message
+    detail = Markup('<code>{}</code> <span lang="en">{}</span>').format(exc.code, exc.message)
+    return Markup('{} <details class="technical"><summary>{}</summary>{}</details>').format(
+        text, gettext("Technical detail"), detail
     )
 
 
@@ -451,7 +289,9 @@ def validation_text(gettext: Callable[[str], str], errors: Sequence[Mapping[str,
         where = ".".join(_path(error.get("loc", ())))
         english = str(error.get("msg", ""))
         said = f"{where}: {english}" if where else english
-        technical.append(Markup("<code>{}</code> {}").format(error.get("type", ""), said))
+        technical.append(
+            Markup('<code>{}</code> <span lang="en">{}</span>').format(error.get("type", ""), said)
+        )
     if len(shown) == 1:
         text = Markup("{}").format(shown[0])
     else:

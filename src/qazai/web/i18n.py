@@ -1,7 +1,14 @@
 """Languages of the portal: gettext catalogs (compiled with Babel) and the choice of language.
 
-The choice, in order: the signed-in user's saved language, the ``qazai_lang`` cookie (anonymous
-visitors), the browser's ``Accept-Language``, else Kazakh.
+The choice, in order: the visitor's explicit choice on this browser (the switcher's ``qazai_lang``
+cookie), the signed-in user's saved language, the browser's ``Accept-Language``, else Kazakh. An
+explicit choice is also saved to a signed-in user's profile (on switching, and at sign-in for a
+choice made before it), so it follows the user to another browser; a new user's first saved
+language is the one the portal showed at their first sign-in.
+
+A multilingual text (``LocalizedText``) shown in another language than the page's (it lacks the
+page's language) is marked with ``lang`` (:func:`localized`), so screen readers and search engines
+read it right; :func:`missing_languages` tells its producer what to add.
 """
 
 from __future__ import annotations
@@ -10,8 +17,10 @@ from functools import cache
 from pathlib import Path
 
 from babel.support import NullTranslations, Translations
+from markupsafe import Markup
 
 from qazai.core.enums import Language
+from qazai.core.text import FALLBACK_ORDER, LocalizedText
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 DOMAIN = "messages"
@@ -61,4 +70,35 @@ def from_accept_language(header: str | None) -> Language | None:
 
 
 def choose_language(*, saved: Language | None, cookie: str | None, accept_language: str | None) -> Language:
-    return saved or parse_language(cookie) or from_accept_language(accept_language) or DEFAULT_LANGUAGE
+    """The page's language: the explicit choice (``cookie``) wins over the ``saved`` one."""
+    return parse_language(cookie) or saved or from_accept_language(accept_language) or DEFAULT_LANGUAGE
+
+
+class InLanguage(str):
+    """A text in another language than the page's: plain text to Python (slicing, ``|truncate``,
+    concatenation give a ``str``), ``<span lang="xx">`` when Jinja renders it."""
+
+    lang: Language
+
+    def __new__(cls, text: str, lang: Language) -> InLanguage:
+        made = super().__new__(cls, text)
+        made.lang = lang
+        return made
+
+    def __html__(self) -> Markup:
+        return Markup('<span lang="{}">{}</span>').format(self.lang.value, str(self))
+
+
+def localized(value: LocalizedText, lang: Language) -> str:
+    """``value`` in ``lang``, else in the first language it has (``LocalizedText.get``'s order),
+    then marked as :class:`InLanguage`; "" when it has none."""
+    for candidate in FALLBACK_ORDER[lang]:
+        text = getattr(value, candidate.value)
+        if text:
+            return str(text) if candidate is lang else InLanguage(str(text), candidate)
+    return ""
+
+
+def missing_languages(value: LocalizedText | None) -> list[Language]:
+    """The portal's languages ``value`` lacks (kk, ru, en order); every one when it is None."""
+    return [lang for lang in Language if value is None or not (getattr(value, lang.value) or "").strip()]

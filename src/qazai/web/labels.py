@@ -3,6 +3,8 @@ templates translate them with ``_(label(value))``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 def N_(message: str) -> str:
     return message
@@ -81,3 +83,110 @@ def label(value: object) -> str:
     """The English label of an enum value (or the value itself when it has none)."""
     raw = getattr(value, "value", value)
     return LABELS.get(str(raw), str(raw))
+
+
+# Column types as words. The wizard offers the published types (``ColumnType``); a schema read
+# from a Parquet file says Arrow's names, which map onto them.
+TYPE_LABELS: dict[str, str] = {
+    "string": N_("Text"),
+    "integer": N_("Whole number"),
+    "float": N_("Decimal number"),
+    "boolean": N_("Yes or no"),
+    "date": N_("Date"),
+    "datetime": N_("Date and time"),
+    "null": N_("Empty"),
+}
+_ARROW_TYPES: tuple[tuple[str, str], ...] = (
+    ("large_string", "string"),
+    ("large_utf8", "string"),
+    ("utf8", "string"),
+    ("str", "string"),
+    ("dictionary", "string"),
+    ("int", "integer"),
+    ("uint", "integer"),
+    ("double", "float"),
+    ("halffloat", "float"),
+    ("decimal", "float"),
+    ("bool", "boolean"),
+    ("date", "date"),
+    ("timestamp", "datetime"),
+)
+
+# What the privacy engine finds (``privacy.entities.Entity``), as words.
+ENTITY_LABELS: dict[str, str] = {
+    "IIN": N_("IIN"),
+    "BIN": N_("BIN"),
+    "IBAN_KZ": N_("Bank account (IBAN)"),
+    "CARD": N_("Card number"),
+    "PHONE_KZ": N_("Phone number"),
+    "EMAIL": N_("E-mail address"),
+    "IP": N_("IP address"),
+    "PASSPORT_KZ": N_("Passport number"),
+    "ID_CARD_KZ": N_("ID card number"),
+    "VEHICLE_PLATE_KZ": N_("Vehicle plate"),
+    "PERSON": N_("Person's name"),
+    "ADDRESS": N_("Address"),
+    "DATE_OF_BIRTH": N_("Date of birth"),
+}
+
+# Catalogue facet values that are words of ours rather than the producer's: themes of the demo and
+# common ones, the country, formats (names of formats stay as they are, upper-case).
+FACET_VALUE_LABELS: dict[str, dict[str, str]] = {
+    "theme": {
+        "population": N_("Population"),
+        "employment": N_("Employment"),
+        "environment": N_("Environment"),
+        "public services": N_("Public services"),
+        "public_services": N_("Public services"),
+        "demo": N_("Demonstration"),
+        "economy": N_("Economy"),
+        "health": N_("Health care"),
+        "education": N_("Education"),
+        "transport": N_("Transport"),
+        "agriculture": N_("Agriculture"),
+        "finance": N_("Finance"),
+        "energy": N_("Energy"),
+    },
+    "region": {"Kazakhstan": N_("Kazakhstan"), "KZ": N_("Kazakhstan")},
+}
+
+
+def type_english(value: object) -> str:
+    """The English word for a column type (``ColumnType`` or an Arrow type's name)."""
+    raw = str(getattr(value, "value", value)).strip().lower()
+    if raw in TYPE_LABELS:
+        return TYPE_LABELS[raw]
+    for prefix, kind in _ARROW_TYPES:
+        if raw.startswith(prefix):
+            return TYPE_LABELS[kind]
+    return N_("Other")
+
+
+def translated_labels(gettext: Callable[[str], str]) -> dict[str, Callable[..., str]]:
+    """The label helpers templates use, already in the page's language (no ``_()`` around them):
+    ``type_label``, ``entity_label``, ``yes_no``, ``facet_value_label``."""
+
+    def entity_label(value: object) -> str:
+        raw = str(getattr(value, "value", value))
+        return gettext(ENTITY_LABELS[raw]) if raw in ENTITY_LABELS else raw
+
+    def yes_no(value: object) -> str:
+        if value is None or value == "":
+            return "—"
+        return gettext(N_("Yes") if value else N_("No"))
+
+    def facet_value_label(facet: str, value: object) -> str:
+        raw = str(getattr(value, "value", value))
+        if facet == "tier":
+            return gettext(label(raw))
+        if facet == "format":
+            return raw.upper()
+        known = FACET_VALUE_LABELS.get(facet, {})
+        return gettext(known[raw]) if raw in known else raw
+
+    return {
+        "type_label": lambda value: gettext(type_english(value)),
+        "entity_label": entity_label,
+        "yes_no": yes_no,
+        "facet_value_label": facet_value_label,
+    }

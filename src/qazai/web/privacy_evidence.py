@@ -3,7 +3,7 @@
 The preview gives each column's evidence as data (a rule code, cells per entity, whether the
 findings were validated, the entities the header suggests). The publish wizard shows it as one
 sentence per rule code, so a producer sees why a column is dropped, generalised or kept before
-choosing to override it. Entity names (IIN, PHONE_KZ...) stay codes: they are what the policy uses.
+choosing to override it. Entity names (IIN, PHONE_KZ...) are said as words (``labels.ENTITY_LABELS``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from qazai.libraries.models import ColumnEvidenceRead
-from qazai.web.labels import N_
+from qazai.web.labels import ENTITY_LABELS, N_
 
 RULE_SENTENCES: dict[str, str] = {
     "identifier_cells": N_("%(cells)s of %(total)s cells hold %(entity)s: an identifier column."),
@@ -60,11 +60,16 @@ def evidence_text(gettext: Callable[[str], str], evidence: ColumnEvidenceRead | 
     if evidence is None or evidence.rule not in RULE_SENTENCES:
         return ""
     top = evidence.findings[0] if evidence.findings else None
+
+    def word(entity: str) -> str:
+        return gettext(ENTITY_LABELS[entity]) if entity in ENTITY_LABELS else entity
+
+    header = ", ".join(word(entity) for entity in evidence.header) or "?"
     values = {
         "cells": _number(top.cells if top else 0),
         "total": _number(evidence.cells),
-        "entity": top.entity if top else ", ".join(evidence.header) or "?",
-        "header": ", ".join(evidence.header) or "?",
+        "entity": word(top.entity) if top else header,
+        "header": header,
     }
     sentences = [gettext(RULE_SENTENCES[evidence.rule]) % values]
     if top is not None and evidence.rule in _NEEDS_FINDING:

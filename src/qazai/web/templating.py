@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -10,18 +11,21 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from markupsafe import Markup
 
 from qazai import __version__
+from qazai.catalog.viewer_summary import is_quantity_name
 from qazai.core.enums import Language
 from qazai.core.text import LocalizedText
 from qazai.libraries.models import ColumnEvidenceRead
 from qazai.web.context import CSRF_FIELD, WebContext
 from qazai.web.error_messages import FIELD_LABELS
-from qazai.web.i18n import LANGUAGE_NAMES, translations_for
-from qazai.web.labels import label
+from qazai.web.i18n import LANGUAGE_NAMES, localized, missing_languages, translations_for
+from qazai.web.labels import label, translated_labels
 from qazai.web.privacy_evidence import evidence_text
+from qazai.web.privacy_report import privacy_report
+from qazai.web.reader_notes import note_text
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -61,7 +65,38 @@ def _when(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+BABEL_LOCALES = {"kk": "kk_KZ", "ru": "ru_RU", "en": "en"}
+
+
+@pass_context
+def _number_filter(context: Any, value: Any, grouping: bool = True) -> Any:
+    """``{{ value|number }}``: a number in the page's language (h2-viewer)."""
+    return format_number(value, str(context.get("lang") or "kk"), grouping=grouping)
+
+
+def format_number(value: Any, lang: str, *, grouping: bool = True) -> Any:
+    """A number as the reader's language writes it, never in scientific notation: kk and ru
+    ``14 901 641`` and ``3,5`` (no-break space, decimal comma), en ``14,901,641`` and ``3.5``;
+    ``grouping=False`` for years and codes (``2024``). Anything else (text, None, yes/no) is
+    returned as it is."""
+    from babel.numbers import format_decimal
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    locale = BABEL_LOCALES.get(lang, "en")
+    if isinstance(value, int):
+        return format_decimal(value, locale=locale, group_separator=grouping)
+    # up to 6 significant decimals for small values, 2 past the point for large ones
+    digits = 2 if abs(value) >= 100 else 6
+    pattern = ("#,##0." if grouping else "0.") + "#" * digits
+    return format_decimal(value, format=pattern, locale=locale, group_separator=grouping)
+
+
 environment.filters["json_ld"] = _json_ld
+environment.filters["number"] = _number_filter
+environment.globals["groups_digits"] = is_quantity_name  # years and codes print as 2024, not 2 024
 environment.filters["filesize"] = _filesize
 environment.filters["when"] = _when
 environment.filters["urlquote"] = lambda value: quote(str(value), safe="")
@@ -86,11 +121,12 @@ def page_values(ctx: WebContext) -> dict[str, Any]:
     translations = translations_for(ctx.lang)
 
     def text(value: LocalizedText | dict[str, Any] | None) -> str:
+        """The text in the page's language, else another one marked with ``lang`` (i18n.localized)."""
         if value is None:
             return ""
         if isinstance(value, dict):
             value = LocalizedText.model_validate({k: v for k, v in value.items() if k in ("kk", "ru", "en")})
-        return value.get(ctx.lang)
+        return localized(value, ctx.lang)
 
     path = ctx.request.url.path
     query = ctx.request.url.query
@@ -108,6 +144,11 @@ def page_values(ctx: WebContext) -> dict[str, Any]:
         "here": path + (f"?{query}" if query else ""),
         "version": __version__,
         "label": label,
+        # type_label, entity_label, yes_no, facet_value_label: already in the page's language
+        **translated_labels(translations.gettext),
+        "missing_languages": missing_languages,
+        "privacy_report": lambda privacy: privacy_report(translations.gettext, ctx.lang, privacy),
+        "reader_note": lambda note: note_text(translations.gettext, note),
         # the privacy engine's reason for its decision on a column, as a sentence (privacy reports)
         "evidence_text": lambda data: evidence_text(
             translations.gettext, ColumnEvidenceRead.model_validate(data) if data else None

@@ -1,4 +1,9 @@
-"""Sign in and out, and the visitor's API tokens."""
+"""Sign in and out, and the visitor's API tokens.
+
+Signing in keeps the language the visitor reads: a language chosen with the switcher before signing
+in (the ``qazai_lang`` cookie) is saved to the account, and so is, at a user's first sign-in, the
+language the portal showed them (their browser's). Otherwise the account's saved language applies.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +17,12 @@ from pydantic import ValidationError
 from qazai.api.deps import SESSION_COOKIE, session_serializer
 from qazai.core.errors import AppError, RateLimited, Unauthenticated
 from qazai.identity import service as identity
-from qazai.identity.models import SessionCreate, TokenCreate
+from qazai.identity.models import SessionCreate, SessionCreated, TokenCreate
 from qazai.identity.throttle import SignInLimits
-from qazai.web.context import CSRF_COOKIE, Web
+from qazai.web.context import CSRF_COOKIE, Web, WebContext
 from qazai.web.error_messages import error_text
 from qazai.web.forms import form_failure
+from qazai.web.i18n import LANG_COOKIE, parse_language
 from qazai.web.templating import redirect, render, safe_next
 
 router = APIRouter()
@@ -66,6 +72,7 @@ async def sign_in(ctx: Web) -> Response:
             sign_in_email=email,
             sign_in_next=next_url,
         )
+    _keep_language(ctx, created)
     ctx.set_cookie(
         SESSION_COOKIE,
         session_serializer(ctx.platform).dumps(created.session_id),
@@ -73,6 +80,16 @@ async def sign_in(ctx: Web) -> Response:
     )
     ctx.forget_cookie(CSRF_COOKIE)
     return redirect(ctx, next_url)
+
+
+def _keep_language(ctx: WebContext, created: SessionCreated) -> None:
+    """Save the explicit choice (the switcher's cookie), or at the first sign-in the language the
+    sign-in page was shown in (the browser's, Kazakh when it asks for none of ours)."""
+    chosen = parse_language(ctx.request.cookies.get(LANG_COOKIE))
+    language = chosen or (ctx.lang if created.first_sign_in else None)
+    if language is not None and language != created.user.language:
+        actor, _csrf = identity.resolve_session(ctx.uow, created.session_id)
+        identity.set_language(ctx.uow, actor, language)
 
 
 @router.post("/sign-out")

@@ -39,6 +39,7 @@ REGISTRY_LABELS: dict[str, str] = {
     # complaints
     "complaint": N_("Complaint"),
     "review_request": N_("Request for human review"),
+    "open": N_("Awaiting an answer"),  # a complaint's state; "Open" is the access tier's word
     "assigned": N_("Assigned to a reviewer"),
     "answered": N_("Answered"),
     # trusted lists and pilots
