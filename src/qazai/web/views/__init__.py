@@ -10,12 +10,14 @@ from qazai.web.views import (
     home,
     labels,
     libraries,
+    library_edit,
     models,
     publish,
     registry,
     registry_owner,
     registry_review,
     registry_wizard,
+    viewer,
 )
 
 # registry_wizard before registry_owner: /systems/new must not be read as /systems/{system_id}.
@@ -23,6 +25,8 @@ ROUTERS: list[APIRouter] = [
     home.router,
     account.router,
     admin.router,
+    library_edit.router,
+    viewer.router,
     libraries.router,
     publish.router,
     registry.router,
