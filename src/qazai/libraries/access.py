@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Protocol
@@ -11,6 +12,8 @@ from qazai.core.enums import AccessTier
 from qazai.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from qazai.core.ids import new_id
 from qazai.core.pagination import Page, check_limit, decode_text_cursor, encode_cursor
+from qazai.core.text import LocalizedText
+from qazai.identity import repo as identity_repo
 from qazai.identity.actor import Actor
 from qazai.libraries import policy, repo
 from qazai.libraries.models import (
@@ -246,6 +249,46 @@ def list_grants(
     now = utcnow()
     items = [_grant_read(r, slugs[r.library_id], now) for r in rows[:limit]]
     return Page(items=items, next=encode_cursor(items[-1].id) if len(rows) > limit else None)
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asks for a grant, as the library's producers see them to decide."""
+
+    name: str
+    email: str
+    organisations: tuple[LocalizedText, ...]
+
+
+def grant_requesters(uow: UnitOfWork, actor: Actor, grants: Iterable[GrantRead]) -> dict[str, Requester]:
+    """Name, e-mail and organisations of the people asking for ``grants``, by user id; only for
+    grants of libraries whose requests the actor may see (its producers, operators): the others'
+    requesters are left out."""
+    out: dict[str, Requester] = {}
+    allowed: dict[str, bool] = {}
+    for grant in grants:
+        if grant.user_id in out:
+            continue
+        if grant.library_slug not in allowed:
+            library = repo.get_library(uow.session, grant.library_slug)
+            allowed[grant.library_slug] = library is not None and policy.can_see_grants_of(
+                actor, library.organisation_id
+            )
+        if not allowed[grant.library_slug]:
+            continue
+        user = identity_repo.get_user(uow.session, grant.user_id)
+        if user is None:
+            continue
+        organisations = [
+            identity_repo.get_organisation(uow.session, m.organisation_id)
+            for m in identity_repo.memberships_of(uow.session, user.id)
+        ]
+        out[user.id] = Requester(
+            name=user.name,
+            email=user.email,
+            organisations=tuple(LocalizedText.model_validate(o.name) for o in organisations if o),
+        )
+    return out
 
 
 # -- reading files -------------------------------------------------------------------------------
