@@ -80,8 +80,9 @@ def _heavy(modules: set[str]) -> list[str]:
         (("version",), None),
         (("scan", "--help"), "qazai.cli.privacy"),
         (("libraries", "--help"), "qazai.cli.libraries"),
+        (("query", "--help"), "qazai.cli.catalog"),
     ],
-    ids=["help", "version", "scan-help", "libraries-help"],
+    ids=["help", "version", "scan-help", "libraries-help", "query-help"],
 )
 def test_help_and_version_load_nothing_heavy(args: tuple[str, ...], own_module: str | None) -> None:
     code, modules, output, cpu = _run_fresh(*args)

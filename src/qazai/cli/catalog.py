@@ -6,26 +6,17 @@ platform itself (the CLI has direct database access).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from qazai.catalog import service
-from qazai.catalog.ckan import package_dict
-from qazai.catalog.ckan_params import package_search_request
-from qazai.catalog.indexer import catalog_index
-from qazai.catalog.models import QueryResult
-from qazai.catalog.query import spreadsheet_safe
-from qazai.catalog.query_limits import query_runtime
 from qazai.cli.context import cli_actor, open_platform
 
-console = Console()
+# DuckDB, SQLAlchemy and the catalogue are imported when a command runs (tests/cli/test_startup.py).
+if TYPE_CHECKING:
+    from qazai.catalog.models import QueryResult
 
 
 class OutputFormat(StrEnum):
@@ -43,10 +34,19 @@ def _cell(value: Any) -> str:
 
 
 def _print_result(result: QueryResult, fmt: OutputFormat) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from qazai.catalog.query import spreadsheet_safe
+
+    console = Console()
     if fmt == OutputFormat.json:
         typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))
         return
     if fmt == OutputFormat.csv:
+        import csv
+        import io
+
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         # Spreadsheet-safe, as the API's CSV: a formula-like cell gets a leading quote.
@@ -77,19 +77,21 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Run one read-only SQL SELECT over the published libraries (tables are named by slug)."""
-        with open_platform() as platform:
-            index = catalog_index(platform.db)
-            with platform.db.uow(read_only=True) as uow:
-                result = service.query(
-                    uow,
-                    index,
-                    platform.objects,
-                    cli_actor(),
-                    sql,
-                    runtime=query_runtime(platform.settings),
-                    limit=limit,
-                    timeout_ms=timeout_ms,
-                )
+        from qazai.catalog import service
+        from qazai.catalog.query_limits import query_runtime
+
+        # no catalogue index (`None`): the query names a few tables, looked up in the database
+        with open_platform(reading=True) as platform, platform.db.uow(read_only=True) as uow:
+            result = service.query(
+                uow,
+                None,
+                platform.objects,
+                cli_actor(),
+                sql,
+                runtime=query_runtime(platform.settings),
+                limit=limit,
+                timeout_ms=timeout_ms,
+            )
         _print_result(result, fmt)
 
     @app.command("search")
@@ -99,6 +101,15 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="print JSON (CKAN package dicts)")] = False,
     ) -> None:
         """Search the catalogue of published libraries."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from qazai.catalog import service
+        from qazai.catalog.ckan import package_dict
+        from qazai.catalog.ckan_params import package_search_request
+        from qazai.catalog.indexer import catalog_index
+
+        console = Console()
         with open_platform() as platform:
             request = package_search_request({"q": q, "rows": str(rows)})
             page = service.search_libraries(catalog_index(platform.db), cli_actor(), request)
