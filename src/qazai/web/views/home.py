@@ -5,24 +5,40 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from qazai.catalog import service as catalog
+from qazai.catalog.indexer import catalog_index
+from qazai.catalog.models import FacetName, SearchRequest, SortField, SortSpec
 from qazai.identity import service as identity
-from qazai.libraries import service as libraries
 from qazai.web.context import LANG_COOKIE_MAX_AGE, Web
 from qazai.web.i18n import LANG_COOKIE, parse_language
 from qazai.web.templating import redirect, render, safe_next
 
 router = APIRouter()
+RECENT = 6
 
 
 @router.get("/", response_class=HTMLResponse)
 def home(ctx: Web) -> HTMLResponse:
-    recent = [
-        library
-        for library in libraries.list_libraries(ctx.uow, ctx.actor, limit=50).items
-        if library.latest_version is not None
-    ]
-    recent.sort(key=lambda library: library.updated_at, reverse=True)
-    return render(ctx, "home.html", libraries=recent[:6], search_available=True)
+    """The search box, the themes with their counts and the most recently updated libraries, as
+    cards (the catalogue's, from its index: what everyone may see)."""
+    recent = catalog.search_libraries(
+        catalog_index(ctx.platform.db),
+        ctx.actor,
+        SearchRequest(
+            rows=RECENT,
+            sort=SortSpec(field=SortField.modified, descending=True),
+            facets=[FacetName.theme, FacetName.producer],
+        ),
+    )
+    return render(
+        ctx,
+        "home.html",
+        libraries=recent.docs,
+        total=recent.result.count,
+        producers=len(recent.result.facets.get(FacetName.producer.value, [])),
+        themes=recent.result.facets.get(FacetName.theme.value, []),
+        search_available=True,
+    )
 
 
 @router.post("/language")

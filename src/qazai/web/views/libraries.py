@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
@@ -12,19 +13,32 @@ from pydantic import ValidationError
 from qazai.catalog import exports
 from qazai.catalog import service as catalog
 from qazai.catalog.indexer import catalog_index
-from qazai.catalog.models import FacetName, SearchRequest
+from qazai.catalog.models import FacetCount, FacetName, SearchRequest
 from qazai.catalog.query_limits import query_runtime
+from qazai.catalog.related import related_libraries
 from qazai.core.enums import AccessTier, OrgRole
 from qazai.core.errors import AppError, NotFound
-from qazai.libraries import access
+from qazai.identity import service as identity
+from qazai.libraries import access, policy, usage
 from qazai.libraries import service as libraries
-from qazai.libraries.models import GrantCreate, GrantDecision, GrantStatus, VersionRead, VersionStatus
+from qazai.libraries.citation import Citation, cite_library
+from qazai.libraries.history import version_changes
+from qazai.libraries.models import (
+    GrantCreate,
+    GrantDecision,
+    GrantStatus,
+    LibraryRead,
+    VersionRead,
+    VersionStatus,
+)
 from qazai.web.charts import histogram_svg, top_values_svg
 from qazai.web.context import Web, WebContext
 from qazai.web.error_messages import error_text
 from qazai.web.forms import form_failure, optional, text, validation_errors
 from qazai.web.labels import N_
+from qazai.web.licences import licence_info
 from qazai.web.templating import NAV, redirect, render
+from qazai.web.views.viewer import chosen_tables
 
 router = APIRouter()
 PAGE_SIZE = 20
@@ -64,6 +78,7 @@ def catalog_page(ctx: Web, q: str = "", page: int = 1) -> HTMLResponse:
         include_private=ctx.signed_in,
     )
     result = catalog.search_libraries(catalog_index(ctx.platform.db), ctx.actor, request)
+    selected = {f.value: v for f, v in filters.items()}
     return render(
         ctx,
         "libraries/catalog.html",
@@ -73,8 +88,23 @@ def catalog_page(ctx: Web, q: str = "", page: int = 1) -> HTMLResponse:
         count=result.result.count,
         docs=result.docs,
         facets=[(f.value, label, result.result.facets.get(f.value, [])) for f, label in FACETS],
-        selected={f.value: v for f, v in filters.items()},
+        selected=selected,
+        page_query=urlencode([("q", q), *((name, v) for name, values in selected.items() for v in values)]),
+        producers=_producer_names(ctx, result.result.facets.get(FacetName.producer.value, []), selected),
     )
+
+
+def _producer_names(
+    ctx: WebContext, counts: list[FacetCount], selected: dict[str, list[str]]
+) -> dict[str, str]:
+    """The producers' names in the page's language, by the slug the producer facet counts on."""
+    names: dict[str, str] = {}
+    for slug in {c.value for c in counts} | set(selected.get(FacetName.producer.value, [])):
+        try:
+            names[slug] = identity.get_organisation(ctx.uow, ctx.actor, slug).name.get(ctx.lang)
+        except NotFound:
+            continue
+    return names
 
 
 def _profile_charts(ctx: WebContext, table: dict[str, Any]) -> dict[str, Any]:
@@ -126,9 +156,10 @@ def library_page(slug: str, ctx: Web) -> HTMLResponse:
         None,
     )
     base = ctx.platform.settings.public_base_url
+    index = catalog_index(ctx.platform.db)
     json_ld = None
     try:
-        doc = catalog.get_library_doc(catalog_index(ctx.platform.db), ctx.actor, slug)
+        doc = catalog.get_library_doc(index, ctx.actor, slug)
         json_ld = exports.schema_org_dataset(base, doc)
     except NotFound:
         pass
@@ -138,23 +169,72 @@ def library_page(slug: str, ctx: Web) -> HTMLResponse:
     if ctx.signed_in:
         grants = access.list_grants(ctx.uow, ctx.actor, library=slug, limit=20).items
     is_owner = ctx.actor.has_org_role(library.organisation_id, OrgRole.producer)
+    producer = identity.get_organisation(ctx.uow, ctx.actor, library.organisation_id)
+    usage.count_view(ctx.platform.db, library.id)
     return render(
         ctx,
         "libraries/library.html",
         library=library,
+        producer=producer,
         versions=versions,
+        changes=version_changes(versions),
         latest=latest,
         tables=tables,
         parts=parts,
         charts={str(t.get("name")): _profile_charts(ctx, t) for t in tables},
-        samples=_samples(ctx, slug, tables) if latest and latest.tier == AccessTier.open else {},
+        # metadata, schema and profile are public; sample rows only for those who may read the
+        # data (browse refuses the others: a restricted library's grant holders and producers)
+        samples=_samples(ctx, slug, chosen_tables(ctx, tables))
+        if latest and latest.tier != AccessTier.enclave
+        else {},
         json_ld=json_ld,
         base=base,
         grants=grants,
         my_grants=[g for g in grants if g.user_id == ctx.actor.user_id],
         is_owner=is_owner,
+        can_edit=policy.can_update_library(ctx.actor, library.organisation_id),
         grant_error=None,
+        licence=licence_info(library.licence),
+        citation=_citation(ctx, library, producer.name.get(ctx.lang), latest, base),
+        usage=usage.library_usage(ctx.platform.db, ctx.uow.session, library.id),
+        related=related_libraries(index, ctx.actor, library.id),
+        dictionary_columns=_dictionary_columns(library, tables),
     )
+
+
+def _citation(
+    ctx: WebContext, library: LibraryRead, producer: str, latest: VersionRead | None, base: str
+) -> Citation:
+    when = latest.created_at if latest else library.created_at
+    path = f"/libraries/{library.slug}" + (f"/v/{latest.number}/" if latest else "")
+    return cite_library(
+        slug=library.slug,
+        title=library.title.get(ctx.lang),
+        producer=producer,
+        year=when.year,
+        version=latest.number if latest else None,
+        url=base.rstrip("/") + path,
+    )
+
+
+def _dictionary_columns(library: LibraryRead, tables: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per published column (every table of the latest version), its type and the producer's
+    description and unit; columns only described (none published yet) come last."""
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for table in tables:
+        for column in table.get("schema") or []:
+            name = str(column.get("name"))
+            if name in seen:
+                continue
+            seen.add(name)
+            rows.append({"name": name, "type": column.get("type"), "note": library.dictionary.get(name)})
+    rows.extend(
+        {"name": name, "type": None, "note": note}
+        for name, note in library.dictionary.items()
+        if name not in seen
+    )
+    return rows
 
 
 @router.post("/libraries/{slug}/access", response_model=None)
@@ -184,12 +264,21 @@ def _library_with_error(ctx: WebContext, slug: str, message: str) -> HTMLRespons
 
 @router.get("/access-requests", response_class=HTMLResponse)
 def access_inbox(ctx: Web) -> HTMLResponse:
-    actor = ctx.require_user()
+    ctx.require_user()
+    return render(ctx, "libraries/inbox.html", **_inbox_values(ctx), form_error=None)
+
+
+def _inbox_values(ctx: WebContext) -> dict[str, Any]:
+    """The inbox's three lists, and who asks (name, e-mail, organisations) for the decider."""
+    actor = ctx.actor
     grants = access.list_grants(ctx.uow, actor, limit=200).items
-    waiting = [g for g in grants if g.status == GrantStatus.pending and g.user_id != actor.user_id]
-    mine = [g for g in grants if g.user_id == actor.user_id]
-    decided = [g for g in grants if g.status != GrantStatus.pending and g.user_id != actor.user_id]
-    return render(ctx, "libraries/inbox.html", waiting=waiting, mine=mine, decided=decided, form_error=None)
+    others = [g for g in grants if g.user_id != actor.user_id]
+    return {
+        "waiting": [g for g in others if g.status == GrantStatus.pending],
+        "mine": [g for g in grants if g.user_id == actor.user_id],
+        "decided": [g for g in others if g.status != GrantStatus.pending],
+        "requesters": access.grant_requesters(ctx.uow, actor, others),
+    }
 
 
 @router.post("/access-requests/{grant_id}", response_model=None)
@@ -219,14 +308,4 @@ async def decide_access(grant_id: str, ctx: Web) -> Response:
 
 
 def _inbox_error(ctx: WebContext, message: str) -> HTMLResponse:
-    actor = ctx.actor
-    grants = access.list_grants(ctx.uow, actor, limit=200).items
-    return render(
-        ctx,
-        "libraries/inbox.html",
-        status_code=422,
-        waiting=[g for g in grants if g.status == GrantStatus.pending and g.user_id != actor.user_id],
-        mine=[g for g in grants if g.user_id == actor.user_id],
-        decided=[g for g in grants if g.status != GrantStatus.pending and g.user_id != actor.user_id],
-        form_error=message,
-    )
+    return render(ctx, "libraries/inbox.html", status_code=422, **_inbox_values(ctx), form_error=message)
