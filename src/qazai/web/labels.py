@@ -149,6 +149,13 @@ FACET_VALUE_LABELS: dict[str, dict[str, str]] = {
     },
     "region": {"Kazakhstan": N_("Kazakhstan"), "KZ": N_("Kazakhstan")},
 }
+FORMAT_NAMES: dict[str, str] = {
+    "parquet": "Parquet",
+    "csv": "CSV",
+    "xlsx": "XLSX",
+    "json": "JSON",
+    "zip": "ZIP",
+}
 
 
 def type_english(value: object) -> str:
@@ -180,7 +187,7 @@ def translated_labels(gettext: Callable[[str], str]) -> dict[str, Callable[..., 
         if facet == "tier":
             return gettext(label(raw))
         if facet == "format":
-            return raw.upper()
+            return FORMAT_NAMES.get(raw.lower(), raw.upper())
         known = FACET_VALUE_LABELS.get(facet, {})
         return gettext(known[raw]) if raw in known else raw
 
