@@ -3,6 +3,7 @@ without the national-total row (``catalog/viewer.py``, ``catalog/viewer_summary.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ POPULATION = "region,population,year\n" + "".join(
 # The total row's label is not one the viewer knows: its numbers (the sum of the others') tell.
 BY_SUM = "okrug,men,women\nОкруг А,10,12\nОкруг Б,20,18\nОкруг В,30,35\nВсе округа вместе,60,65\n"
 NO_TOTAL = "okrug,men,women\nОкруг А,10,12\nОкруг Б,20,18\nОкруг В,30,35\n"
+WITH_EMPTY = "okrug,men\nА,10\nБ,\nВ,30\nГ,5\nД,20\n"
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +45,16 @@ def viewer_libraries(platform: Any, people: Any, module_tmp: Path) -> Any:
         ("viewer-population", POPULATION, AccessTier.open),
         ("viewer-by-sum", BY_SUM, AccessTier.open),
         ("viewer-no-total", NO_TOTAL, AccessTier.open),
+        ("viewer-empty-cells", WITH_EMPTY, AccessTier.open),
         ("viewer-registered", POPULATION, AccessTier.registered),
         ("viewer-restricted", POPULATION, AccessTier.restricted),
     ):
         publish_library(platform, module_tmp, slug, csv=csv, tier=tier, title=LocalizedText(en=slug))
     summary_cache_clear()
     return platform
+
+
+_ADDRESSES = itertools.count()
 
 
 def _actor(platform: Any, person: Any) -> Actor:
@@ -66,7 +72,7 @@ def _view(platform: Any, slug: str, actor: Actor = ANONYMOUS, **request: Any) ->
             slug,
             ViewerRequest(**request),
             runtime=query_runtime(platform.settings),
-            client="10.0.0.1",
+            client=f"10.0.{next(_ADDRESSES) % 250}.1",  # one anonymous caller's rate is 60 a minute
         )
 
 
@@ -104,6 +110,26 @@ def test_sort_by_a_column_both_ways(viewer_libraries: Any) -> None:
     assert [r[0] for r in down.rows] == ["Республика Казахстан", "Алматы"]
     by_name = _view(viewer_libraries, "viewer-population", sort="region")
     assert by_name.rows[0][0] == "Алматинская область"
+
+
+@pytest.mark.parametrize("desc", [False, True])
+def test_sorted_pages_from_either_end_cover_every_row_once(viewer_libraries: Any, desc: bool) -> None:
+    # pages past the middle are read in the reverse order (cheaper) and turned back
+    shown = [
+        row[1]
+        for page in range(1, 6)
+        for row in _view(
+            viewer_libraries, "viewer-empty-cells", sort="men", desc=desc, page=page, page_size=1
+        ).rows
+    ]
+    expected = [30, 20, 10, 5] if desc else [5, 10, 20, 30]
+    assert shown == [*expected, None]  # empty cells last either way
+    pages = [
+        _view(viewer_libraries, "viewer-population", sort="region", page=p, page_size=3).rows
+        for p in (1, 2, 3)
+    ]
+    names = [row[0] for page in pages for row in page]
+    assert names == sorted(names) and len(names) == 8 and len(pages[2]) == 2
 
 
 def test_unknown_column_or_table_is_named(viewer_libraries: Any) -> None:

@@ -271,6 +271,9 @@ def summarise_table(
     actor: Actor, table: ReadableTable, *, runtime: QueryRuntime, client: str | None = None
 ) -> TableSummary:
     """``table_summary`` in the query workers, within the caller's query slots."""
+    with _CACHE_LOCK:
+        if (table.query_table.paths, table.name) in _CACHE:  # kept: no query, no slot taken
+            return _CACHE[(table.query_table.paths, table.name)]
     caller, anonymous = _caller(actor, client)
     with runtime.gate.admit(caller, anonymous=anonymous):
         return table_summary(table, runtime.workers.run, timeout_ms=runtime.limits.timeout_ms)
