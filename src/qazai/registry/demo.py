@@ -106,7 +106,7 @@ def _system(
         system_type=system_type,
         models=[ModelUsed(name=model, version="1.0", provenance="demo", hosted_here=True)],
         notice=_notice(name),
-        labelling_method="visible AI banner and a machine-readable label on generated text",
+        labelling_method="видимая плашка «Создано ИИ» и машиночитаемая метка на созданном тексте",
         complaint_contact=contact,
     )
 
@@ -286,7 +286,7 @@ def _seed_one(db: Database, objects: ObjectStore, spec: DemoSystem) -> None:
                 actor,
                 system.id,
                 PilotCreate(
-                    description="Pilot in two districts of Astana",
+                    description="Пилот в двух районах Астаны",
                     starts_at=now,
                     ends_at=now + timedelta(days=60),
                 ),
