@@ -302,4 +302,17 @@ ERROR_MESSAGES: dict[str, str] = {
     "invalid_reference": N_("The reference document is not valid."),
     "version_not_increased": N_("Raise the version number of the reference document when you change it."),
     "invalid_sha256": N_("The checksum must be 64 hexadecimal digits."),
+    # the data viewer and the table downloads
+    "viewer_unknown_table": N_("The library version has no such table."),
+    "viewer_unknown_column": N_("The table has no such column to sort by."),
+    "viewer_bad_filter": N_("A filter does not fit its column's type: check the value."),
+    "viewer_bad_page": N_("This page does not exist: pages start at 1."),
+    "viewer_page_out_of_range": N_("This page does not exist: the table has fewer pages."),
+    "viewer_bad_search": N_("The search text is too long."),
+    "xlsx_too_many_rows": N_(
+        "The table has more rows than an Excel sheet holds: download it as CSV or Parquet."
+    ),
+    "xlsx_cell_too_long": N_(
+        "A cell holds more text than Excel allows: download the table as CSV or Parquet."
+    ),
 }
