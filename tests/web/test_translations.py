@@ -135,3 +135,135 @@ def test_the_script_has_no_words_of_its_own() -> None:
         s for s in literals if re.search(r"[A-Za-z]{2,} [A-Za-z]{2,}", s) or re.fullmatch(r"[A-Z][a-z]+", s)
     ]
     assert [s for s in worded if s not in SCRIPT_TECHNICAL] == []
+
+
+# Latin words a Kazakh or Russian translation may keep: names of products, formats and standards,
+# protocol words (a header's name), identifiers users type, and Latin-letter search examples.
+KEPT_IN_TRANSLATION = NAMES | frozenset(
+    {
+        "API",
+        "CSV",
+        "XLSX",
+        "JSON",
+        "Parquet",
+        "PDF",
+        "C2PA",
+        "ISBN",
+        "DOI",
+        "CSRF",
+        "SELECT",
+        "HTTP",
+        "IBAN",
+        "IP",
+        "Excel",
+        "UTF",
+        "GGUF",
+        "safetensors",
+        "Pickle",
+        "pickle",
+        "Markdown",
+        "HTML",
+        "Bearer",
+        "Authorization",
+        "Upload",
+        "Offset",
+        "KZ",
+        "OPEN",
+        "DATA",
+        "CC",
+        "BY",
+        "SPDX",
+        "RAG",
+        "slug",
+        "inputs",
+        "outputs",
+        "library",
+        "version",
+        "token",
+        "httpfs",
+        "eGov",
+        "egov",
+        "halyq",
+        "naselenie",
+        "translation",
+        "population",
+        "ID",
+        "QR",
+        "URL",
+        "KATO",
+        "BIN",
+        "IIN",
+        "PNG",
+        "JPEG",
+        "WebP",
+        "Slurm",
+        "Python",
+        "Jupyter",
+        "ZIP",
+        "TSV",
+        "SQL",
+        "OK",
+        "AI",
+        "APA",
+        "BibTeX",
+        "LaTeX",
+        "T09",  # a timestamp's example: 2026-12-01T09:00:00+05:00
+    }
+)
+
+
+def test_kazakh_and_russian_translations_keep_no_english_words() -> None:
+    """A translation does not leave an English word in the sentence (e-mail, label, download...):
+    a Kazakh or Russian reader would meet it on the page."""
+    for lang in ("kk", "ru"):
+        kept: dict[str, list[str]] = {}
+        for message in _catalog(lang):
+            if not message.id:
+                continue
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            text = re.sub(
+                r"%\(\w+\)[sd]|\{\w+\}|<[^>]*>|&\w+;|\S+@\S+|\S*/\S*|\S*\.\w+\b", " ", " ".join(strings)
+            )
+            words = [
+                w
+                for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", text)
+                if len(w) > 1 and w not in KEPT_IN_TRANSLATION
+            ]
+            if words:
+                kept[str(message.id)[:60]] = words
+        assert kept == {}, f"{lang}: English left in translations: {kept}"
+
+
+def test_every_value_the_portal_labels_has_a_translated_word() -> None:
+    """Each value of the enums pages show (tiers, states, kinds, actions, entities, column types...)
+    has an English label, translated in kk and ru: no raw `non_personal` or `int64` on a page."""
+    from qazai.core.enums import AccessTier, OrgKind, OrgRole, PlatformRole
+    from qazai.libraries.ingest import ColumnType
+    from qazai.libraries.models import Frequency, LegalBasis
+    from qazai.privacy.entities import ColumnKind, Entity
+    from qazai.privacy.policy import Action
+    from qazai.registry.models import ComplaintState
+    from qazai.web.labels import ENTITY_LABELS, LABELS, TYPE_LABELS, type_english
+    from qazai.web.views.registry_common import REGISTRY_LABELS
+
+    wanted: list[str] = []
+    for enum in (AccessTier, OrgKind, OrgRole, PlatformRole, Frequency, LegalBasis, ColumnKind, Action):
+        for value in enum:
+            assert value.value in LABELS, f"{enum.__name__}.{value.value} has no label in web/labels.py"
+            wanted.append(LABELS[value.value])
+    for state in ComplaintState:
+        assert state.value in REGISTRY_LABELS, f"complaint state {state.value} has no label"
+        wanted.append(REGISTRY_LABELS[state.value])
+    for entity in Entity:
+        assert entity.value in ENTITY_LABELS, f"entity {entity.value} has no word in web/labels.py"
+        wanted.append(ENTITY_LABELS[entity.value])
+    for column_type in ColumnType:
+        wanted.append(TYPE_LABELS[column_type.value])
+    for arrow in ("int64", "double", "large_string", "bool", "date32[day]", "timestamp[us]"):
+        assert type_english(arrow) != "Other", arrow
+    for lang in ("kk", "ru"):
+        catalog = _catalog(lang)
+        missing = [w for w in wanted if not (catalog.get(w) and catalog.get(w).string)]
+        assert missing == [], f"{lang}: untranslated labels {missing}"
+    # a complaint that is open is not "Открытые", the access tier's word
+    assert REGISTRY_LABELS["open"] != LABELS["open"]
