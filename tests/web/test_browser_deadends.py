@@ -94,12 +94,16 @@ def _token(page: Any, base: str, email: str) -> str:
     return str(token)
 
 
-def test_developer_sees_the_return_on_their_systems_page_in_russian_at_phone_width(
-    demo_portal: str, demo_browser: Any
+@pytest.mark.parametrize(
+    ("lang", "phone", "returned"),
+    [("ru", True, "возвращена на доработку"), ("kk", False, "өзгертуге қайтарылды")],
+)
+def test_developer_sees_the_return_on_their_systems_page(
+    demo_portal: str, demo_browser: Any, lang: str, phone: bool, returned: str
 ) -> None:
-    page = new_page(demo_browser, demo_portal, lang="ru", phone=True)
+    page = new_page(demo_browser, demo_portal, lang=lang, phone=phone)
     owner = {"Authorization": f"Bearer {_token(page, demo_portal, 'dev@qazdata.kz')}"}
-    page.click("button[name=lang][value=ru]")
+    page.click(f"button[name=lang][value={lang}]")
     regulator = {"Authorization": f"Bearer {_token(page, demo_portal, 'regulator@mdai.gov.kz')}"}
     reason = f"Опишите, кто проверяет ответы ({uuid.uuid4().hex[:6]})"
     with httpx.Client(base_url=demo_portal, timeout=60) as api:
@@ -108,12 +112,12 @@ def test_developer_sees_the_return_on_their_systems_page_in_russian_at_phone_wid
         ok(move(api, owner, system["id"], "submitted"))  # type: ignore[arg-type]
         ok(move(api, regulator, system["id"], "in_review"))  # type: ignore[arg-type]
         ok(move(api, regulator, system["id"], "returned", reason))  # type: ignore[arg-type]
-    page.click("button[name=lang][value=ru]")
+    page.click(f"button[name=lang][value={lang}]")
     sign_in_demo(page, demo_portal, "dev@qazdata.kz", "/systems")
     notices = page.locator("section[aria-labelledby=notifications-title]").inner_text()
-    assert "возвращена на доработку" in notices and reason in notices, notices
+    assert returned in notices and reason in notices, notices
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    shot(page, "deadends-returned-ru-phone")
+    shot(page, f"deadends-returned-{lang}{'-phone' if phone else ''}")
 
 
 @pytest.mark.parametrize(
@@ -136,20 +140,33 @@ def test_search_finds_word_forms_and_latin_spellings(
     assert first.locator(".card-title a").get_attribute("href") == f"/libraries/{slug}"
 
 
-def test_catalogue_cards_and_facets_as_words_in_russian(demo_portal: str, demo_browser: Any) -> None:
-    page = new_page(demo_browser, demo_portal, lang="ru")
-    page.goto(f"{demo_portal}/catalog?q=население")
+CARD_WORDS = {
+    "ru": (
+        ("Поставщик данных", "Строки", "Форматы", "Обновлено"),
+        "Бюро национальной статистики",
+        "Население",
+    ),
+    "kk": (("Деректер жеткізуші", "Жолдар", "Форматтар", "Жаңартылды"), "Ұлттық статистика бюросы", "Халық"),
+}
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_catalogue_cards_and_facets_as_words(demo_portal: str, demo_browser: Any, lang: str) -> None:
+    labels, producer, theme = CARD_WORDS[lang]
+    page = new_page(demo_browser, demo_portal, lang=lang)
+    page.goto(f"{demo_portal}/catalog?q=population")
     card = page.locator(".library-card:has(a[href='/libraries/population-by-region'])")
     facts = card.locator(".card-facts").inner_text()
-    for label in ("Поставщик данных", "Строки", "Форматы", "Обновлено"):
+    for label in labels:
         assert label in facts, facts
-    assert "Бюро национальной статистики" in facts and "Parquet" in facts and "CSV" in facts
+    assert producer in facts and "Parquet" in facts and "CSV" in facts and "153" in facts
     assert card.locator(".badge.tier").inner_text().strip()
     assert card.locator(".card-desc").inner_text().strip()
+    assert theme in card.locator(".card-themes").inner_text()
     facets = page.locator("#filters").inner_text()
-    assert "Бюро национальной статистики" in facets and "stat-gov" not in facets
-    assert "population" not in facets.lower().split("(")[0]  # theme shown as a word of the page's language
-    shot(page, "deadends-catalog-ru")
+    assert producer in facets and "stat-gov" not in facets
+    assert theme in facets and "population" not in facets  # themes as words of the page's language
+    shot(page, f"deadends-catalog-{lang}")
 
 
 def test_phone_shows_results_before_filters_and_home_cards_in_kazakh(
@@ -169,3 +186,14 @@ def test_phone_shows_results_before_filters_and_home_cards_in_kazakh(
     assert page.locator(".to-filters").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     shot(page, "deadends-catalog-kk-phone")
+
+    # profile charts at 390 px: the schema is one card per column, a chart keeps its natural size
+    page.goto(f"{demo_portal}/libraries/population-by-region")
+    page.click("details.table-schema summary")
+    chart = page.locator("details.table-schema svg.chart").first
+    box = chart.bounding_box()
+    assert box is not None and box["width"] >= 300, box  # drawn 320 units wide: about 1:1
+    label = chart.locator("text").first.bounding_box()
+    assert label is not None and label["height"] >= 10, label  # the axis labels stay readable
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shot(page, "deadends-schema-charts-kk-phone")
