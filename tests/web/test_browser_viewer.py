@@ -16,6 +16,19 @@ GROUPED = re.compile(r"^\d{1,3}(?:[\u00a0\u202f ]\d{3})+$")  # 14 901 641 with a
 TOTAL_2000 = "14\u00a0901\u00a0641"  # the national total of 2000 in the demo's population table
 
 
+def _serious_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical violations (WCAG 2.1 A/AA and best practice), as in test_browser.py."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": tags}})
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 def _cells(page: Any, column: int) -> list[str]:
     return [
         c.strip()
@@ -34,6 +47,7 @@ def test_population_on_a_phone_in_kazakh_picker_viewer_numbers_and_total(
     height = page.evaluate("document.documentElement.scrollHeight")
     assert height < 8000, f"the library page is {height} px tall on a phone"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert _serious_violations(page) == []
     shot(page, "library-picker-kk-phone")
     picker.select_option("Rural_population_KZ")  # the script opens the chosen table
     page.wait_for_url("**table=Rural_population_KZ**")
@@ -52,11 +66,14 @@ def test_population_on_a_phone_in_kazakh_picker_viewer_numbers_and_total(
         and "Kazakhstan" in page.locator("tr.total-row").inner_text()
     )
     assert "Kazakhstan" in page.locator("#total-row-note").inner_text() and "Kazakhstan" in body
-    chart = page.locator("table.viewer-table thead th").nth(2).locator("svg desc").text_content() or ""
+    header = page.locator("table.viewer-table thead th").nth(2)
+    chart = header.locator("svg desc").text_content() or ""
+    assert "Kazakhstan" in header.locator(".chart-note").inner_text()  # said under the chart
     assert TOTAL_2000 not in chart and "14\u00a0" not in chart.split(";")[-1]
     icon = page.locator("table.viewer-table thead th").nth(2).locator(".type-icon")
     assert icon.get_attribute("role") == "img" and icon.get_attribute("aria-label")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert _serious_violations(page) == []
     shot(page, "viewer-kk-phone")
 
 
@@ -95,4 +112,5 @@ def test_viewer_in_russian_sorts_filters_searches_and_pages(demo_portal: str, de
     page.wait_for_url("**page=40**")
     assert page.locator("table.viewer-table tbody th.rownum").last.inner_text() == "2\u00a0000"
     assert "e+" not in page.content()
+    assert _serious_violations(page) == []
     shot(page, "viewer-ru-desktop")
