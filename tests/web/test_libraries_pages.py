@@ -143,14 +143,15 @@ def test_preview_of_a_register_shows_identifiers_but_never_their_values(
         files={"file": ("register.csv", raw, "text/csv")},
     )
     assert uploaded.status_code == 200 and "/uploads/" in str(uploaded.url)
-    for lang, kind, drop in (
-        ("kk", "Тікелей сәйкестендіргіш", "Алып тастау"),
-        ("ru", "Прямой идентификатор", "Удалить"),
-        ("en", "Direct identifier", "Drop"),
+    for lang, kind, drop, entity in (
+        ("kk", "Тікелей сәйкестендіргіш", "Алып тастау", "ЖСН"),
+        ("ru", "Прямой идентификатор", "Удалить", "ИИН"),
+        ("en", "Direct identifier", "Drop", "IIN"),
     ):
         client.post("/language", data={"csrf_token": token, "lang": lang, "next": "/"})
         html = client.get(str(uploaded.url)).text
-        assert "ИИН" in html and kind in html and "IIN" in html and drop in html
+        # the column's name, and what the engine found in it as a word of the page's language
+        assert "<code>ИИН</code>" in html and kind in html and f"{entity}: " in html and drop in html
         assert '<table class="sample">' in html
         for line in raw.decode().splitlines()[1:]:
             iin, name, _born, _sex, phone = line.split(",")[:5]

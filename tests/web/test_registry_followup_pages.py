@@ -90,7 +90,7 @@ def test_a_complainant_gets_a_receipt_and_follows_the_complaint_without_signing_
     )
     assert (
         later.status_code == 200
-        and 'id="complaint-state">Open<' in later.text
+        and 'id="complaint-state">Awaiting an answer<' in later.text
         and "No answer yet." in later.text
     )
     assert 'id="status-link"' not in later.text  # the code is shown only with the receipt

@@ -83,6 +83,7 @@ FIELD_LABELS: dict[str, str] = {
     "terms": N_("Terms of use"),
     "spatial": N_("Geographic coverage"),
     "temporal": N_("Time period"),
+    "dictionary": N_("Data dictionary"),
     "upload_id": N_("Upload"),
     "sheet": N_("Sheet"),
     "policy": N_("Privacy action"),
