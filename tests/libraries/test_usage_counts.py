@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from tests.libraries.publishing import make_library
 
@@ -77,3 +78,33 @@ def test_the_flusher_thread_writes_and_its_stop_flushes_the_rest(platform: Any, 
     usage.count_view(platform.db, library_id)
     stop()
     assert _stored(platform.db, library_id) == (1, 0)
+
+
+def test_every_download_route_counts_and_head_or_not_modified_do_not(
+    client: Any, platform: Any, people: Any, tmp_path: Any
+) -> None:
+    from tests.libraries.publishing import publish
+
+    make_library(platform, "fetched")
+    data = tmp_path / "fetched.csv"
+    data.write_text("region,people\nAstana,1350228\nAlmaty,2228675\n", encoding="utf-8")
+    assert publish(platform, "fetched", data).state.value == "succeeded"
+    library_id = _library_id(platform, "fetched")
+    [part] = client.get("/libraries/fetched/v/1/files.json").json()["files"]
+    parquet = urlsplit(part["url"]).path
+
+    def downloads() -> int:
+        with platform.db.uow(read_only=True) as uow:
+            return usage.library_usage(platform.db, uow.session, library_id).downloads
+
+    first = client.get(parquet)
+    assert first.status_code == 200 and downloads() == 1
+    assert client.head(parquet).status_code == 200 and downloads() == 1
+    cached = client.get(parquet, headers={"If-None-Match": first.headers["ETag"]})
+    assert cached.status_code == 304 and downloads() == 1
+    assert client.get(parquet, headers={"Range": "bytes=0-3"}).status_code == 206 and downloads() == 2
+    assert client.get(parquet.removesuffix(".parquet") + ".csv").status_code == 200 and downloads() == 3
+    hub = f"/datasets/stat-gov/fetched/resolve/main/data/{parquet.rsplit('/', 1)[-1]}"
+    assert client.get(hub).status_code == 200 and downloads() == 4
+    assert client.get("/datasets/stat-gov/fetched/resolve/main/README.md").status_code == 200
+    assert downloads() == 4  # the generated card is not a download of the data

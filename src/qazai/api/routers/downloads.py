@@ -27,6 +27,7 @@ from qazai.identity.actor import Actor
 from qazai.libraries import access, formats, repo
 from qazai.libraries.access import ServedFile
 from qazai.libraries.formats import DownloadFormat
+from qazai.libraries.usage import count_download
 from qazai.storage.db import UnitOfWork
 from qazai.storage.objects import ByteRange
 from qazai.storage.scratch import scratch_root
@@ -132,6 +133,7 @@ def _send(
         return Response(status_code=status_code, headers=headers, media_type=served.content_type)
     if served.audited:
         access.record_file_read(platform.db, actor, served, filename, range_header)
+    count_download(platform.db, served.library_id)
     body: Iterator[bytes] = platform.objects.open(served.key, ByteRange(start, end) if served.size else None)
     return StreamingResponse(body, status_code=status_code, headers=headers, media_type=served.content_type)
 

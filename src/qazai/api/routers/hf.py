@@ -32,6 +32,8 @@ from qazai.api.responses import error_responses
 from qazai.api.routers.files import IMMUTABLE, _BadRange, parse_range
 from qazai.catalog.indexer import catalog_index
 from qazai.core.errors import AppError, InvalidInput, NotFound, RateLimited
+from qazai.libraries import service as libraries
+from qazai.libraries.usage import count_download
 from qazai.models.hf import datasets, hub
 from qazai.models.hf.errors import hf_error_headers
 from qazai.models.hf.shapes import HubFile, dump
@@ -199,7 +201,11 @@ def dataset_file(
     hub_file = datasets.resolve_dataset_file(
         uow, actor, f"{org}/{name}", revision, path, base_url=_base_url(platform)
     )
-    return file_response(hub_file, request, actor, platform)
+    response = file_response(hub_file, request, actor, platform)
+    if request.method == "GET" and response.status_code in (200, 206) and hub_file.key is not None:
+        # a data file (not the generated README or metadata) counts as a download of the library
+        count_download(platform.db, libraries.get_library(uow, actor, name).id)
+    return response
 
 
 # -- models ----------------------------------------------------------------------------------------
