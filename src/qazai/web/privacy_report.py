@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from babel.numbers import format_decimal, format_percent
+from markupsafe import Markup, escape
 
 from qazai.core.enums import Language
 from qazai.web.i18n import InLanguage
@@ -44,12 +45,13 @@ class PrivacyReport:
     columns: list[ColumnLine] = field(default_factory=list)
 
 
-def _quoted(name: object, lang: Language) -> str:
-    return f"“{name}”" if lang is Language.en else f"«{name}»"
+def _quoted(name: object) -> Markup:
+    """A column's name inside a sentence: data, not words of the page (``<code>``)."""
+    return Markup("<code>{}</code>").format(name)
 
 
-def _names(values: object, lang: Language) -> str:
-    return ", ".join(_quoted(v, lang) for v in values) if isinstance(values, list | dict) else ""
+def _names(values: object) -> Markup:
+    return Markup(", ").join(_quoted(v) for v in values) if isinstance(values, list | dict) else Markup()
 
 
 def privacy_report(
@@ -72,7 +74,8 @@ def privacy_report(
         )
 
     def say(message: str, **values: object) -> str:
-        return gettext(message) % values
+        # escaped first: the values are escaped by Markup's %, column names come as <code>
+        return escape(gettext(message)) % values
 
     passed = a.get("passed") if isinstance(a.get("passed"), bool) else None
     out = PrivacyReport(passed=passed, aggregate=bool(scan.get("aggregate")))
@@ -105,15 +108,13 @@ def privacy_report(
             )
         )
     if a.get("dropped_columns"):
-        out.sentences.append(
-            say(N_("Columns removed: %(columns)s."), columns=_names(a["dropped_columns"], lang))
-        )
+        out.sentences.append(say(N_("Columns removed: %(columns)s."), columns=_names(a["dropped_columns"])))
     levels = {name: n for name, n in (a.get("generalisation_levels") or {}).items() if n}
     if levels:
         out.sentences.append(
             say(
                 N_("Columns made less precise (e.g. a year instead of a date): %(columns)s."),
-                columns=_names(list(levels), lang),
+                columns=_names(list(levels)),
             )
         )
     quasi = a.get("quasi_identifiers") or []
@@ -124,7 +125,7 @@ def privacy_report(
                     "Columns that together could point to a person: %(columns)s. Every combination of their "
                     "values is shared by at least %(k)s rows (the access level asks for %(k_target)s)."
                 ),
-                columns=_names(quasi, lang),
+                columns=_names(quasi),
                 k=number(a.get("k")),
                 k_target=number(a.get("k_target")),
             )
@@ -156,7 +157,7 @@ def privacy_report(
             say(
                 N_("Each group of alike rows has at least %(l)s different values of %(column)s."),
                 l=number(distinct),
-                column=_quoted(column, lang),
+                column=_quoted(column),
             )
         )
     residual = a.get("residual_identifiers") or {}
@@ -221,7 +222,12 @@ def _violation(
         ) % {"k": number(a.get("k")), "k_target": number(a.get("k_target"))}
     found = _L_BELOW.match(text)
     if found:
-        return gettext(
+        sentence = gettext(
             N_("A group of alike rows has only %(l)s different values of %(column)s; %(target)s are needed.")
-        ) % {"l": found["l"], "column": _quoted(found["column"], lang), "target": found["target"]}
+        )
+        return escape(sentence) % {
+            "l": found["l"],
+            "column": _quoted(found["column"]),
+            "target": found["target"],
+        }
     return InLanguage(text, Language.en)
