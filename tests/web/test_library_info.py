@@ -165,6 +165,13 @@ def test_dictionary_edit_round_trip_reaches_the_page_metadata_and_croissant(
     publish_through_wizard(client, "described")
     page = client.get("/libraries/described/edit")
     assert page.status_code == 200
+    # the title is in kk and en only: the producer is told which language it still lacks
+    lacking = page.text.split('id="field-title"')[1].split("</fieldset>")[0]
+    assert (
+        "Not yet written in:" in lacking
+        and '<span lang="ru">' in lacking
+        and '<span lang="kk">' not in lacking
+    )
     form = _edit_form(page.text)
     index = next(
         k.split("_")[1] for k, v in form.items() if re.fullmatch(r"column_\d+", k) and v == "population"
