@@ -100,10 +100,10 @@ _ARROW_TYPES: tuple[tuple[str, str], ...] = (
     ("large_string", "string"),
     ("large_utf8", "string"),
     ("utf8", "string"),
-    ("str", "string"),
     ("dictionary", "string"),
     ("int", "integer"),
     ("uint", "integer"),
+    ("float", "float"),
     ("double", "float"),
     ("halffloat", "float"),
     ("decimal", "float"),
@@ -130,7 +130,7 @@ ENTITY_LABELS: dict[str, str] = {
 }
 
 # Catalogue facet values that are words of ours rather than the producer's: themes of the demo and
-# common ones, the country, formats (names of formats stay as they are, upper-case).
+# common ones, the country. Formats are shown by their names (``FORMAT_NAMES``).
 FACET_VALUE_LABELS: dict[str, dict[str, str]] = {
     "theme": {
         "population": N_("Population"),
@@ -180,6 +180,11 @@ def translated_labels(gettext: Callable[[str], str]) -> dict[str, Callable[..., 
     def yes_no(value: object) -> str:
         if value is None or value == "":
             return "—"
+        if isinstance(value, str):  # a yes/no that arrived as text: "true", "False", "0"...
+            said = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+            if value.strip().lower() not in said:
+                return value
+            value = said[value.strip().lower()]
         return gettext(N_("Yes") if value else N_("No"))
 
     def facet_value_label(facet: str, value: object) -> str:
