@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from qazai.core.errors import AppError
 from qazai.core.text import LocalizedText
-from qazai.registry import classification, complaints, documents, lineage, revisions, service
+from qazai.registry import classification, complaints, documents, lineage, reference, revisions, service
 from qazai.registry.models import (
     ComplaintFilter,
     ComplaintKind,
@@ -59,11 +59,13 @@ def _review_page(
 ) -> HTMLResponse:
     actor = require_regulator(ctx)
     system = service.get_system(ctx.uow, actor, system_id)
+    sector = reference.sectors(ctx.uow.session).get(system.sector)  # its name, not its key
     return page(
         ctx,
         "registry/review_system.html",
         status_code=status_code,
         system=system,
+        sector=sector.name if sector else None,
         history=service.list_transitions(ctx.uow, actor, system_id),
         classifications=classification.list_classifications(ctx.uow, actor, system_id),
         attestations=service.list_attestations(ctx.uow, actor, system_id),
