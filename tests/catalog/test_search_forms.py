@@ -15,7 +15,7 @@ import pytest
 
 from qazai.catalog.models import LibraryDoc, SearchRequest
 from qazai.catalog.search import PUBLIC, TantivySearchEngine
-from qazai.catalog.text import word_keys
+from qazai.catalog.text import query_terms, word_keys
 from qazai.cli.demo import DEMO_ORGS
 from qazai.libraries.demo import DEMO_LIBRARIES
 from qazai.web.labels import FACET_VALUE_LABELS
@@ -139,6 +139,16 @@ def test_every_theme_of_the_portal_has_its_related_words(theme: str) -> None:
 def test_related_words_join_languages_but_not_themes() -> None:
     assert "~health" in word_keys("больницы") and "~health" in word_keys("аурухана")
     assert "~health" not in word_keys("мектеп") and "~education" in word_keys("мектеп")
+    # a group matches on its words' stems too: безработица's stem equals its Kazakh-stripped key
+    assert "~employment" in word_keys("bezrabotica")
+    assert "~kazakhstan" in word_keys("Қазақстан") and "~kazakhstan" in word_keys("Казахстана")
+
+
+def test_joining_words_and_data_are_left_out_of_a_query_unless_alone(engine: TantivySearchEngine) -> None:
+    assert query_terms("синтетические данные") == query_terms("синтетические")
+    assert query_terms("ерлер мен әйелдер") == query_terms("ерлер әйелдер")
+    assert query_terms("данные") != []
+    assert found(engine, "население и регионы")[:1] == [POPULATION]
 
 
 if __name__ == "__main__":

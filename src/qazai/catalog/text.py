@@ -188,6 +188,19 @@ def _own_keys(lowered: str, folded: str) -> list[str]:
     return [k for k in dict.fromkeys(keys) if k]
 
 
+def _group_keys(lowered: str) -> set[str]:
+    """A thesaurus word's keys: its folded spelling and its own language's stem (the thesaurus
+    writes Kazakh and Russian in Cyrillic, English in Latin), none shorter than 2 letters."""
+    folded = "".join(c for c in fold(lowered) if c.isalnum())
+    keys = {folded}
+    if any("\u0400" <= c <= "\u04ff" for c in lowered):
+        if not (_KAZAKH_ONLY & set(lowered)):
+            keys.add(fold(_russian.stemWord(lowered)))
+    else:
+        keys.add(_english.stemWord(folded))
+    return {k for k in keys if len(k) >= 2}
+
+
 @lru_cache(maxsize=1)
 def _related_keys() -> dict[str, frozenset[str]]:
     """Each group of ``thesaurus.toml`` as the set of its words' most specific keys (the folded
@@ -198,8 +211,7 @@ def _related_keys() -> dict[str, frozenset[str]]:
         keys: set[str] = set()
         for member in entry["words"]:
             lowered = member.lower()
-            own = _own_keys(lowered, fold(lowered))
-            keys.update(own[1:] or own)
+            keys.update(_group_keys(lowered))
         groups[group] = frozenset(keys)
     return groups
 
@@ -212,6 +224,21 @@ def text_keys(text: str) -> list[str]:
     return out
 
 
+# Words a query may leave out: joining words of kk/ru/en, and "data" in a catalogue of data (a
+# library's text rarely says it). Dropped from a query unless nothing else is left.
+_QUERY_STOPWORDS = frozenset(
+    {
+        "және", "мен", "бен", "пен", "бойынша", "үшін", "туралы",
+        "и", "в", "во", "на", "по", "для", "о", "об", "от", "из", "с", "со", "к",
+        "and", "or", "of", "the", "in", "on", "by", "for", "to", "a", "an",
+        "деректер", "деректері", "данные", "данных", "data", "dataset", "datasets",
+    }
+)  # fmt: skip
+
+
 def query_terms(text: str) -> list[tuple[str, ...]]:
-    """A query as a list of words, each the tuple of its keys (a word matches on any of them)."""
-    return [keys for keys in (word_keys(w) for w in words(text)) if keys]
+    """A query as a list of words, each the tuple of its keys (a word matches on any of them);
+    joining words and "data" are left out when other words remain."""
+    found = words(text)
+    kept = [w for w in found if w.lower() not in _QUERY_STOPWORDS] or found
+    return [keys for keys in (word_keys(w) for w in kept) if keys]
