@@ -17,14 +17,21 @@ it costs tens of milliseconds):
 
 The first sync (an empty index) always blocks. Documents are swapped copy-on-write, so readers
 never see a half-applied sync.
+
+The cyclic garbage collector is paused while a sync reads documents: they are long-lived and
+acyclic, and at 100,000 libraries the collector's passes over the growing heap took about 60 % of
+the CPU time of a full build (see ``paused_gc``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
 from itertools import count
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -45,6 +52,31 @@ DEFAULT_REFRESH_SECONDS = 1.0
 _WATCHED = (LibraryRow, LibraryVersionRow, OrganisationRow)
 _generation = count(1)
 _local_generation = 0
+
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = True
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection inside the block (reference counting goes on as always).
+    Nested and concurrent pauses are counted; the collector is enabled again when the last one
+    ends, unless it was already disabled when the first one began."""
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+        _gc_pauses += 1
+        gc.disable()
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 def _refresh_seconds() -> float:
@@ -141,6 +173,10 @@ class CatalogIndex:
             self._lock.release()
 
     def _sync(self, *, force: bool, generation: int | None = None) -> int:
+        with paused_gc():
+            return self._sync_documents(force=force, generation=generation)
+
+    def _sync_documents(self, *, force: bool, generation: int | None) -> int:
         with self.db.uow(read_only=True) as uow:
             mark = repo.watermark(uow.session)
             if not force and mark == self._seen:
