@@ -38,6 +38,18 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
+    s3_presigned_downloads: bool = Field(
+        default=False,
+        description="version files on an S3 store: answer a redirect to a presigned URL (after the "
+        "tier checks and the audit) instead of streaming the bytes through the app",
+    )
+    s3_presign_seconds: int = Field(default=60, ge=5, le=3600, description="lifetime of those URLs")
+    accel_redirect: str | None = Field(
+        default=None,
+        pattern=r"^/[A-Za-z0-9._~/-]*/$",
+        description="an nginx internal location mapped to the object folder, e.g. /_qazai/objects/: "
+        "version files are answered with X-Accel-Redirect after the checks and nginx sends the bytes",
+    )
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     upload_max_bytes: int = 5 * 1024**3
     request_max_bytes: int = 1024**2

@@ -23,6 +23,7 @@ from qazai.api.routers import labels as label_routes
 from qazai.api.routers import models as model_routes
 from qazai.api.routers import registry as registry_routes
 from qazai.api.wiring import queue_depth_by_state
+from qazai.libraries.hooks import on_version_withdrawn
 from qazai.registry.documents import MAX_DOCUMENT_BYTES
 
 API_PREFIX = "/api/v1"
@@ -56,6 +57,8 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.platform = platform
     metrics = Metrics(queue_depth=lambda: queue_depth_by_state(platform))
     app.state.metrics = metrics
+    app.state.version_files = files.VersionFileCache()
+    on_version_withdrawn(files.forget_withdrawn_version)
     install_error_handlers(app)
     for router in (system.router, identity.router, audit.router, jobs.router, libraries.router, files.router):
         declare_error_responses(router)
@@ -67,13 +70,17 @@ def create_app(platform: Platform) -> FastAPI:
     declare_error_responses(label_routes.router)
     declare_error_responses(compute_routes.router)
     declare_error_responses(airlock_routes.router)
+    # The router tries routes in order (hundreds of them): the hottest paths go first. None of
+    # these can shadow another route: each has first path segments of its own (/api/v1/health,
+    # /libraries/{slug}/v/..., /api/3/action/...).
     app.include_router(system.router, prefix=API_PREFIX)
+    app.include_router(downloads.router)  # before files: its /data/{filename} would take .csv/.xlsx
+    app.include_router(files.router)
+    app.include_router(ckan_routes.router)
     app.include_router(identity.router, prefix=API_PREFIX)
     app.include_router(audit.router, prefix=API_PREFIX)
     app.include_router(jobs.router, prefix=API_PREFIX)
     app.include_router(libraries.router, prefix=API_PREFIX)
-    app.include_router(downloads.router)  # before files: its /data/{filename} would take .csv/.xlsx
-    app.include_router(files.router)
     app.include_router(registry_routes.router, prefix=API_PREFIX)
     app.include_router(model_routes.router, prefix=API_PREFIX)
     app.include_router(label_routes.router, prefix=API_PREFIX)
@@ -81,7 +88,6 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(airlock_routes.router, prefix=API_PREFIX)
     app.include_router(catalog_routes.router, prefix=API_PREFIX)
     app.include_router(catalog_routes.feeds)
-    app.include_router(ckan_routes.router)
     app.include_router(system.metrics_router)
     app.include_router(hf_routes.router)  # Hugging Face Hub-compatible reads, at the Hub's own paths
     # The web portal at `/` goes last so it can never shadow an API or file route.

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import orjson
 from fastapi.routing import iter_route_contexts
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -25,12 +26,24 @@ access_log = logging.getLogger("qazai.access")
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line with the request id, actor and timing when known."""
+    """One JSON object per line with the request id, actor and timing when known.
+
+    Every request writes one, so it is kept cheap: orjson, and the timestamp's seconds formatted
+    once per second."""
+
+    _second: int = -1
+    _stamp: str = ""
+
+    def _timestamp(self, created: float) -> str:
+        second = int(created)
+        if second != self._second:
+            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = second
+        return f"{self._stamp}.{int((created - second) * 1000):03d}Z"
 
     def format(self, record: logging.LogRecord) -> str:
         body: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "ts": self._timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -44,7 +57,10 @@ class JsonFormatter(logging.Formatter):
                 body[key] = value
         if record.exc_info:
             body["exc"] = self.formatException(record.exc_info)
-        return json.dumps(body, ensure_ascii=False)
+        try:
+            return orjson.dumps(body, default=str).decode()
+        except TypeError:  # an int beyond 64 bits, a str subclass orjson refuses
+            return json.dumps(body, ensure_ascii=False, default=str)
 
 
 def configure_logging(*, json_lines: bool = True, level: int = logging.INFO) -> None:
@@ -81,6 +97,18 @@ class Metrics:
         )
         if queue_depth is not None:
             self.registry.register(_QueueCollector(queue_depth))
+        # labels() takes a lock and builds a key on every call: one child per series, kept here
+        self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one request and its duration."""
+        key = (method, route, str(status))
+        children = self._children.get(key)
+        if children is None:
+            children = (self.requests.labels(*key), self.latency.labels(method, route))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 class _QueueCollector(Collector):
@@ -230,8 +258,7 @@ class PlatformMiddleware:
             route = scope.get("route")
             route_name = getattr(route, "path", None) or "unmatched"
             method = metric_method(scope["method"])
-            self.metrics.requests.labels(method, route_name, str(status_holder["status"])).inc()
-            self.metrics.latency.labels(method, route_name).observe(duration)
+            self.metrics.observe(method, route_name, status_holder["status"], duration)
             actor = scope.get("state", {}).get("actor_label")
             access_log.info(
                 "%s %s %s",

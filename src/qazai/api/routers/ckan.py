@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -22,9 +23,19 @@ from qazai.core.errors import AppError, InvalidInput, NotFound, PermissionDenied
 router = APIRouter(tags=["ckan"])
 
 
+class _CkanJSON(JSONResponse):
+    """JSONResponse's output, encoded by orjson (a package_show's body is most of its cost)."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content)
+        except (TypeError, orjson.JSONEncodeError):  # keys that are not strings, ints past 64 bits
+            return super().render(content)
+
+
 def _envelope(request: Request, name: str, status: int, body: dict[str, Any]) -> JSONResponse:
     base = str(request.base_url).rstrip("/")
-    return JSONResponse({"help": f"{base}/api/3/action/help_show?name={name}", **body}, status_code=status)
+    return _CkanJSON({"help": f"{base}/api/3/action/help_show?name={name}", **body}, status_code=status)
 
 
 def _error(request: Request, name: str, exc: AppError) -> JSONResponse:

@@ -1,27 +1,41 @@
 """Immutable version files at `/libraries/{slug}/v/{version}/...` (INTEROP.md "Files of a version").
 
-Data files answer GET and HEAD with Content-Length and Accept-Ranges, single byte ranges (206,
-416), a strong ETag (the sha256), If-None-Match (304), immutable caching and CORS on open data.
+Data files answer GET and HEAD with Content-Length and Accept-Ranges, byte ranges (206, 416;
+overlapping ranges merged, at most MAX_RANGES), a strong ETag (the sha256), If-None-Match (304),
+If-Range, immutable caching and CORS on open data. Behind nginx (``accel_redirect``) or on S3
+(``s3_presigned_downloads``) the app checks and audits, and nginx or S3 sends the bytes
+(docs/operations.md "Serving files").
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import time
+import weakref
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
+import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
-from qazai.api.deps import CurrentActor, PlatformDep, UowDep
+from qazai.api.deps import SESSION_COOKIE, CurrentActor, PlatformDep, UowDep, get_actor
 from qazai.api.envelope import error_response
 from qazai.api.params import VersionNumber
+from qazai.api.platform import Platform
 from qazai.api.responses import error_responses
 from qazai.core.errors import NotFound
+from qazai.identity.actor import ANONYMOUS, Actor
 from qazai.libraries import access, repo
-from qazai.libraries.access import PARQUET_TYPE
+from qazai.libraries.access import PARQUET_TYPE, ServedFile
 from qazai.libraries.manifest import files_list, version_base_path, version_manifest
-from qazai.storage.objects import ByteRange
+from qazai.libraries.usage import count_download
+from qazai.storage.objects import ByteRange, LocalObjectStore, S3ObjectStore
 
 router = APIRouter(tags=["library files"])
 
@@ -32,20 +46,31 @@ _CORS = {
 }
 
 
+# Several ranges in one Range header: overlapping or adjacent ones are merged (RFC 9110 §14.2
+# lets a server coalesce them); ranges that stay apart are answered with the whole file (a server
+# may ignore Range), never as a multipart body built in memory; more than this many is refused.
+MAX_RANGES = 100
+# A range up to this size is read on the event loop (a pread from the page cache takes
+# microseconds, a thread hop far longer); larger answers are read in 1 MiB chunks in a thread.
+INLINE_READ_BYTES = 128 * 1024
+READ_CHUNK = 1024 * 1024
+# How long an open version file's facts are reused for anonymous readers without the database.
+# A withdrawal forgets them at once in its own process; other processes within this time.
+FILE_CACHE_SECONDS = 5.0
+
+
 class _BadRange(Exception):
-    pass
+    """A Range header that cannot be satisfied (416)."""
+
+    def __init__(self, too_many: bool = False) -> None:
+        super().__init__()
+        self.too_many = too_many
 
 
-def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """An inclusive (start, end) for a single `bytes=` range, None to send the whole file
-    (no header, another unit, or several ranges); _BadRange when it cannot be satisfied."""
-    if not header:
-        return None
-    unit, _, spec = header.partition("=")
-    if unit.strip().lower() != "bytes":
-        return None
-    if "," in spec:
-        return None
+BadRange = _BadRange
+
+
+def _one_range(spec: str, size: int) -> tuple[int, int]:
     first, sep, last = spec.strip().partition("-")
     if not sep:
         raise _BadRange
@@ -62,6 +87,27 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     if start < 0 or end < start or start >= size:
         raise _BadRange
     return start, min(end, size - 1)
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """An inclusive (start, end) for a `bytes=` Range header, None to send the whole file (no
+    header, another unit, or ranges that stay apart once merged); _BadRange (416) when a range
+    cannot be satisfied or there are more than MAX_RANGES."""
+    if not header:
+        return None
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes":
+        return None
+    specs = spec.split(",", MAX_RANGES)
+    if len(specs) > MAX_RANGES:
+        raise _BadRange(too_many=True)
+    ranges = sorted(_one_range(s, size) for s in specs)
+    start, end = ranges[0]
+    for next_start, next_end in ranges[1:]:
+        if next_start > end + 1:
+            return None
+        end = max(end, next_end)
+    return start, end
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:
@@ -88,24 +134,95 @@ _FILE = {"schema": {"type": "string", "format": "binary"}}
 _FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The file", "content": {PARQUET_TYPE: _FILE, "text/csv": _FILE}},
     206: {"description": "The requested byte range", "content": {PARQUET_TYPE: _FILE, "text/csv": _FILE}},
+    302: {"description": "To a short-lived presigned URL of the object store (S3, when enabled)"},
     304: {"description": "Not modified (`If-None-Match` matched the ETag)"},
     **error_responses(410, 416),
 }
 
 
+class VersionFileCache:
+    """Facts of open version files (key, sha256, size...) by (slug, number, filename), so an
+    anonymous read of open data needs no database: published versions never change. Entries live
+    FILE_CACHE_SECONDS; a withdrawal drops its version's at once (:func:`forget_withdrawn_version`)."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, int, str], tuple[float, ServedFile]] = {}
+        _CACHES.add(self)
+
+    def get(self, slug: str, number: int, filename: str) -> ServedFile | None:
+        entry = self._entries.get((slug, number, filename))
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def keep(self, slug: str, number: int, filename: str, served: ServedFile) -> None:
+        if not served.public:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[(slug, number, filename)] = (time.monotonic() + FILE_CACHE_SECONDS, served)
+
+    def forget_version(self, version_id: str) -> None:
+        for key, (_, served) in list(self._entries.items()):
+            if served.version_id == version_id:
+                self._entries.pop(key, None)
+
+
+_CACHES: weakref.WeakSet[VersionFileCache] = weakref.WeakSet()
+
+
+def forget_withdrawn_version(session: Session, actor: Actor, version_id: str, reason: str) -> None:
+    """The withdrawal hook (libraries.hooks): no cache of this process serves the version again."""
+    for cache in list(_CACHES):
+        cache.forget_version(version_id)
+
+
+def _file_cache(request: Request) -> VersionFileCache:
+    cache: VersionFileCache = request.app.state.version_files
+    return cache
+
+
+def _anonymous(request: Request) -> bool:
+    headers = request.headers
+    return not (
+        "authorization" in headers or "x-ckan-api-key" in headers or SESSION_COOKIE in request.cookies
+    )
+
+
+def _resolve(
+    request: Request, platform: Platform, slug: str, number: int, filename: str
+) -> tuple[Actor, ServedFile]:
+    with platform.db.uow(read_only=True) as uow:
+        actor = get_actor(request, uow, platform)
+        return actor, access.resolve_version_file(uow, actor, slug, number, filename)
+
+
 @router.get("/libraries/{slug}/v/{number}/data/{filename}", responses=_FILE_RESPONSES)
 @router.head("/libraries/{slug}/v/{number}/data/{filename}", include_in_schema=False)
-def data_file(
-    slug: str,
-    number: VersionNumber,
-    filename: str,
-    request: Request,
-    uow: UowDep,
-    actor: CurrentActor,
-    platform: PlatformDep,
-) -> Response:
+async def data_file(slug: str, number: VersionNumber, filename: str, request: Request) -> Response:
     """A data file (`<part>.parquet`) of a version; tiers other than open need a token."""
-    served = access.resolve_version_file(uow, actor, slug, number, filename)
+    platform: Platform = request.app.state.platform
+    cache = _file_cache(request)
+    cached = cache.get(slug, number, filename) if _anonymous(request) else None
+    if cached is not None:
+        actor, served = ANONYMOUS, cached
+        request.state.actor_label = actor.label
+    else:
+        actor, served = await run_in_threadpool(_resolve, request, platform, slug, number, filename)
+        cache.keep(slug, number, filename, served)
+    return await serve_version_file(request, platform, actor, served, filename)
+
+
+async def serve_version_file(
+    request: Request, platform: Platform, actor: Actor, served: ServedFile, filename: str
+) -> Response:
+    """The answer to a GET or HEAD of a stored file the actor may read (checked by the caller):
+    ETag and If-None-Match (304), one byte range (206, 416), the audit of a restricted read,
+    the download count; then the bytes: from the local folder (small ranges on the event loop),
+    through nginx (``accel_redirect``), as a presigned S3 redirect (``s3_presigned_downloads``),
+    or streamed from the object store."""
     etag = f'"{served.sha256}"'
     headers: dict[str, str] = {"ETag": etag, "Accept-Ranges": "bytes"}
     if served.public:
@@ -117,14 +234,23 @@ def data_file(
     if _etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     range_header = request.headers.get("range")
+    if_range = request.headers.get("if-range")
+    if range_header is not None and if_range is not None and if_range.strip() != etag:
+        range_header = None  # If-Range with another validator (an old ETag, a date): the whole file
     try:
         byte_range = parse_range(range_header, served.size)
-    except _BadRange:
+    except _BadRange as exc:
+        if exc.too_many:
+            message = f"the Range header asks for more than {MAX_RANGES} ranges; ask for fewer"
+            code = "too_many_ranges"
+        else:
+            message = f"the range {range_header!r} is not within the file's {served.size} bytes"
+            code = "range_not_satisfiable"
         return error_response(
             416,
-            "range_not_satisfiable",
-            f"the range {range_header!r} is not within the file's {served.size} bytes",
-            {"size": served.size},
+            code,
+            message,
+            {"size": served.size, "max_ranges": MAX_RANGES},
             headers={**headers, "Content-Range": f"bytes */{served.size}"},
         )
     status_code = 200
@@ -133,13 +259,81 @@ def data_file(
         start, end = byte_range
         status_code = 206
         headers["Content-Range"] = f"bytes {start}-{end}/{served.size}"
-    headers["Content-Length"] = str(max(0, end - start + 1))
+    length = max(0, end - start + 1)
     if request.method == "HEAD":
+        headers["Content-Length"] = str(length)
         return Response(status_code=status_code, headers=headers, media_type=served.content_type)
     if served.audited:
-        access.record_file_read(platform.db, actor, served, filename, range_header)
-    body: Iterator[bytes] = platform.objects.open(served.key, ByteRange(start, end) if served.size else None)
+        await run_in_threadpool(access.record_file_read, platform.db, actor, served, filename, range_header)
+    count_download(platform.db, served.library_id)
+    store = platform.objects
+    settings = platform.settings
+    if settings.accel_redirect and isinstance(store, LocalObjectStore):
+        # nginx sends the bytes (and answers the Range itself) from its internal location
+        headers["X-Accel-Redirect"] = settings.accel_redirect + quote(served.key)
+        headers.pop("Content-Range", None)
+        return Response(status_code=200, headers=headers, media_type=served.content_type)
+    if settings.s3_presigned_downloads and isinstance(store, S3ObjectStore):
+        url = await run_in_threadpool(
+            store.presigned_url,
+            served.key,
+            expires_in=settings.s3_presign_seconds,
+            content_type=served.content_type,
+            filename=filename.replace('"', "").replace("\\", ""),
+        )
+        # the client repeats its Range on the new address; the URL must not be cached past its life
+        return Response(
+            status_code=302,
+            headers={
+                "Location": url,
+                "Cache-Control": "private, no-store",
+                **({} if not served.public else _CORS),
+            },
+        )
+    headers["Content-Length"] = str(length)
+    if isinstance(store, LocalObjectStore):
+        try:
+            fd = os.open(store.local_path(served.key), os.O_RDONLY)
+        except (OSError, NotFound):
+            logging.getLogger("qazai.api").exception("the stored file %s cannot be opened", served.key)
+            raise
+        return _LocalFileResponse(fd, start, length, status_code, headers, served.content_type)
+    body: Iterator[bytes] = store.open(served.key, ByteRange(start, end) if served.size else None)
     return StreamingResponse(body, status_code=status_code, headers=headers, media_type=served.content_type)
+
+
+class _LocalFileResponse(Response):
+    """``length`` bytes of an open file from ``offset``: read on the event loop when small (page
+    cache), in 1 MiB chunks in a thread otherwise. Owns ``fd`` and closes it, whatever happens."""
+
+    def __init__(
+        self, fd: int, offset: int, length: int, status_code: int, headers: dict[str, str], media_type: str
+    ) -> None:
+        super().__init__(status_code=status_code, headers=headers, media_type=media_type)
+        self.fd, self.offset, self.length = fd, offset, length
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await send(
+                {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+            )
+            offset, remaining = self.offset, self.length
+            inline = remaining <= INLINE_READ_BYTES
+            while remaining > 0:
+                size = min(READ_CHUNK, remaining)
+                if inline:
+                    chunk = os.pread(self.fd, size, offset)
+                else:
+                    chunk = await anyio.to_thread.run_sync(os.pread, self.fd, size, offset)
+                if not chunk:
+                    raise OSError(f"the stored file ended {remaining} bytes early")
+                offset += len(chunk)
+                remaining -= len(chunk)
+                await send({"type": "http.response.body", "body": chunk, "more_body": remaining > 0})
+            if self.length == 0:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            os.close(self.fd)
 
 
 def _json(body: dict[str, Any], *, public: bool) -> JSONResponse:

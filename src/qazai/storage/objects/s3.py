@@ -88,6 +88,19 @@ class S3ObjectStore:
     def _full(self, key: str) -> str:
         return self.prefix + validate_key(key)
 
+    def presigned_url(
+        self, key: str, *, expires_in: int, content_type: str | None = None, filename: str | None = None
+    ) -> str:
+        """A GET URL for ``key`` that anyone holding it may use for ``expires_in`` seconds (the
+        store's own signature: no request to S3 is made). ``content_type`` and ``filename`` set
+        the answer's Content-Type and Content-Disposition. The caller checks who may read first."""
+        params: dict[str, str] = {"Bucket": self.bucket, "Key": self._full(key)}
+        if content_type:
+            params["ResponseContentType"] = content_type
+        if filename:
+            params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
+        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+
     # -- writing -----------------------------------------------------------------------------
 
     def put(self, key: str | None, data: PutSource, *, max_bytes: int | None = None) -> PutResult:
