@@ -90,6 +90,12 @@ def test_xlsx_has_the_rows_typed_and_text_stays_text(tmp_path: Path) -> None:
     assert [c.data_type for c in sheet[3]][:2] == ["s", "n"]
     assert rows[2] == ('=HYPERLINK("x")', None, None, None, None, None)
     assert rows[3][1] == "1152921504606846976" and rows[3][3] is False
+    # a second, independent reader (calamine, in Rust) reads the same workbook
+    from python_calamine import CalamineWorkbook
+
+    other = CalamineWorkbook.from_path(str(target)).get_sheet_by_index(0).to_python()
+    assert other[0] == list(rows[0]) and other[1][0] == "Қызылорда" and other[2][0] == '=HYPERLINK("x")'
+    assert other[1][4] == dt.date(2024, 1, 2) or other[1][4] == dt.datetime(2024, 1, 2)
 
 
 def test_xlsx_refuses_more_rows_than_a_sheet_holds(tmp_path: Path) -> None:

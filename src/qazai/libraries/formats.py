@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -36,12 +34,13 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from qazai.core.errors import InvalidInput, NotFound
+from qazai.libraries import xlsx_writer
 from qazai.storage.objects import LocalObjectStore, ObjectStore, content_key
 from qazai.storage.scratch import scratch_folder
 
 GENERATOR_VERSION = 1
 XLSX_MAX_ROWS = 1_048_576  # rows of an Excel sheet, the header row included
-XLSX_MAX_CELL_CHARS = 32_767
+XLSX_MAX_CELL_CHARS = xlsx_writer.MAX_CELL_CHARS
 BATCH_ROWS = 64 * 1024
 BOM = b"\xef\xbb\xbf"
 INDEX_PREFIX = "derived/"
@@ -190,94 +189,27 @@ def sheet_title(table: str) -> str:
     return title[:31]
 
 
-def _xlsx_cells(column: pa.Array | pa.ChunkedArray) -> list[Any]:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    kind = column.type
-    if pa.types.is_dictionary(kind):
-        return _xlsx_cells(pc.cast(column, kind.value_type))
-    values: list[Any] = column.to_pylist()
-    if pa.types.is_integer(kind):
-        return [v if v is None or abs(v) < _EXACT_IN_EXCEL else str(v) for v in values]
-    if pa.types.is_floating(kind):
-        return [None if v is None or math.isnan(v) else (v if math.isfinite(v) else str(v)) for v in values]
-    if pa.types.is_timestamp(kind):
-        return [_naive(v) for v in values]
-    if pa.types.is_boolean(kind) or pa.types.is_date(kind) or pa.types.is_decimal(kind):
-        return values
-    cells: list[Any] = []
-    for v in values:
-        if v is None:
-            cells.append(None)
-            continue
-        text = ILLEGAL_CHARACTERS_RE.sub("", _json_text(v))
-        if len(text) > XLSX_MAX_CELL_CHARS:
-            raise XlsxCellTooLong(
-                f"a cell of column {column.type!s} has {len(text):,} characters; Excel holds "
-                f"{XLSX_MAX_CELL_CHARS:,}. Download the CSV or Parquet file instead: they hold it whole",
-                details={"characters": len(text), "limit": XLSX_MAX_CELL_CHARS},
-            )
-        cells.append(text)
-    return cells
-
-
-def _naive(value: datetime | None) -> datetime | None:
-    # Excel has no time zones: a zoned time is written as its UTC wall-clock time
-    if value is None or value.tzinfo is None:
-        return value
-    return value.astimezone(UTC).replace(tzinfo=None)
-
-
 def write_xlsx(source: Path, target: Path, *, sheet: str = "data", filename: str | None = None) -> int:
     """Write the Parquet file ``source`` as a one-sheet workbook at ``target`` (header row frozen
-    and bold); returns the rows written. XlsxTooManyRows before anything is written if it does not
-    fit; XlsxCellTooLong if a text is too long for Excel (``target`` is then incomplete: the caller
-    throws it away). Text is always stored as text, never as a formula."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
+    and bold, see :mod:`qazai.libraries.xlsx_writer`); returns the rows written. XlsxTooManyRows
+    before anything is written if it does not fit; XlsxCellTooLong if a text is too long for Excel
+    (``target`` is then incomplete: the caller throws it away). Text is always stored as text,
+    never as a formula; integers beyond 2^53 as text (Excel keeps 15 digits)."""
     parquet = pq.ParquetFile(source)
     check_xlsx_rows(parquet.metadata.num_rows, filename or source.name)
-    workbook = Workbook(write_only=True)
-    worksheet = workbook.create_sheet(sheet_title(sheet))
-    worksheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for name in parquet.schema_arrow.names:
-        cell = WriteOnlyCell(worksheet, value=None)
-        cell.value = name
-        cell.data_type = "s"
-        cell.font = bold
-        header.append(cell)
-    worksheet.append(header)
-    rows = 0
-    for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-        columns = [_xlsx_cells(batch.column(i)) for i in range(batch.num_columns)]
-        text_columns = [
-            i
-            for i, f in enumerate(batch.schema)
-            if not (
-                pa.types.is_integer(f.type)
-                or pa.types.is_floating(f.type)
-                or pa.types.is_boolean(f.type)
-                or pa.types.is_temporal(f.type)
-            )
-        ]
-        for values in zip(*columns, strict=True):
-            row = list(values)
-            for i in text_columns:
-                value = row[i]
-                if isinstance(value, str) and value.startswith("="):
-                    # openpyxl would store it as a formula that Excel then runs
-                    cell = WriteOnlyCell(worksheet, value=None)
-                    cell.value = value
-                    cell.data_type = "s"
-                    row[i] = cell
-            worksheet.append(row)
-        rows += batch.num_rows
-    workbook.save(target)
-    return rows
+    try:
+        return xlsx_writer.write_workbook(
+            target,
+            parquet.schema_arrow.names,
+            parquet.iter_batches(batch_size=BATCH_ROWS),
+            sheet=sheet_title(sheet),
+        )
+    except xlsx_writer.CellTooLong as exc:
+        raise XlsxCellTooLong(
+            f"a cell of column {exc.column!r} has {exc.characters:,} characters; Excel holds "
+            f"{XLSX_MAX_CELL_CHARS:,}. Download the CSV or Parquet file instead: they hold it whole",
+            details={"column": exc.column, "characters": exc.characters, "limit": XLSX_MAX_CELL_CHARS},
+        ) from None
 
 
 # -- the cache -----------------------------------------------------------------------------------
