@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 WIDTH = 120
 HEIGHT = 36
 _SVG = (
-    f'<svg class="mini-chart" role="img" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
+    f'<svg class="mini-chart" role="img" translate="no" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
     f'height="{HEIGHT}" xmlns="http://www.w3.org/2000/svg">'
 )
 

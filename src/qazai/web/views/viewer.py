@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup, escape
 
 from qazai.catalog import viewer
 from qazai.catalog.query_limits import query_runtime
@@ -79,19 +80,26 @@ def _request_of(query: Any) -> ViewerRequest:
     )
 
 
-def _message(ctx: WebContext, error: InvalidInput) -> str:
+def _message(ctx: WebContext, error: InvalidInput) -> Markup:
+    """The error in the reader's language; the names and values it quotes are the reader's data,
+    marked ``translate="no"`` (escaped: they come from the URL)."""
     source = VIEWER_MESSAGES.get(error.code)
     if source is None:
-        return ctx._("The value is not valid.")
-    details = {k: v for k, v in (error.details or {}).items() if isinstance(v, (str, int))}
+        return Markup("{}").format(ctx._("The value is not valid."))
+    details: dict[str, Any] = {
+        k: Markup('<span translate="no">{}</span>').format(v)
+        for k, v in (error.details or {}).items()
+        if isinstance(v, (str, int)) and k not in ("page", "pages")
+    }
+    details.update({k: v for k, v in (error.details or {}).items() if k in ("page", "pages")})
     details.setdefault("page", "")
     details.setdefault("pages", "")
     details.setdefault("table", "")
     details.setdefault("column", "")
     details.setdefault("value", "")
-    expected = str(details.get("expected") or "")
+    expected = str((error.details or {}).get("expected") or "")
     details["expected"] = ctx._(EXPECTED[expected]) if expected in EXPECTED else expected
-    return ctx._(source) % details
+    return escape(ctx._(source)) % details  # escape() gives Markup: % escapes the plain values
 
 
 class Links:
@@ -141,7 +149,7 @@ def viewer_page(slug: str, ctx: Web) -> HTMLResponse:
     library = libraries.get_library(ctx.uow, ctx.actor, slug)
     runtime = query_runtime(ctx.platform.settings)
     client = ctx.request.client.host if ctx.request.client else None
-    error: str | None = None
+    error: Markup | None = None
     request = ViewerRequest()
     table: ReadableTable | None = None
     page: ViewerPage | None = None
