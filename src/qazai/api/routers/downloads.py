@@ -2,44 +2,35 @@
 
 Generated from the Parquet part on the first request and cached by content
 (:mod:`qazai.libraries.formats`), then served like the Parquet file: the same tier checks (the
-part's), ETag (the generated file's sha256) and 304, single byte ranges (206/416), HEAD, and the
-audit of restricted reads. Included before the files router, whose `/data/{filename}` would
+part's), then answered by the files router's ``serve_version_file``: ETag (the generated file's
+sha256) and 304, byte ranges (206/416), HEAD, the audit of restricted reads, the download count,
+nginx / S3 hand-off when configured. Included before the files router, whose `/data/{filename}` would
 otherwise take these paths.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
-from qazai.api.deps import CurrentActor, PlatformDep, UowDep
-from qazai.api.envelope import error_response
+from qazai.api.deps import get_actor
 from qazai.api.params import VersionNumber
 from qazai.api.platform import Platform
 from qazai.api.responses import error_responses
-from qazai.api.routers.files import IMMUTABLE, parse_range
+from qazai.api.routers.files import serve_version_file
 from qazai.identity.actor import Actor
 from qazai.libraries import access, formats, repo
 from qazai.libraries.access import ServedFile
 from qazai.libraries.formats import DownloadFormat
-from qazai.libraries.usage import count_download
-from qazai.storage.db import UnitOfWork
-from qazai.storage.objects import ByteRange
 from qazai.storage.scratch import scratch_root
 
 router = APIRouter(tags=["library files"])
 
-_CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": (
-        "Content-Length, Content-Range, Accept-Ranges, ETag, Content-Disposition"
-    ),
-}
+_EXPOSE = "Content-Length, Content-Range, Accept-Ranges, ETag, Content-Disposition"
 
 
 def _responses(fmt: DownloadFormat) -> dict[int | str, dict[str, Any]]:
@@ -53,14 +44,17 @@ def _responses(fmt: DownloadFormat) -> dict[int | str, dict[str, Any]]:
 
 
 def _prepare(
-    uow: UnitOfWork, actor: Actor, platform: Platform, slug: str, number: int, stem: str, fmt: DownloadFormat
-) -> tuple[ServedFile, str]:
-    """The generated file as a ServedFile (tier checks of its Parquet part first) and its name."""
+    request: Request, platform: Platform, slug: str, number: int, stem: str, fmt: DownloadFormat
+) -> tuple[Actor, ServedFile]:
+    """Who asks, and the generated file as a ServedFile: the tier checks of its Parquet part first,
+    then the cached copy or a new one (in a worker thread: it may take seconds)."""
     parquet = f"{stem}.parquet"
-    served = access.resolve_version_file(uow, actor, slug, number, parquet)
-    version = repo.get_version_by_id(uow.session, served.version_id)
-    part = next(p for p in (version.manifest if version else {}).get("parts", []) if p.get("file") == parquet)
-    filename = f"{stem}.{fmt.value}"
+    with platform.db.uow(read_only=True) as uow:
+        actor = get_actor(request, uow, platform)
+        served = access.resolve_version_file(uow, actor, slug, number, parquet)
+        version = repo.get_version_by_id(uow.session, served.version_id)
+        parts = (version.manifest if version else {}).get("parts", [])
+        part = next(p for p in parts if p.get("file") == parquet)
     if fmt == DownloadFormat.xlsx:
         formats.check_xlsx_rows(int(part["rows"]), parquet)
     derived = formats.derived_file(
@@ -72,101 +66,37 @@ def _prepare(
         filename=parquet,
         work_dir=scratch_root(platform.settings.data_dir),
     )
-    return (
-        dataclasses.replace(
-            served, key=derived.key, sha256=derived.sha256, size=derived.size, content_type=derived.media_type
-        ),
-        filename,
+    return actor, dataclasses.replace(
+        served, key=derived.key, sha256=derived.sha256, size=derived.size, content_type=derived.media_type
     )
 
 
-def _etag_matches(header: str | None, etag: str) -> bool:
-    if not header:
-        return False
-    candidates = [c.strip().removeprefix("W/") for c in header.split(",")]
-    return "*" in candidates or etag in candidates
-
-
-def _send(
-    request: Request,
-    platform: Platform,
-    actor: Actor,
-    served: ServedFile,
-    filename: str,
-    slug: str,
-    number: int,
-) -> Response:
-    etag = f'"{served.sha256}"'
-    download_name = f"{slug}-v{number}-{filename}"
-    headers: dict[str, str] = {
-        "ETag": etag,
-        "Accept-Ranges": "bytes",
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(download_name)}",
-    }
-    if served.public:
-        headers.update(_CORS)
-        headers["Cache-Control"] = IMMUTABLE
-    else:
-        headers["Cache-Control"] = "private, no-store"
-        headers["Vary"] = "Authorization, Cookie"
-    if _etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    range_header = request.headers.get("range")
-    try:
-        byte_range = parse_range(range_header, served.size)
-    except Exception:  # the files router's "cannot be satisfied"
-        return error_response(
-            416,
-            "range_not_satisfiable",
-            f"the range {range_header!r} is not within the file's {served.size} bytes",
-            {"size": served.size},
-            headers={**headers, "Content-Range": f"bytes */{served.size}"},
-        )
-    status_code = 200
-    start, end = 0, served.size - 1
-    if byte_range is not None:
-        start, end = byte_range
-        status_code = 206
-        headers["Content-Range"] = f"bytes {start}-{end}/{served.size}"
-    headers["Content-Length"] = str(max(0, end - start + 1))
-    if request.method == "HEAD":
-        return Response(status_code=status_code, headers=headers, media_type=served.content_type)
-    if served.audited:
-        access.record_file_read(platform.db, actor, served, filename, range_header)
-    count_download(platform.db, served.library_id)
-    body: Iterator[bytes] = platform.objects.open(served.key, ByteRange(start, end) if served.size else None)
-    return StreamingResponse(body, status_code=status_code, headers=headers, media_type=served.content_type)
+async def _serve(request: Request, slug: str, number: int, stem: str, fmt: DownloadFormat) -> Response:
+    platform: Platform = request.app.state.platform
+    actor, served = await run_in_threadpool(_prepare, request, platform, slug, number, stem, fmt)
+    request.state.actor_label = actor.label
+    filename = f"{stem}.{fmt.value}"
+    response = await serve_version_file(request, platform, actor, served, filename)
+    if response.status_code in (200, 206):
+        # a phone saves the file (a CSV would otherwise open as text in the browser)
+        name = quote(f"{slug}-v{number}-{filename}")
+        response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
+        if served.public:
+            response.headers["Access-Control-Expose-Headers"] = _EXPOSE
+    return response
 
 
 @router.get("/libraries/{slug}/v/{number}/data/{stem}.csv", responses=_responses(DownloadFormat.csv))
 @router.head("/libraries/{slug}/v/{number}/data/{stem}.csv", include_in_schema=False)
-def csv_file(
-    slug: str,
-    number: VersionNumber,
-    stem: str,
-    request: Request,
-    uow: UowDep,
-    actor: CurrentActor,
-    platform: PlatformDep,
-) -> Response:
+async def csv_file(slug: str, number: VersionNumber, stem: str, request: Request) -> Response:
     """A table part as CSV (UTF-8 with BOM, comma, empty cell for a missing value); made from
     `<part>.parquet` on the first request; the part's tier rules apply."""
-    served, filename = _prepare(uow, actor, platform, slug, number, stem, DownloadFormat.csv)
-    return _send(request, platform, actor, served, filename, slug, number)
+    return await _serve(request, slug, number, stem, DownloadFormat.csv)
 
 
 @router.get("/libraries/{slug}/v/{number}/data/{stem}.xlsx", responses=_responses(DownloadFormat.xlsx))
 @router.head("/libraries/{slug}/v/{number}/data/{stem}.xlsx", include_in_schema=False)
-def xlsx_file(
-    slug: str,
-    number: VersionNumber,
-    stem: str,
-    request: Request,
-    uow: UowDep,
-    actor: CurrentActor,
-    platform: PlatformDep,
-) -> Response:
+async def xlsx_file(slug: str, number: VersionNumber, stem: str, request: Request) -> Response:
     """A table part as an Excel workbook (one sheet, header row); 422 `xlsx_too_many_rows` for a
     part of more than 1,048,575 rows (Excel's limit: take the CSV or Parquet file)."""
-    served, filename = _prepare(uow, actor, platform, slug, number, stem, DownloadFormat.xlsx)
-    return _send(request, platform, actor, served, filename, slug, number)
+    return await _serve(request, slug, number, stem, DownloadFormat.xlsx)
