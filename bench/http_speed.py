@@ -142,7 +142,7 @@ def _start(kind: str, data_dir: Path, database_url: str, file_path: Path) -> tup
 
 
 NGINX_CONF = """
-worker_processes 1;
+{user}worker_processes 1;
 daemon off;
 pid {work}/nginx.pid;
 error_log {work}/nginx-error.log warn;
@@ -181,6 +181,7 @@ def _start_nginx(work: Path, file_path: Path, objects: Path, qazai_port: int) ->
     conf = work / "nginx.conf"
     conf.write_text(
         NGINX_CONF.format(
+            user="user root;\n" if os.geteuid() == 0 else "",  # workers as nobody cannot enter the 0700 temp folder
             work=work, qazai_port=qazai_port, bare_port=bare_port, front_port=front_port,
             file=file_path, accel=ACCEL_LOCATION, objects=objects,
         )

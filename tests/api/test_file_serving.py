@@ -1,0 +1,247 @@
+"""Serving version files (issue 18): awkward Range headers, slow clients, and nginx in front
+(X-Accel-Redirect, docs/deploy/nginx.conf) of a live QazAI."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from tests.libraries.publishing import make_library, publish
+
+from qazai.api.platform import Platform
+from qazai.core.enums import AccessTier
+from qazai.libraries.models import LegalBasis
+from qazai.storage.tables.audit import AuditEventRow
+
+ROOT = Path(__file__).resolve().parents[2]
+NGINX = Path("/usr/sbin/nginx")
+CSV = "region,value\n" + "".join(f"R{i % 50},{i}\n" for i in range(20_000))
+
+
+def _published(platform: Platform, tmp_path: Path, slug: str, tier: AccessTier = AccessTier.open) -> str:
+    extra: dict[str, Any] = {"legal_basis": LegalBasis.consent} if tier != AccessTier.open else {}
+    make_library(platform, slug, tier=tier, **extra)
+    source = tmp_path / f"{slug}.csv"
+    source.write_text(CSV)
+    assert publish(platform, slug, source).state.value == "succeeded"
+    return f"/libraries/{slug}/v/1/data/{slug}.parquet"
+
+
+def _stored(platform: Platform, url: str) -> bytes:
+    from qazai.libraries import service
+
+    slug = url.split("/")[2]
+    with platform.db.uow(read_only=True) as uow:
+        version = service.load_version(uow.session, service.load_library(uow.session, slug), 1)
+        key = version.manifest["parts"][0]["key"]
+    return b"".join(platform.objects.open(key))
+
+
+def test_awkward_ranges_answer_416_or_the_right_bytes(
+    client: TestClient, platform: Platform, tmp_path: Path, people: Any
+) -> None:
+    url = _published(platform, tmp_path, "ranges")
+    data = _stored(platform, url)
+    size = len(data)
+
+    def get(spec: str) -> httpx.Response:
+        return client.get(url, headers={"Range": spec})
+
+    thousand = get("bytes=" + ",".join(f"{i}-{i}" for i in range(1000)))
+    assert thousand.status_code == 416 and thousand.json()["error"]["code"] == "too_many_ranges"
+    overlapping = get("bytes=10-20,15-40,0-9")
+    assert overlapping.status_code == 206 and overlapping.content == data[0:41]
+    assert overlapping.headers["content-range"] == f"bytes 0-40/{size}"
+    apart = get("bytes=0-1,100-101")  # ignored (RFC 9110): the whole file, streamed
+    assert apart.status_code == 200 and apart.content == data
+    assert get("bytes=40-10").status_code == 416
+    assert get("bytes=0-1,40-10").status_code == 416
+    zero = get("bytes=-0")
+    assert zero.status_code == 416 and zero.headers["content-range"] == f"bytes */{size}"
+    suffix = get(f"bytes=-{size * 10}")
+    assert suffix.status_code == 206 and suffix.content == data
+    assert get(f"bytes={size}-").status_code == 416
+    assert get("bytes=abc").status_code == 416
+    big = get(f"bytes=1-{size - 2}")  # larger than what is read on the event loop
+    assert big.status_code == 206 and big.content == data[1 : size - 1]
+    etag = overlapping.headers["etag"]
+    matching = client.get(url, headers={"Range": "bytes=0-3", "If-Range": etag})
+    assert matching.status_code == 206 and matching.content == b"PAR1"
+    stale = client.get(url, headers={"Range": "bytes=0-3", "If-Range": '"older"'})
+    assert stale.status_code == 200 and stale.content == data
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_withdrawn_version_is_not_served_from_the_cache(
+    client: TestClient, platform: Platform, tmp_path: Path, people: Any
+) -> None:
+    url = _published(platform, tmp_path, "short-lived")
+    assert client.get(url).status_code == 200  # now cached for anonymous readers
+    withdrawn = client.post(
+        "/api/v1/libraries/short-lived/versions/1/withdraw",
+        json={"reason": "a column held names"},
+        headers=people["operator"].headers,
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert client.get(url).status_code == 410
+
+
+class _Server:
+    """The app on a real socket (uvicorn in a thread), as `qazai serve` runs it."""
+
+    def __init__(self, app: Any, **config: Any) -> None:
+        self.port = _free_port()
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False, **config)
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_slow_clients_do_not_starve_others(app: Any) -> None:
+    """200 connections sending a header byte now and then (slowloris): a normal request still
+    answers. uvicorn's h11 parser waits per connection on the event loop; it costs a socket each."""
+    with _Server(app, timeout_keep_alive=5) as base:
+        slow: list[socket.socket] = []
+        try:
+            for _ in range(200):
+                s = socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=5)
+                s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")
+                slow.append(s)
+            for s in slow[:50]:
+                s.sendall(b"X-a: b\r\n")
+            answer = httpx.get(base + "/api/v1/health", timeout=10)
+            assert answer.status_code == 200 and answer.json()["status"] == "alive"
+        finally:
+            for s in slow:
+                s.close()
+
+
+@pytest.fixture
+def nginx_in_front(tmp_path: Path, platform: Platform, app: Any) -> Iterator[str]:
+    if not NGINX.exists():
+        pytest.skip("nginx is not installed (Debian package nginx; .ci/run installs it)")
+    platform.settings.accel_redirect = "/_qazai/objects/"
+    objects = platform.objects.root  # type: ignore[attr-defined]
+    with _Server(app) as base:
+        port = _free_port()
+        site = (ROOT / "docs/deploy/nginx.conf").read_text()
+        site = site.replace("server 127.0.0.1:8000;", f"server {base.removeprefix('http://')};")
+        site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
+        site = site.replace("/var/lib/qazai/data/objects/", f"{objects}/")
+        work = tmp_path / "nginx"
+        work.mkdir()
+        (work / "qazai.conf").write_text(site)
+        temp = " ".join(
+            f"{name}_temp_path {work}/{name};"
+            for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        (work / "nginx.conf").write_text(
+            # as root, nginx's workers would run as nobody, who cannot enter pytest's 0700 folders
+            ("user root; " if os.geteuid() == 0 else "")
+            + f"daemon off; worker_processes 1; pid {work}/nginx.pid; error_log {work}/error.log warn;\n"
+            f"events {{ worker_connections 256; }}\n"
+            f"http {{ access_log off; default_type application/octet-stream; {temp}\n"
+            f"include {work}/qazai.conf; }}\n"
+        )
+        nginx = subprocess.Popen(
+            [str(NGINX), "-p", str(work), "-c", str(work / "nginx.conf"), "-e", str(work / "error.log")]
+        )
+        try:
+            front = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    httpx.get(front + "/api/v1/health", timeout=2)
+                    break
+                except httpx.HTTPError:
+                    assert nginx.poll() is None, (work / "error.log").read_text()
+                    assert time.monotonic() < deadline, "nginx did not start"
+                    time.sleep(0.1)
+            yield front
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_nginx_sends_the_bytes_after_qazai_checks(
+    nginx_in_front: str, platform: Platform, tmp_path: Path, people: Any
+) -> None:
+    front = nginx_in_front
+    open_url = _published(platform, tmp_path, "open-data")
+    secret_url = _published(platform, tmp_path, "secret", AccessTier.restricted)
+    data = _stored(platform, open_url)
+    whole = httpx.get(front + open_url)
+    assert whole.status_code == 200 and whole.content == data
+    assert whole.headers["etag"] == f'"{_sha(data)}"'
+    assert "x-accel-redirect" not in whole.headers
+    assert whole.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert whole.headers["access-control-allow-origin"] == "*"
+    assert whole.headers["content-type"] == "application/vnd.apache.parquet"
+    same = httpx.get(front + open_url, headers={"If-None-Match": whole.headers["etag"]})
+    assert same.status_code == 304
+    ranged = httpx.get(front + open_url, headers={"Range": "bytes=4-99"})
+    assert ranged.status_code == 206 and ranged.content == data[4:100]
+    assert ranged.headers["content-range"] == f"bytes 4-99/{len(data)}"
+    assert httpx.get(front + "/_qazai/objects/" + "x").status_code == 404  # internal only
+
+    refused = httpx.get(front + secret_url)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "authentication_required"
+    outsider = people["outsider"].headers
+    assert httpx.get(front + secret_url, headers=outsider).json()["error"]["code"] == "grant_required"
+    grant = httpx.post(
+        front + "/api/v1/libraries/secret/grants",
+        json={"purpose": "Train a model of regional demand"},
+        headers=outsider,
+    ).json()
+    decided = httpx.post(
+        front + f"/api/v1/grants/{grant['id']}/decision",
+        json={"approve": True, "expires_on": "2099-01-01"},
+        headers=people["producer"].headers,
+    )
+    assert decided.status_code == 200, decided.text
+    secret = _stored(platform, secret_url)
+    read = httpx.get(front + secret_url, headers={**outsider, "Range": "bytes=0-3"})
+    assert read.status_code == 206 and read.content == secret[:4] == b"PAR1"
+    assert read.headers["cache-control"] == "private, no-store"
+    assert "access-control-allow-origin" not in read.headers
+    with platform.db.uow(read_only=True) as uow:
+        reads = uow.session.scalars(
+            select(AuditEventRow).where(AuditEventRow.action == "library.file.read")
+        ).all()
+    assert [(r.actor_id, r.summary["range"]) for r in reads] == [(people["outsider"].user_id, "bytes=0-3")]
+
+
+def _sha(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
