@@ -15,9 +15,11 @@ WEB = Path(__file__).resolve().parents[2] / "src" / "qazai" / "web"
 TRANSLATIONS = WEB / "translations"
 CYRILLIC = set("абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі")
 # Messages that stay in Latin letters in every language (names, codes).
-LATIN_EVERYWHERE = frozenset({"Enclave", "Operator", "Catalog", "Company", "University"})
+LATIN_EVERYWHERE = frozenset({"Enclave", "Operator", "Catalog", "Company", "University", "Excel (XLSX)"})
 # Product and format names templates show as they are.
-NAMES = frozenset({"QazAI", "pandas", "DuckDB", "Hugging", "Face", "datasets", "Croissant", "sha", "SHA"})
+NAMES = frozenset(
+    {"QazAI", "pandas", "DuckDB", "Hugging", "Face", "datasets", "Croissant", "sha", "SHA", "Data", "Package"}
+)  # "Data Package" is the Frictionless format's name
 # Words in the script that are protocol, not text: a header name, the strict-mode directive.
 SCRIPT_TECHNICAL = frozenset({"Accept", "use strict"})
 BRACED = re.compile(r"\{\w+\}")
