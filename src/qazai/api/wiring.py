@@ -77,8 +77,13 @@ def _schedule_usage_counts(platform: Platform) -> None:
     from qazai.libraries.usage import schedule_usage_flush
 
     stops: list[Callable[[], None]] = []
+
+    def _stop() -> None:
+        for stop in stops:
+            stop()
+
     platform.on_start.append(lambda: stops.append(schedule_usage_flush(platform.db)))
-    platform.on_stop.append(lambda: [stop() for stop in stops])
+    platform.on_stop.append(_stop)
 
 
 def install_capability_hooks() -> None:
