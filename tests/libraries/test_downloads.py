@@ -147,6 +147,10 @@ def test_concurrent_first_requests_generate_once(tmp_path: Path, monkeypatch: py
     assert len(calls) == 1 and len(results) == 4 and len({r.sha256 for r in results}) == 1
     assert b"".join(objects.open(results[0].key)).startswith(BOM)
     assert not list((tmp_path / "scratch").iterdir())  # the scratch folder is gone
+    # the library page shows the size of a copy once made, none before
+    listed = [{"file": "t.parquet", "sha256": part.sha256}]
+    assert formats.download_sizes(objects, listed) == {"t.parquet": {"csv": results[0].size}}
+    assert formats.download_sizes(LocalObjectStore(tmp_path / "empty"), listed) == {}
 
 
 # -- over HTTP -------------------------------------------------------------------------------------
