@@ -3,6 +3,7 @@ languages, numbers, errors as pages in the reader's language, and who may see th
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.web.helpers import sign_in
@@ -90,3 +91,8 @@ def test_library_page_shows_a_picker_and_one_table(worker_client: Any, people: A
     assert 'id="open-viewer" href="/libraries/districts-page/viewer?table=' in page.text
     assert page.text.count('id="table-heading"') == 1 and "Первые строки" in page.text
     assert "e+" not in page.text
+    # the profile charts of open data leave the national total out, and say so
+    assert "не входит в эти диаграммы" in page.text and "Республика Казахстан</span>" in page.text
+    descs = re.findall(r"<desc>([^<]*)</desc>", page.text)
+    assert any("148\u202f148\u202f040" in d for d in descs)  # the largest district is the top edge
+    assert not any(f"{TOTAL:,}".replace(",", "\u202f") in d for d in descs)

@@ -38,7 +38,7 @@ from qazai.web.forms import form_failure, optional, text, validation_errors
 from qazai.web.labels import N_
 from qazai.web.licences import licence_info
 from qazai.web.templating import NAV, redirect, render
-from qazai.web.views.viewer import chosen_tables
+from qazai.web.views.viewer import chosen_tables, library_table_charts
 
 router = APIRouter()
 PAGE_SIZE = 20
@@ -171,6 +171,7 @@ def library_page(slug: str, ctx: Web) -> HTMLResponse:
     is_owner = ctx.actor.has_org_role(library.organisation_id, OrgRole.producer)
     producer = identity.get_organisation(ctx.uow, ctx.actor, library.organisation_id)
     usage.count_view(ctx.platform.db, library.id)
+    data_charts, chart_totals = library_table_charts(ctx, slug, latest.tier if latest else None, tables)
     return render(
         ctx,
         "libraries/library.html",
@@ -181,7 +182,9 @@ def library_page(slug: str, ctx: Web) -> HTMLResponse:
         latest=latest,
         tables=tables,
         parts=parts,
-        charts={str(t.get("name")): _profile_charts(ctx, t) for t in tables},
+        # the chosen table of open data: drawn from the data without the national-total row (h2)
+        charts={str(t.get("name")): _profile_charts(ctx, t) for t in tables} | data_charts,
+        chart_totals=chart_totals,
         # metadata, schema and profile are public; sample rows only for those who may read the
         # data (browse refuses the others: a restricted library's grant holders and producers)
         samples=_samples(ctx, slug, chosen_tables(ctx, tables))

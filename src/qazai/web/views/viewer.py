@@ -20,10 +20,12 @@ from qazai.catalog import viewer
 from qazai.catalog.query_limits import query_runtime
 from qazai.catalog.viewer import ColumnKind, ReadableTable, ViewerPage, ViewerRequest
 from qazai.catalog.viewer_summary import TableSummary, is_quantity, summarise_table
-from qazai.core.errors import InvalidInput
+from qazai.core.enums import AccessTier
+from qazai.core.errors import AppError, InvalidInput
 from qazai.libraries import service as libraries
+from qazai.web.charts import histogram_svg, top_values_svg
 from qazai.web.context import Web, WebContext
-from qazai.web.labels import N_
+from qazai.web.labels import N_, translated_labels
 from qazai.web.templating import format_number, render
 from qazai.web.viewer_charts import mini_histogram, mini_top_values
 
@@ -52,6 +54,45 @@ def chosen_tables(ctx: WebContext, tables: list[dict[str, Any]]) -> list[dict[st
     wanted = ctx.request.query_params.get("table")
     chosen = next((t for t in tables if str(t.get("name")) == wanted), None)
     return [chosen or tables[0]] if tables else []
+
+
+def library_table_charts(
+    ctx: WebContext, slug: str, tier: AccessTier | None, tables: list[dict[str, Any]]
+) -> tuple[dict[str, dict[str, Markup]], dict[str, Markup]]:
+    """For the library page: the profile charts of the chosen table of an OPEN version drawn from
+    the viewer's summary, so the national-total row stays out of them, and that row's label
+    (``{table: charts}``, ``{table: label}``). Other tiers keep their public profile (its values
+    are hidden); when the summary cannot be had (busy query service...) the profile is used."""
+    chosen = chosen_tables(ctx, tables)
+    if tier != AccessTier.open or not chosen:
+        return {}, {}
+    name = str(chosen[0].get("name"))
+    try:
+        table = viewer.readable_table(ctx.uow, ctx.platform.db, ctx.platform.objects, ctx.actor, slug, name)
+        summary = summarise_table(
+            ctx.actor,
+            table,
+            runtime=query_runtime(ctx.platform.settings),
+            client=ctx.request.client.host if ctx.request.client else None,
+        )
+    except AppError:
+        return {}, {}
+    yes_no = translated_labels(ctx._)["yes_no"]
+    charts: dict[str, Markup] = {}
+    for column, chart in summary.charts.items():
+        if chart.histogram:
+            title = ctx._("Distribution of %(column)s") % {"column": column}
+            charts[column] = histogram_svg(chart.histogram, title)
+        elif chart.top_values:
+            values = [
+                {**v, "value": yes_no(v["value"] == "true")} if chart.kind == ColumnKind.bool else v
+                for v in chart.top_values
+            ]
+            title = ctx._("Most frequent values of %(column)s") % {"column": column}
+            charts[column] = top_values_svg(values, title)
+    total = summary.total_row
+    label = Markup('<span translate="no">{}</span>').format(total.value) if total else None
+    return {name: charts}, ({name: label} if label is not None else {})
 
 
 def _request_of(query: Any) -> ViewerRequest:
