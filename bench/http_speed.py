@@ -125,13 +125,27 @@ def _wait(base: str, probe: str, process: subprocess.Popen[bytes], what: str) ->
     raise SystemExit(f"the {what} server did not start")
 
 
-def _start(kind: str, data_dir: Path, database_url: str, file_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _start(
+    kind: str, data_dir: Path, database_url: str, file_path: Path
+) -> tuple[subprocess.Popen[bytes], str]:
     """A server subprocess; its log (the app's JSON access lines) goes to a file, as in production."""
     port = _free_port()
     log = (data_dir.parent / f"{kind}.log").open("ab")
     process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind, "--port", str(port), "--data-dir", str(data_dir),
-         "--database-url", database_url, "--file", str(file_path)],
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            kind,
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+            "--database-url",
+            database_url,
+            "--file",
+            str(file_path),
+        ],
         cwd=ROOT,
         stdout=log,
         stderr=log,
@@ -176,18 +190,30 @@ http {{
 """
 
 
-def _start_nginx(work: Path, file_path: Path, objects: Path, qazai_port: int) -> tuple[subprocess.Popen[bytes], str, str]:
+def _start_nginx(
+    work: Path, file_path: Path, objects: Path, qazai_port: int
+) -> tuple[subprocess.Popen[bytes], str, str]:
     bare_port, front_port = _free_port(), _free_port()
     conf = work / "nginx.conf"
     conf.write_text(
         NGINX_CONF.format(
-            user="user root;\n" if os.geteuid() == 0 else "",  # workers as nobody cannot enter the 0700 temp folder
-            work=work, qazai_port=qazai_port, bare_port=bare_port, front_port=front_port,
-            file=file_path, accel=ACCEL_LOCATION, objects=objects,
+            user="user root;\n"
+            if os.geteuid() == 0
+            else "",  # workers as nobody cannot enter the 0700 temp folder
+            work=work,
+            qazai_port=qazai_port,
+            bare_port=bare_port,
+            front_port=front_port,
+            file=file_path,
+            accel=ACCEL_LOCATION,
+            objects=objects,
         )
     )
-    process = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(work), "-e", str(work / "nginx-error.log")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [NGINX, "-c", str(conf), "-p", str(work), "-e", str(work / "nginx-error.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     bare, front = f"http://127.0.0.1:{bare_port}", f"http://127.0.0.1:{front_port}"
     _wait(bare, "/file", process, "nginx")
     return process, bare, front
@@ -217,24 +243,38 @@ def _setup(data_dir: Path, database_url: str, rows: int) -> tuple[Path, Path, st
     try:
         with platform.db.uow() as uow:
             identity.create_organisation(
-                uow, SYSTEM,
-                OrganisationCreate(slug="stat-gov", kind=OrgKind.government_body, name=LocalizedText(en="Bureau of National Statistics")),
+                uow,
+                SYSTEM,
+                OrganisationCreate(
+                    slug="stat-gov",
+                    kind=OrgKind.government_body,
+                    name=LocalizedText(en="Bureau of National Statistics"),
+                ),
             )
         rng = np.random.default_rng(18)
         source = data_dir / "seed.parquet"
         regions = ["Алматы", "Астана", "Шымкент", "Қарағанды", "Ақтөбе", "Атырау"]
         pq.write_table(
-            pa.table({
-                "region": pa.array(np.array(regions)[rng.integers(0, len(regions), rows)]),
-                "year": pa.array(rng.integers(2000, 2025, rows)),
-                "value": pa.array(rng.random(rows) * 1000),
-            }),
-            source, compression="zstd",
+            pa.table(
+                {
+                    "region": pa.array(np.array(regions)[rng.integers(0, len(regions), rows)]),
+                    "year": pa.array(rng.integers(2000, 2025, rows)),
+                    "value": pa.array(rng.random(rows) * 1000),
+                }
+            ),
+            source,
+            compression="zstd",
         )
         with platform.db.uow() as uow:
             service.create_library(
-                uow, SYSTEM,
-                LibraryCreate(slug=LIBRARY, organisation="stat-gov", title=LocalizedText(kk="Көрсеткіштер", ru="Показатели", en="Indicators"), **FULL_META),
+                uow,
+                SYSTEM,
+                LibraryCreate(
+                    slug=LIBRARY,
+                    organisation="stat-gov",
+                    title=LocalizedText(kk="Көрсеткіштер", ru="Показатели", en="Indicators"),
+                    **FULL_META,
+                ),
             )
         job = publish(platform, LIBRARY, source)
         if job.state.value != "succeeded":
@@ -244,7 +284,12 @@ def _setup(data_dir: Path, database_url: str, rows: int) -> tuple[Path, Path, st
             part = version.manifest["parts"][0]
         store = platform.objects
         assert isinstance(store, LocalObjectStore)
-        return store.local_path(part["key"]), store.root, f"/libraries/{LIBRARY}/v/1/data/{part['file']}", int(part["bytes"])
+        return (
+            store.local_path(part["key"]),
+            store.root,
+            f"/libraries/{LIBRARY}/v/1/data/{part['file']}",
+            int(part["bytes"]),
+        )
     finally:
         platform.close()
 
@@ -261,12 +306,18 @@ end
 """
 
 
-def _wrk(base: str, path: str, seconds: float, connections: int, size: int | None, work: Path) -> tuple[float, int]:
+def _wrk(
+    base: str, path: str, seconds: float, connections: int, size: int | None, work: Path
+) -> tuple[float, int]:
     """Requests/s and the count of answers other than 2xx/3xx."""
     args = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
     if size is not None:
         script = work / "ranges.lua"
-        script.write_text(WRK_RANGES.format(seed=random.randrange(1 << 30), lo=MIN_RANGE, hi=min(MAX_RANGE, size), size=size, path=path))
+        script.write_text(
+            WRK_RANGES.format(
+                seed=random.randrange(1 << 30), lo=MIN_RANGE, hi=min(MAX_RANGE, size), size=size, path=path
+            )
+        )
         args += ["-s", str(script)]
     out = subprocess.run([*args, base + path], capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
@@ -274,7 +325,9 @@ def _wrk(base: str, path: str, seconds: float, connections: int, size: int | Non
     return rate, int(bad.group(1)) if bad else 0
 
 
-async def _async_client(base: str, path: str, seconds: float, connections: int, size: int | None) -> tuple[float, int]:
+async def _async_client(
+    base: str, path: str, seconds: float, connections: int, size: int | None
+) -> tuple[float, int]:
     """The same measurement without wrk: raw HTTP/1.1 keep-alive requests on ``connections`` sockets."""
     host, port = base.removeprefix("http://").split(":")
     deadline = time.perf_counter() + seconds
@@ -303,7 +356,9 @@ async def _async_client(base: str, path: str, seconds: float, connections: int, 
     return done / (time.perf_counter() - started), bad
 
 
-def _measure(base: str, path: str, seconds: float, connections: int, size: int | None, work: Path) -> tuple[float, int]:
+def _measure(
+    base: str, path: str, seconds: float, connections: int, size: int | None, work: Path
+) -> tuple[float, int]:
     if shutil.which("wrk"):
         return _wrk(base, path, seconds, connections, size, work)
     return asyncio.run(_async_client(base, path, seconds, connections, size))
@@ -318,7 +373,9 @@ def _load() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=4)
@@ -341,7 +398,9 @@ def main() -> None:
     database_url = f"sqlite:///{data_dir / 'qazai.db'}"
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        print(f"machine: {os.cpu_count()} cores, load {_load()} (1/5 min); client: {'wrk' if shutil.which('wrk') else 'asyncio raw HTTP/1.1'}, {args.connections} connections, {args.seconds:g} s x {args.rounds} rounds")
+        print(
+            f"machine: {os.cpu_count()} cores, load {_load()} (1/5 min); client: {'wrk' if shutil.which('wrk') else 'asyncio raw HTTP/1.1'}, {args.connections} connections, {args.seconds:g} s x {args.rounds} rounds"
+        )
         file_path, objects, file_url, size = _setup(data_dir, database_url, args.rows)
         print(f"file: {file_url} ({size / 1e6:.1f} MB)")
         qazai_proc, qazai = _start("qazai", data_dir, database_url, file_path)
@@ -360,14 +419,20 @@ def main() -> None:
         }
         if Path(NGINX).exists() and not args.no_nginx:
             accel_proc, accel = _start("qazai-accel", data_dir, database_url, file_path)
-            nginx_proc, nginx_bare, nginx_front = _start_nginx(work, file_path, objects, int(accel.rsplit(":", 1)[1]))
+            nginx_proc, nginx_bare, nginx_front = _start_nginx(
+                work, file_path, objects, int(accel.rsplit(":", 1)[1])
+            )
             processes += [accel_proc, nginx_proc]
             targets["ranges"] += [
                 ("bare nginx (static file)", nginx_bare, "/file"),
                 ("nginx + QazAI X-Accel-Redirect", nginx_front, file_url),
             ]
         else:
-            print("nginx: left out (--no-nginx)" if args.no_nginx else f"nginx: {NGINX} is absent (apt-get install nginx): the nginx rows are skipped")
+            print(
+                "nginx: left out (--no-nginx)"
+                if args.no_nginx
+                else f"nginx: {NGINX} is absent (apt-get install nginx): the nginx rows are skipped"
+            )
         chosen = [w for w in (args.only.split(",") if args.only else targets)]
         for workload in chosen:
             rates: dict[str, list[float]] = {name: [] for name, _, _ in targets[workload]}
@@ -376,18 +441,29 @@ def main() -> None:
             for _ in range(args.rounds):
                 for name, base, path in targets[workload]:
                     before = _load()
-                    rate, bad = _measure(base, path, args.seconds, args.connections, size if workload == "ranges" else None, work)
+                    rate, bad = _measure(
+                        base,
+                        path,
+                        args.seconds,
+                        args.connections,
+                        size if workload == "ranges" else None,
+                        work,
+                    )
                     rates[name].append(rate)
                     errors[name] += bad
                     loads.append(f"{before}->{_load()}")
-            print(f"\n== {workload} ({'random 4-64 KiB ranges' if workload == 'ranges' else 'GET'}; load during the runs: {', '.join(loads)})")
+            print(
+                f"\n== {workload} ({'random 4-64 KiB ranges' if workload == 'ranges' else 'GET'}; load during the runs: {', '.join(loads)})"
+            )
             reference = statistics.median(rates[targets[workload][0][0]])
             for name, _, _ in targets[workload]:
                 median = statistics.median(rates[name])
                 line = f"{name:34s} {median:9,.0f} req/s  ({', '.join(f'{r:,.0f}' for r in rates[name])})"
                 line += f"  {median / reference:6.1%} of {targets[workload][0][0]}"
                 if name.startswith("nginx +"):
-                    line += f", {median / statistics.median(rates['bare nginx (static file)']):.1%} of bare nginx"
+                    line += (
+                        f", {median / statistics.median(rates['bare nginx (static file)']):.1%} of bare nginx"
+                    )
                 if errors[name]:
                     line += f"  [{errors[name]} error answers]"
                 print(line)
