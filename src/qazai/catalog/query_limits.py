@@ -159,6 +159,15 @@ def query_runtime(settings: Settings) -> QueryRuntime:
     return runtime
 
 
+def one_off_runtime(settings: Settings) -> QueryRuntime:
+    """A runtime for a process that runs one query and exits (``qazai query``): the same limits
+    and gate, one worker forked from this process (``QueryWorkers(fork_here=True)``) instead of a
+    fork server. The caller closes its workers."""
+    limits = QueryLimits.of(settings)
+    workers = QueryWorkers(size=1, memory_bytes=limits.memory_bytes, grace_ms=limits.grace_ms, fork_here=True)
+    return QueryRuntime(limits=limits, gate=QueryGate(limits), workers=workers)
+
+
 @atexit.register
 def close_runtimes() -> None:
     """Stop every worker pool of this process (at exit)."""

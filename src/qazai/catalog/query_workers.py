@@ -205,10 +205,32 @@ _FORK_SERVER = _ForkServer()
 atexit.register(_FORK_SERVER.close)
 
 
+def _fork_here(memory_bytes: int) -> tuple[int, Connection]:
+    """A worker forked from this process itself (``QueryWorkers(fork_here=True)``): for a
+    single-threaded process that runs one query and exits (``qazai query``), where starting the
+    fork server would cost a second interpreter importing DuckDB again. The worker is the same
+    ``_serve`` with the same limits as the fork server's."""
+    ours, theirs = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            ours.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            _serve(Connection(theirs.detach()), memory_bytes)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    theirs.close()
+    return pid, Connection(ours.detach())
+
+
 class _Worker:
-    def __init__(self, pid: int, connection: Connection) -> None:
+    def __init__(self, pid: int, connection: Connection, *, child: bool = False) -> None:
         self.pid = pid
         self.connection = connection
+        self.child = child  # forked by this process (reaped here), not by the fork server
         self.keys: deque[object] = deque(maxlen=query_sandbox.SANDBOX_POOL_SIZE)
 
 
@@ -220,10 +242,21 @@ class QueryWorkers:
     """At most ``size`` worker processes, each running one task at a time (module docstring).
 
     ``run`` waits up to ``wait_seconds`` for a free worker (the concurrency limits in front keep
-    that rare), then raises QueryBusy."""
+    that rare), then raises QueryBusy. ``fork_here``: fork workers from this process, not from
+    the fork server (``_fork_here``; only while this process has a single thread, else the fork
+    server still serves)."""
 
-    def __init__(self, *, size: int, memory_bytes: int, grace_ms: int, wait_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        *,
+        size: int,
+        memory_bytes: int,
+        grace_ms: int,
+        wait_seconds: float = 5.0,
+        fork_here: bool = False,
+    ) -> None:
         self.size = size
+        self.fork_here = fork_here
         self.memory_bytes = memory_bytes
         self.grace_ms = grace_ms
         self.wait_seconds = wait_seconds
@@ -315,6 +348,11 @@ class QueryWorkers:
         return worker
 
     def _start(self) -> _Worker:
+        # forking a multi-threaded process can copy a lock held by another thread into the child
+        if self.fork_here and threading.active_count() == 1:
+            pid, connection = _fork_here(self.memory_bytes)
+            self.started += 1
+            return _Worker(pid, connection, child=True)
         pid, connection = _FORK_SERVER.spawn(self.memory_bytes)
         self.started += 1
         return _Worker(pid, connection)
@@ -369,6 +407,9 @@ def _stop(worker: _Worker, *, kill: bool) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(worker.pid, signal.SIGKILL)
     worker.connection.close()
+    if worker.child:  # it exits on EOF (or was killed): reap it
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(worker.pid, 0)
 
 
 def _result(reply: tuple[Any, ...]) -> TaskResult:

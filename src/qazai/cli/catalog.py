@@ -78,20 +78,25 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run one read-only SQL SELECT over the published libraries (tables are named by slug)."""
         from qazai.catalog import service
-        from qazai.catalog.query_limits import query_runtime
+        from qazai.catalog.query_limits import one_off_runtime
 
-        # no catalogue index (`None`): the query names a few tables, looked up in the database
+        # no catalogue index (`None`): the query names a few tables, looked up in the database;
+        # its worker is forked from this process (no fork server: one query, then exit)
         with open_platform(reading=True) as platform, platform.db.uow(read_only=True) as uow:
-            result = service.query(
-                uow,
-                None,
-                platform.objects,
-                cli_actor(),
-                sql,
-                runtime=query_runtime(platform.settings),
-                limit=limit,
-                timeout_ms=timeout_ms,
-            )
+            runtime = one_off_runtime(platform.settings)
+            try:
+                result = service.query(
+                    uow,
+                    None,
+                    platform.objects,
+                    cli_actor(),
+                    sql,
+                    runtime=runtime,
+                    limit=limit,
+                    timeout_ms=timeout_ms,
+                )
+            finally:
+                runtime.workers.close()
         _print_result(result, fmt)
 
     @app.command("search")
