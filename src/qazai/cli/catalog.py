@@ -34,12 +34,8 @@ def _cell(value: Any) -> str:
 
 
 def _print_result(result: QueryResult, fmt: OutputFormat) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     from qazai.catalog.query import spreadsheet_safe
 
-    console = Console()
     if fmt == OutputFormat.json:
         typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))
         return
@@ -54,6 +50,10 @@ def _print_result(result: QueryResult, fmt: OutputFormat) -> None:
         writer.writerows([spreadsheet_safe(_cell(v)) for v in row] for row in result.rows)
         typer.echo(buffer.getvalue(), nl=False)
         return
+    from rich.console import Console  # only for the table (its import is a tenth of a second)
+    from rich.table import Table
+
+    console = Console()
     table = Table(*result.columns, show_lines=False)
     for row in result.rows:
         table.add_row(*(_cell(v) for v in row))
