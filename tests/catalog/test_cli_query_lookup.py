@@ -34,15 +34,28 @@ print("\\n" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
 
 
+# `qazai query` as it runs, with nothing imported first
+PLAIN = """
+import json, sys
+sys.argv = ["qazai", *json.loads(sys.argv[1])]
+from qazai.cli.main import run
+try:
+    run()
+except SystemExit as exc:
+    code = exc.code
+print("\\n" + json.dumps({"code": locals().get("code"), "modules": sorted(sys.modules)}))
+"""
+
+
 def _env(database_url: str, data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QAZAI_")}
     env.update(QAZAI_DATABASE_URL=database_url, QAZAI_DATA_DIR=str(data_dir))
     return env
 
 
-def _fresh(env: dict[str, str], *args: str) -> tuple[Any, set[str], str, str]:
+def _fresh(env: dict[str, str], *args: str, probe: str = PROBE) -> tuple[Any, set[str], str, str]:
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args)],
+        [sys.executable, "-c", probe, json.dumps(args)],
         env=env,
         capture_output=True,
         text=True,
@@ -66,6 +79,18 @@ def test_query_reads_the_named_table_without_building_the_index(
     # nothing of the write side, of Alembic (the schema is current) or of pandas (DuckDB imports
     # it when a Python value is bound as a parameter)
     assert not {"alembic", "pandas", "qazai.labels.service", "qazai.models.lineage"} & modules
+
+
+def test_query_loads_neither_the_search_engine_nor_the_ORM_mappers_nor_rich_for_json(
+    catalog: Any, module_database_url: str, module_tmp: Path
+) -> None:
+    env = _env(module_database_url, module_tmp / "data")
+    sql = 'SELECT region FROM "population-by-region" ORDER BY region LIMIT 1'
+    code, modules, output, stderr = _fresh(env, "query", sql, "--format", "json", probe=PLAIN)
+    assert code in (0, None), stderr
+    assert json.loads(output)["rows"] == [["Almaty"]]
+    # the catalogue index and tantivy serve search; rich serves the table output
+    assert not {"tantivy", "qazai.catalog.indexer", "qazai.catalog.search", "rich.console"} & modules
 
 
 def test_query_of_a_draft_is_refused_as_the_api_refuses_it(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from qazai.catalog import repo
-from qazai.catalog.indexer import CatalogIndex
 from qazai.catalog.manifest import version_doc
 from qazai.catalog.models import LibraryDoc, QueryResult, SearchRequest, SearchResult, VersionDoc
 from qazai.catalog.query import QueryTable, QueryTask, query_table_names, run_query
 from qazai.catalog.query_limits import QueryRuntime
-from qazai.catalog.search import PUBLIC, STAFF, org_key
 from qazai.core.clock import utcnow
 from qazai.core.enums import AccessTier, PlatformRole
 from qazai.core.errors import InvalidInput, NotFound, Unavailable
@@ -19,11 +18,18 @@ from qazai.libraries.policy import can_read_data
 from qazai.storage.db import UnitOfWork
 from qazai.storage.objects import ObjectStore
 
+# The index and the search engine (tantivy) are imported where they are used: a one-off
+# `qazai query` passes no index and searches nothing.
+if TYPE_CHECKING:
+    from qazai.catalog.indexer import CatalogIndex
+
 
 def visibility(actor: Actor, *, include_private: bool) -> frozenset[str]:
     """The visibility keys of ``actor``: published libraries for everyone; with
     ``include_private``, also the unpublished libraries of the actor's organisations (and all
     of them for operators and regulators)."""
+    from qazai.catalog.search import PUBLIC, STAFF, org_key
+
     keys = {PUBLIC}
     if include_private and actor.allows_scope("read"):
         keys.update(org_key(org_id) for org_id in actor.memberships)
@@ -33,6 +39,8 @@ def visibility(actor: Actor, *, include_private: bool) -> frozenset[str]:
 
 
 def can_see(actor: Actor, doc: LibraryDoc) -> bool:
+    from qazai.catalog.search import STAFF, org_key
+
     keys = visibility(actor, include_private=True)
     return doc.published or org_key(doc.organisation_id) in keys or STAFF in keys
 
