@@ -17,6 +17,13 @@ def test_search_finds_kazakh_latin_and_russian_word_forms(client: Any, catalog: 
         names = [r["name"] for r in body["results"]]
         assert names[0] == "population-by-region", q
         assert "water-basins" not in names, q
+        assert body["some_words"] is False, q
+
+
+def test_a_search_no_library_has_every_word_of_says_it_shows_some(client: Any, catalog: Any) -> None:
+    body = client.get("/api/v1/catalog/search", params={"q": "population qwzxv"}).json()
+    assert body["some_words"] is True
+    assert body["results"][0]["name"] == "population-by-region"
 
 
 def test_search_facets_count_only_visible_libraries(client: Any, catalog: Any, people: Any) -> None:

@@ -151,6 +151,17 @@ def test_joining_words_and_data_are_left_out_of_a_query_unless_alone(engine: Tan
     assert found(engine, "население и регионы")[:1] == [POPULATION]
 
 
+def test_a_query_no_library_has_every_word_of_ranks_those_with_some(engine: TantivySearchEngine) -> None:
+    every = engine.search(SearchRequest(q="water basins", rows=10), frozenset({PUBLIC}))
+    assert not every.some_words and every.hits[0].slug == "water-basins"
+    some = engine.search(SearchRequest(q="water qwzxv", rows=10), frozenset({PUBLIC}))
+    assert some.some_words and some.hits[0].slug == "water-basins"
+    none = engine.search(SearchRequest(q="qwzxv vbnmq", rows=10), frozenset({PUBLIC}))
+    assert none.hits == [] and none.count == 0
+    # one word alone is never widened: a word no library has finds nothing
+    assert found(engine, "qwzxv") == []
+
+
 if __name__ == "__main__":
     eng = TantivySearchEngine()
     eng.replace(demo_documents())

@@ -174,6 +174,8 @@ class SearchResult(BaseModel):
     count: int
     hits: list[SearchHit]
     facets: dict[str, list[FacetCount]]
+    # No library had every word of the query: these have some of them, ranked by how many and how rare.
+    some_words: bool = False
 
 
 class QueryFormat(StrEnum):

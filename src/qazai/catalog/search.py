@@ -193,11 +193,15 @@ class TantivySearchEngine:
             self.index.reload()
             self._ids.clear()
 
-    def _query(self, request: SearchRequest, visibility: frozenset[str]) -> tantivy.Query:
+    def _query(
+        self, request: SearchRequest, visibility: frozenset[str], *, any_word: bool = False
+    ) -> tantivy.Query:
+        """Every word must match (``any_word``: at least one, ranked by how many and how well)."""
         schema = self.schema
         must: list[tuple[tantivy.Occur, tantivy.Query]] = [
             (tantivy.Occur.Must, tantivy.Query.term_set_query(schema, "visible", sorted(visibility)))
         ]
+        words: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for keys in query_terms(request.q)[:32]:
             alternatives: list[tuple[tantivy.Occur, tantivy.Query]] = []
             for key in keys:
@@ -210,7 +214,16 @@ class TantivySearchEngine:
                     )
                 )
                 alternatives.append((tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", key)))
-            must.append((tantivy.Occur.Must, tantivy.Query.boolean_query(alternatives)))
+            words.append(
+                (
+                    tantivy.Occur.Should if any_word else tantivy.Occur.Must,
+                    tantivy.Query.boolean_query(alternatives),
+                )
+            )
+        if any_word and words:
+            must.append((tantivy.Occur.Must, tantivy.Query.boolean_query(words)))
+        else:
+            must.extend(words)
         for facet, values in request.filters.items():
             if values:
                 must.append((tantivy.Occur.Must, tantivy.Query.term_set_query(schema, facet.value, values)))
@@ -243,6 +256,11 @@ class TantivySearchEngine:
     def search(self, request: SearchRequest, visibility: frozenset[str]) -> SearchResult:
         query = self._query(request, visibility)
         searcher = self.index.searcher()
+        some_words = len(query_terms(request.q)) > 1 and not searcher.search(query, limit=1).hits
+        if some_words:
+            # No library has every word ("водные ресурсы" where no text says "ресурсы"): rank those
+            # that have some of them, the most and rarest first (BM25 sums the words that match).
+            query = self._query(request, visibility, any_word=True)
         counting: Future[dict[str, Any]] | None = None
         if request.facets and len(self._ids) >= CONCURRENT_FACETS_FROM:
             counting = _facet_pool.submit(self._facet_buckets, searcher, query, request)
@@ -262,7 +280,7 @@ class TantivySearchEngine:
             facets[facet.value] = [
                 FacetCount(value=str(b["key"]), count=int(b["doc_count"])) for b in buckets
             ]
-        return SearchResult(count=total, hits=hits, facets=facets)
+        return SearchResult(count=total, hits=hits, facets=facets, some_words=some_words)
 
     @staticmethod
     def _facet_buckets(

@@ -65,6 +65,7 @@ def search(
             for d, h in zip(page.docs, page.result.hits, strict=False)
         ],
         "facets": {k: [c.model_dump() for c in v] for k, v in page.result.facets.items()},
+        "some_words": page.result.some_words,
     }
 
 

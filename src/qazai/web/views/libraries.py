@@ -86,6 +86,7 @@ def catalog_page(ctx: Web, q: str = "", page: int = 1) -> HTMLResponse:
         page=page,
         pages=max(1, -(-result.result.count // PAGE_SIZE)),
         count=result.result.count,
+        some_words=result.result.some_words,
         docs=result.docs,
         facets=[(f.value, label, result.result.facets.get(f.value, [])) for f, label in FACETS],
         selected=selected,
