@@ -27,7 +27,10 @@ SNIPPET = re.compile(r'<pre id="snippet-([a-z]+)"[^>]*><code>(.*?)</code></pre>'
 
 @pytest.fixture(scope="module")
 def server(live_server: Any, platform: Any, module_tmp: Path) -> str:
-    for slug, tier in (("open-population", AccessTier.open), ("restricted-population", AccessTier.restricted)):
+    for slug, tier in (
+        ("open-population", AccessTier.open),
+        ("restricted-population", AccessTier.restricted),
+    ):
         publish_library(platform, module_tmp, slug, title=LocalizedText(en="Population"), tier=tier)
     return str(live_server.base)
 
@@ -42,7 +45,7 @@ def run(code: str) -> tuple[dict[str, Any], str]:
     scope: dict[str, Any] = {}
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        exec(compile(code, "<snippet>", "exec"), scope)  # noqa: S102 - the page's own snippet
+        exec(compile(code, "<snippet>", "exec"), scope)
     return scope, printed.getvalue()
 
 

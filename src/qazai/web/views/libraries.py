@@ -19,7 +19,7 @@ from qazai.catalog.related import related_libraries
 from qazai.core.enums import AccessTier, OrgRole
 from qazai.core.errors import AppError, NotFound
 from qazai.identity import service as identity
-from qazai.libraries import access, policy, usage
+from qazai.libraries import access, formats, policy, usage
 from qazai.libraries import service as libraries
 from qazai.libraries.citation import Citation, cite_library
 from qazai.libraries.history import version_changes
@@ -183,6 +183,7 @@ def library_page(slug: str, ctx: Web) -> HTMLResponse:
         latest=latest,
         tables=tables,
         parts=parts,
+        downloads=formats.download_sizes(ctx.platform.objects, parts),
         # the chosen table of open data: drawn from the data without the national-total row (h2)
         charts={str(t.get("name")): _profile_charts(ctx, t) for t in tables} | data_charts,
         chart_totals=chart_totals,
