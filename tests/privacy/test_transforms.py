@@ -67,7 +67,7 @@ def test_generalising_per_distinct_value_and_typed_dates_give_the_text_path_resu
     import datetime as dt
     from functools import partial
 
-    from qazai.privacy.deidentify import _generalise_as, _reduce_as, per_value
+    from qazai.privacy.deidentification import _generalise_as, _reduce_as, per_value
 
     days = [dt.date(1950, 1, 1) + dt.timedelta(days=d) for d in range(0, 20_000, 37)] * 3 + [None]
     typed = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from qazai.privacy.assess import Assessment, RiskAccumulator, assess
+    from qazai.privacy.assessment import Assessment, RiskAccumulator, assess
     from qazai.privacy.classify import (
         ColumnReport,
         TableReport,
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
         scan_table,
         scan_text,
     )
-    from qazai.privacy.deidentify import (
+    from qazai.privacy.deidentification import (
         Plan,
         deidentify,
         deidentify_stream,
@@ -30,26 +30,30 @@ if TYPE_CHECKING:
     from qazai.privacy.entities import PERSONAL_DIRECT, ColumnKind, Entity, Finding
     from qazai.privacy.policy import Action, ColumnRule, Policy, default_policy
 
+# No module of the package may share a name with a function it exports: importing a submodule sets
+# the package's attribute of that name to the module, so with lazy names `from qazai.privacy import
+# deidentify` handed out the module whenever the pipeline had imported it first (hence
+# `assessment.py` and `deidentification.py`). tests/privacy/test_package_names.py checks it.
 # The names below are imported from their module on first use (PEP 562), so that importing one
 # module of the engine (`qazai scan` needs classify and readers) does not load them all: the
 # de-identification side brings DuckDB and the policy files (~0.2 s of CPU in a fresh process).
 _EXPORTS: dict[str, str] = {
-    "Assessment": "qazai.privacy.assess",
-    "RiskAccumulator": "qazai.privacy.assess",
-    "assess": "qazai.privacy.assess",
+    "Assessment": "qazai.privacy.assessment",
+    "RiskAccumulator": "qazai.privacy.assessment",
+    "assess": "qazai.privacy.assessment",
     "ColumnReport": "qazai.privacy.classify",
     "TableReport": "qazai.privacy.classify",
     "classify_table": "qazai.privacy.classify",
     "scan_lines": "qazai.privacy.classify",
     "scan_table": "qazai.privacy.classify",
     "scan_text": "qazai.privacy.classify",
-    "Plan": "qazai.privacy.deidentify",
-    "deidentify": "qazai.privacy.deidentify",
-    "deidentify_stream": "qazai.privacy.deidentify",
-    "finish_assessment": "qazai.privacy.deidentify",
-    "fit_generalisation": "qazai.privacy.deidentify",
-    "plan_deidentification": "qazai.privacy.deidentify",
-    "transform_batch": "qazai.privacy.deidentify",
+    "Plan": "qazai.privacy.deidentification",
+    "deidentify": "qazai.privacy.deidentification",
+    "deidentify_stream": "qazai.privacy.deidentification",
+    "finish_assessment": "qazai.privacy.deidentification",
+    "fit_generalisation": "qazai.privacy.deidentification",
+    "plan_deidentification": "qazai.privacy.deidentification",
+    "transform_batch": "qazai.privacy.deidentification",
     "ColumnInput": "qazai.privacy.detectors",
     "detect_column": "qazai.privacy.detectors",
     "detect_columns": "qazai.privacy.detectors",

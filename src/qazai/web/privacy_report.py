@@ -1,4 +1,4 @@
-"""A version's privacy report (``privacy.assess.Assessment.to_json`` and the scan) said in plain
+"""A version's privacy report (``privacy.assessment.Assessment.to_json`` and the scan) said in plain
 sentences in the visitor's language: no raw keys, no True/False, numbers in the page's format.
 
 The assessment's keys each give one sentence (or none when they have nothing to say); a rule the

@@ -17,7 +17,7 @@ from qazai.core.enums import AccessTier
 from qazai.core.errors import InvalidInput
 from qazai.privacy import Action, Plan, Policy, default_policy, plan_deidentification
 from qazai.privacy.classify import Rule
-from qazai.privacy.deidentify import ColumnPlan
+from qazai.privacy.deidentification import ColumnPlan
 
 
 def parse_policy(data: dict[str, Any], tier: AccessTier | None = None) -> Policy:

@@ -25,7 +25,7 @@ import polars as pl
 import pyarrow as pa
 
 from qazai.core.errors import InvalidInput
-from qazai.privacy.assess import Assessment, RiskAccumulator, check_rules
+from qazai.privacy.assessment import Assessment, RiskAccumulator, check_rules
 from qazai.privacy.classify import ColumnEvidence, Thresholds, as_polars, internal_name, scan_table
 from qazai.privacy.detectors import detect_column
 from qazai.privacy.entities import ColumnKind, Entity
