@@ -12,6 +12,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
+import typer.core
 from typer.core import TyperCommand
 
 from qazai import __version__
@@ -71,6 +72,31 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _process_value(self: Any, ctx: Any, value: Any) -> Any:
+    """typer's ``process_value`` without building a pydantic adapter for an option not given.
+
+    typer builds each parameter's pydantic ``TypeAdapter`` (importing pydantic, ~0.15 s CPU)
+    before it looks at the value, even for ``None``, which it then returns untouched; so
+    ``qazai version`` or any ``--help`` imported pydantic for the absent ``--help`` flags. Here
+    ``None`` takes the same path as in typer's ``RuntimeParam.coerce`` without the adapter."""
+    if value is not None or self._runtime_param is not None:
+        return _typer_process_value(self, ctx, value)
+    value = () if (self.multiple or self.nargs == -1) else None
+    if self.required and self.value_is_missing(value):
+        return _typer_process_value(self, ctx, value)  # typer's own error
+    if self.callback is not None:
+        value = self.callback(ctx, self, value)
+    return value
+
+
+# typer 0.29's private parameter base; another typer leaves its own (tests/cli/test_startup.py then
+# sees pydantic loaded for --help and fails)
+_TyperParameter: Any = getattr(typer.core, "_TyperParameter", None)
+if _TyperParameter is not None and hasattr(_TyperParameter, "get_runtime_param"):
+    _typer_process_value = _TyperParameter.process_value
+    _TyperParameter.process_value = _process_value
+
+
 class _NotLoaded(TyperCommand):
     """Stands in for a command in the help listing until the command runs."""
 
@@ -81,7 +107,7 @@ class _NotLoaded(TyperCommand):
 
 def load_commands(module: str) -> dict[str, Any]:
     """The click commands that ``module``'s ``register(app)`` adds, by name (imports the module)."""
-    registered = typer.Typer()
+    registered = typer.Typer(rich_markup_mode=None)
     importlib.import_module(module).register(registered)
     return dict(typer.main.get_group(registered).commands)
 
@@ -116,6 +142,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: rendering it with rich costs ~0.2 s of CPU per --help
 )
 db = typer.Typer(cls=CliGroup, help="The metadata database.", no_args_is_help=True)
 config = typer.Typer(cls=CliGroup, help="Settings (QAZAI_* environment variables).", no_args_is_help=True)
