@@ -8,6 +8,11 @@ they are the download's ETag) and a small index object ``derived/<format>-v<N>/<
 points at them; the index is written last and atomically, so a reader sees a whole file or none,
 and two processes generating the same file at once each store a whole copy and one index wins.
 
+The library page shows the size of each copy already made (:func:`download_sizes`). A copy's size
+never changes, so each process keeps the sizes it has seen, per store; a copy not made yet is looked
+up again after :data:`MISSING_RECHECK_SECONDS` (another process may have made it), and at once
+when this process makes it. A page view of a library seen before asks the store nothing.
+
 What the files hold: a header row with the column names, then one row per record; an empty cell
 for a missing value (never ``nan``), integers as integers, dates ``YYYY-MM-DD`` and times
 ``YYYY-MM-DD HH:MM:SS[.ffffff]`` (ISO 8601 / RFC 3339), booleans ``true``/``false`` (XLSX: real
@@ -22,6 +27,9 @@ import io
 import json
 import re
 import threading
+import time
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -44,6 +52,8 @@ XLSX_MAX_CELL_CHARS = xlsx_writer.MAX_CELL_CHARS
 BATCH_ROWS = 64 * 1024
 BOM = b"\xef\xbb\xbf"
 INDEX_PREFIX = "derived/"
+MISSING_RECHECK_SECONDS = 30.0  # how long the library page trusts "no copy made yet"
+KNOWN_COPIES_LIMIT = 100_000  # (part, format) entries remembered per store, oldest dropped first
 _EXACT_IN_EXCEL = 2**53  # Excel keeps numbers as doubles: larger integers go in as text
 
 
@@ -269,14 +279,17 @@ def derived_file(
     """The part's file in ``fmt``: from the cache, else generated now (in a scratch folder under
     ``work_dir``), stored content-addressed and indexed. One generation at a time per file in
     this process; other callers wait for it and get the cached file. XlsxTooManyRows /
-    XlsxCellTooLong when the part does not fit Excel (nothing is stored)."""
+    XlsxCellTooLong when the part does not fit Excel (nothing is stored). The library page shows
+    the copy's size from now on (:func:`download_sizes`)."""
     found = cached_file(objects, part_sha256, fmt)
     if found is not None:
+        _known_copies(objects).remember(part_sha256, fmt, found.size)
         return found
     key = index_key(part_sha256, fmt)
     with _lock_for(key):
         found = cached_file(objects, part_sha256, fmt)
         if found is not None:
+            _known_copies(objects).remember(part_sha256, fmt, found.size)
             return found
         with scratch_folder(work_dir, "download") as folder:
             source = _local_part(objects, part_key, folder)
@@ -295,6 +308,7 @@ def derived_file(
             "generator_version": GENERATOR_VERSION,
         }
         objects.put(key, io.BytesIO(json.dumps(index, sort_keys=True).encode()))
+        _known_copies(objects).remember(part_sha256, fmt, derived.size)
         return derived
 
 
@@ -309,16 +323,76 @@ def _local_part(objects: ObjectStore, key: str, folder: Path) -> Path:
     return target
 
 
+class _KnownCopies:
+    """The copies of one store this process has seen (size) or found not made yet (when it looked)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sizes: OrderedDict[tuple[str, DownloadFormat], int] = OrderedDict()
+        self._missing: OrderedDict[tuple[str, DownloadFormat], float] = OrderedDict()
+
+    def known(self, digest: str, fmt: DownloadFormat) -> tuple[bool, int | None]:
+        """(True, size) for a copy seen; (True, None) for one found missing within the recheck
+        time; (False, None) when the store must be asked."""
+        entry = (digest, fmt)
+        with self._lock:
+            size = self._sizes.get(entry)
+            if size is not None:
+                return True, size
+            checked = self._missing.get(entry)
+            if checked is not None and time.monotonic() - checked < MISSING_RECHECK_SECONDS:
+                return True, None
+            return False, None
+
+    def remember(self, digest: str, fmt: DownloadFormat, size: int | None) -> None:
+        entry = (digest, fmt)
+        with self._lock:
+            if size is None:
+                self._missing[entry] = time.monotonic()
+                self._missing.move_to_end(entry)
+                table: OrderedDict[tuple[str, DownloadFormat], Any] = self._missing
+            else:
+                self._missing.pop(entry, None)
+                self._sizes[entry] = size
+                self._sizes.move_to_end(entry)
+                table = self._sizes
+            while len(table) > KNOWN_COPIES_LIMIT:
+                table.popitem(last=False)
+
+
+_known_by_store: weakref.WeakKeyDictionary[ObjectStore, _KnownCopies] = weakref.WeakKeyDictionary()
+
+
+def _known_copies(objects: ObjectStore) -> _KnownCopies:
+    """The store's known copies; kept as long as the store object lives (one per platform). A store
+    that cannot be weakly referenced gets a fresh, empty set each time (it is asked every time)."""
+    with _locks_guard:
+        try:
+            known = _known_by_store.get(objects)
+            if known is None:
+                known = _known_by_store[objects] = _KnownCopies()
+        except TypeError:
+            known = _KnownCopies()
+        return known
+
+
 def download_sizes(objects: ObjectStore, parts: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     """For the library page: by part file, the sizes of its CSV and XLSX copies already made
-    (``{"population.parquet": {"csv": 1234}}``); a copy not made yet has no size to show."""
+    (``{"population.parquet": {"csv": 1234}}``); a copy not made yet has no size to show. Asks the
+    store only about copies this process has not seen, or found missing more than
+    MISSING_RECHECK_SECONDS ago (an index read, and a HEAD of the bytes when there is one)."""
+    known = _known_copies(objects)
     sizes: dict[str, dict[str, int]] = {}
     for part in parts:
         digest = str(part.get("sha256") or "")
         if len(digest) != 64:
             continue
         for fmt in DownloadFormat:
-            found = cached_file(objects, digest, fmt)
-            if found is not None:
-                sizes.setdefault(str(part.get("file")), {})[fmt.value] = found.size
+            seen, size = known.known(digest, fmt)
+            if not seen:
+                found = cached_file(objects, digest, fmt)
+                size = found.size if found is not None else None
+                known.remember(digest, fmt, size)
+            if size is not None:
+                sizes.setdefault(str(part.get("file")), {})[fmt.value] = size
     return sizes
