@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -39,6 +40,21 @@ def test_search_facets_count_only_visible_libraries(client: Any, catalog: Any, p
     ).json()
     assert outsider["count"] == 3
     assert "draft-census" not in {r["name"] for r in outsider["results"]}
+
+
+def test_search_answers_the_json_fastapi_would_and_documents_its_shape(client: Any, catalog: Any) -> None:
+    response = client.get("/api/v1/catalog/search", params={"q": "халық саны", "theme": "demography"})
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["results"] and isinstance(body["results"][0]["score"], float)
+    # byte for byte what FastAPI's JSONResponse gives for the same value (compact, UTF-8 as is)
+    assert response.content == json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    schema = client.get("/api/v1/openapi.json").json()
+    answer = schema["paths"]["/api/v1/catalog/search"]["get"]["responses"]["200"]
+    documented = answer["content"]["application/json"]["schema"]
+    assert documented == {"$ref": "#/components/schemas/CatalogSearchPage"}
+    page = schema["components"]["schemas"]["CatalogSearchPage"]
+    assert set(page["required"]) == set(body) == {"count", "results", "facets", "some_words"}
 
 
 def test_ckan_envelope_show_and_errors(client: Any, catalog: Any) -> None:

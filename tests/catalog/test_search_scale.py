@@ -73,3 +73,70 @@ def test_paused_gc_nests_and_restores_the_collector() -> None:
         assert not gc.isenabled()  # it was off before: left off
     finally:
         gc.enable()
+
+
+class _CountingSearcher:
+    """The engine's real searcher, counting the queries run on it."""
+
+    def __init__(self, searcher: object) -> None:
+        self.searcher = searcher
+        self.searches = 0
+        self.aggregations = 0
+
+    def search(self, *args: object, **kwargs: object) -> object:
+        self.searches += 1
+        return self.searcher.search(*args, **kwargs)  # type: ignore[attr-defined]
+
+    def aggregate(self, *args: object, **kwargs: object) -> object:
+        self.aggregations += 1
+        return self.searcher.aggregate(*args, **kwargs)  # type: ignore[attr-defined]
+
+    def doc(self, *args: object) -> object:
+        return self.searcher.doc(*args)  # type: ignore[attr-defined]
+
+
+def _counting(engine: TantivySearchEngine) -> _CountingSearcher:
+    generation, searcher = engine._snapshot
+    counting = _CountingSearcher(searcher)
+    engine._snapshot = (generation, counting)  # type: ignore[assignment]
+    return counting
+
+
+def test_a_query_of_several_words_with_matches_runs_once_and_widens_only_without() -> None:
+    engine = TantivySearchEngine()
+    engine.replace([_doc(i) for i in range(10)])
+    visible = frozenset({search.PUBLIC})
+    counting = _counting(engine)
+    found = engine.search(SearchRequest(q="халық саны", rows=3), visible)
+    assert (found.count, found.some_words, counting.searches) == (10, False, 1)
+    widened = engine.search(SearchRequest(q="халық qwzxv", rows=3), visible)
+    assert (widened.count, widened.some_words, counting.searches) == (10, True, 3)
+    nothing = engine.search(SearchRequest(q="qwzxv zzqqy", rows=3), visible)
+    assert (nothing.count, nothing.some_words) == (0, True)
+
+
+def test_facet_counts_are_cached_per_query_and_index_snapshot() -> None:
+    engine = TantivySearchEngine()
+    engine.replace([_doc(i) for i in range(20)])
+    visible = frozenset({search.PUBLIC})
+    request = SearchRequest(q="халық", facets=[FacetName.producer, FacetName.theme], rows=5)
+    counting = _counting(engine)
+    first = engine.search(request, visible)
+    page_two = engine.search(request.model_copy(update={"start": 5}), visible)
+    resorted = engine.search(request.model_copy(update={"rows": 2}), visible)
+    assert counting.aggregations == 1 and counting.searches == 3
+    assert page_two.facets == resorted.facets == first.facets
+    assert page_two.hits != first.hits
+    # another query, other visibility or other facets: counted again
+    engine.search(request.model_copy(update={"q": "population"}), visible)
+    engine.search(request, frozenset({search.PUBLIC, "org:01ORG"}))
+    engine.search(request.model_copy(update={"facets": [FacetName.region]}), visible)
+    assert counting.aggregations == 4
+    # a change to the index is a new snapshot: the counts include the new library
+    engine.replace([_doc(99)])
+    after = engine.search(request, visible)
+    assert after.count == 21
+    assert sum(c.count for c in after.facets["producer"]) == 21
+    fresh = TantivySearchEngine()
+    fresh.replace([*(_doc(i) for i in range(20)), _doc(99)])
+    assert fresh.search(request, visible) == after

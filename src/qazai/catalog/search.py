@@ -17,7 +17,8 @@ never shows up, not even as a count.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -45,6 +46,10 @@ TITLE_BOOST = 3.0
 # two, not their sum. Below this many documents the thread hop is not worth it.
 CONCURRENT_FACETS_FROM = 20_000
 _facet_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="qazai-facets")
+# Facet counts of the most recent distinct queries, per index snapshot: a page-through (the same
+# query at another ``start``), a re-sort and the popular queries count the matches once. The
+# snapshot's generation is part of the key, so any change to the index is the invalidation.
+FACET_CACHE_SIZE = 1024
 
 _SORT_FIELDS = {
     SortField.id: "id",
@@ -103,6 +108,53 @@ def searchable_text(doc: LibraryDoc) -> tuple[str, str]:
     return title, " ".join(parts)
 
 
+class _FacetCache:
+    """A small LRU of raw facet buckets; the dicts are shared and must not be changed."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, value: dict[str, Any]) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _facet_key(
+    generation: int, request: SearchRequest, visibility: frozenset[str], *, any_word: bool
+) -> Hashable:
+    """Everything the facet counts of a search depend on (not its page or order)."""
+    return (
+        generation,
+        any_word,
+        request.q,
+        tuple(sorted((f.value, tuple(sorted(v))) for f, v in request.filters.items() if v)),
+        None if request.ids is None else tuple(request.ids),
+        tuple((r.field.value, r.start, r.end) for r in request.ranges),
+        tuple(sorted(visibility)),
+        tuple(f.value for f in request.facets),
+        request.facet_limit,
+    )
+
+
 def _micros(value: datetime) -> int:
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
     return int(aware.timestamp() * 1_000_000)
@@ -149,6 +201,11 @@ class TantivySearchEngine:
         self.index = tantivy.Index(self.schema)
         self._write_lock = threading.Lock()
         self._ids: set[str] = set()
+        self._facet_cache = _FacetCache(FACET_CACHE_SIZE)
+        self._generation = 0
+        # (generation, searcher) swapped as one object after each commit: a search reads both
+        # from the same snapshot, so cached counts never mix two states of the index.
+        self._snapshot: tuple[int, tantivy.Searcher] = (0, self.index.searcher())
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -182,7 +239,14 @@ class TantivySearchEngine:
                 self._ids.add(doc.id)
             writer.commit()
             writer.wait_merging_threads()
-            self.index.reload()
+            self._swap()
+
+    def _swap(self) -> None:
+        """Make the last commit visible to searches (under the write lock)."""
+        self.index.reload()
+        self._generation += 1
+        self._snapshot = (self._generation, self.index.searcher())
+        self._facet_cache.clear()  # entries of older generations can no longer be asked for
 
     def clear(self) -> None:
         with self._write_lock:
@@ -190,7 +254,7 @@ class TantivySearchEngine:
             writer.delete_all_documents()
             writer.commit()
             writer.wait_merging_threads()
-            self.index.reload()
+            self._swap()
             self._ids.clear()
 
     def _query(
@@ -254,26 +318,16 @@ class TantivySearchEngine:
         return tantivy.Query.boolean_query(must)
 
     def search(self, request: SearchRequest, visibility: frozenset[str]) -> SearchResult:
+        generation, searcher = self._snapshot
         query = self._query(request, visibility)
-        searcher = self.index.searcher()
-        some_words = len(query_terms(request.q)) > 1 and not searcher.search(query, limit=1).hits
+        hits, total, raw = self._execute(generation, searcher, query, request, visibility, any_word=False)
+        some_words = total == 0 and len(query_terms(request.q)) > 1
         if some_words:
             # No library has every word ("водные ресурсы" where no text says "ресурсы"): rank those
             # that have some of them, the most and rarest first (BM25 sums the words that match).
+            # Ranking first and widening only on no match runs the query once when it has hits.
             query = self._query(request, visibility, any_word=True)
-        counting: Future[dict[str, Any]] | None = None
-        if request.facets and len(self._ids) >= CONCURRENT_FACETS_FROM:
-            counting = _facet_pool.submit(self._facet_buckets, searcher, query, request)
-        try:
-            hits, total = self._ranked(searcher, query, request)
-        finally:
-            if counting is not None:
-                wait([counting])  # never leave it running on a searcher the caller drops
-        raw: dict[str, Any] = {}
-        if counting is not None:
-            raw = counting.result()
-        elif request.facets:
-            raw = self._facet_buckets(searcher, query, request)
+            hits, total, raw = self._execute(generation, searcher, query, request, visibility, any_word=True)
         facets: dict[str, list[FacetCount]] = {}
         for facet in request.facets:
             buckets = raw.get(facet.value, {}).get("buckets", [])
@@ -281,6 +335,33 @@ class TantivySearchEngine:
                 FacetCount(value=str(b["key"]), count=int(b["doc_count"])) for b in buckets
             ]
         return SearchResult(count=total, hits=hits, facets=facets, some_words=some_words)
+
+    def _execute(
+        self,
+        generation: int,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query,
+        request: SearchRequest,
+        visibility: frozenset[str],
+        *,
+        any_word: bool,
+    ) -> tuple[list[SearchHit], int, dict[str, Any]]:
+        """(hits, total, raw facet buckets) of ``query``; the facet counts from the cache when
+        the same matches were counted on this snapshot, else beside the ranking."""
+        key = _facet_key(generation, request, visibility, any_word=any_word) if request.facets else None
+        raw = self._facet_cache.get(key) if key is not None else None
+        counting: Future[dict[str, Any]] | None = None
+        if key is not None and raw is None and len(self._ids) >= CONCURRENT_FACETS_FROM:
+            counting = _facet_pool.submit(self._facet_buckets, searcher, query, request)
+        try:
+            hits, total = self._ranked(searcher, query, request)
+        finally:
+            if counting is not None:
+                wait([counting])  # never leave it running on a searcher the caller drops
+        if key is not None and raw is None:
+            raw = counting.result() if counting is not None else self._facet_buckets(searcher, query, request)
+            self._facet_cache.put(key, raw)
+        return hits, total, raw or {}
 
     @staticmethod
     def _facet_buckets(

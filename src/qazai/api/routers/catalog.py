@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
 
 from qazai.api.deps import CurrentActor, PlatformDep, UowDep
 from qazai.api.params import VersionNumber
@@ -13,7 +16,7 @@ from qazai.catalog import exports, service
 from qazai.catalog.ckan import package_dict
 from qazai.catalog.ckan_params import MAX_ROWS, MAX_START, SORT_PATTERN, as_list, package_search_request
 from qazai.catalog.indexer import catalog_index
-from qazai.catalog.models import QueryFormat, QueryRequest, QueryResult
+from qazai.catalog.models import FacetCount, QueryFormat, QueryRequest, QueryResult
 from qazai.catalog.query import csv_lines
 from qazai.catalog.query_limits import query_runtime
 
@@ -26,7 +29,31 @@ _JSONLD_OK: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/catalog/search")
+class CatalogSearchPage(BaseModel):
+    """What ``GET /catalog/search`` answers (documentation: the route encodes it directly)."""
+
+    count: int = Field(description="how many libraries match")
+    results: list[dict[str, Any]] = Field(
+        description="the page of libraries, each a CKAN package (as `package_show`) with its `score`"
+    )
+    facets: dict[str, list[FacetCount]] = Field(description="counts over every match, per facet")
+    some_words: bool = Field(
+        description="no library has every word of `q`: these have some of them, the most and rarest first"
+    )
+
+
+def _encoded(body: dict[str, Any]) -> Response:
+    """``body`` as the JSON FastAPI would send for it, encoded at once by orjson: validating and
+    re-encoding a page of packages through the response model cost more than the search itself
+    (issue 18). What orjson refuses goes the general way."""
+    try:
+        content = orjson.dumps(body)
+    except (TypeError, orjson.JSONEncodeError):
+        return JSONResponse(jsonable_encoder(body))
+    return Response(content, media_type="application/json")
+
+
+@router.get("/catalog/search", response_model=CatalogSearchPage)
 def search(
     request: Request,
     platform: PlatformDep,
@@ -36,7 +63,7 @@ def search(
     start: Annotated[int | None, Query(ge=0, le=MAX_START)] = None,
     rows: Annotated[int | None, Query(ge=0, description=f"at most {MAX_ROWS} are returned")] = None,
     include_private: bool | None = None,
-) -> dict[str, Any]:
+) -> Response:
     """Search libraries in Kazakh, Russian or English, Cyrillic or Latin. Facet filters are
     repeated query parameters (`producer`, `theme`, `tier`, `licence`, `format`, `region`, `year`,
     `keyword`); every facet's counts come back. `sort`: `score desc` (default), `metadata_modified desc`,
@@ -58,15 +85,19 @@ def search(
     }
     page = service.search_libraries(catalog_index(platform.db), actor, package_search_request(params))
     base = platform.settings.public_base_url
-    return {
-        "count": page.result.count,
-        "results": [
-            {**package_dict(base, d), "score": h.score}
-            for d, h in zip(page.docs, page.result.hits, strict=False)
-        ],
-        "facets": {k: [c.model_dump() for c in v] for k, v in page.result.facets.items()},
-        "some_words": page.result.some_words,
-    }
+    return _encoded(
+        {
+            "count": page.result.count,
+            "results": [
+                {**package_dict(base, d), "score": h.score}
+                for d, h in zip(page.docs, page.result.hits, strict=False)
+            ],
+            "facets": {
+                k: [{"value": c.value, "count": c.count} for c in v] for k, v in page.result.facets.items()
+            },
+            "some_words": page.result.some_words,
+        }
+    )
 
 
 @router.get("/catalog/libraries/{slug}/schema.jsonld", responses=_JSONLD_OK)
