@@ -7,9 +7,7 @@ wrongly sized input gives False, never an error.
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
-import pyarrow as pa
 
 _W1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 _W2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
@@ -188,43 +186,32 @@ def luhn_mask(frame: pl.DataFrame, col: str, max_len: int = 19) -> pl.Series:
     return staged.select(((pl.sum_horizontal(doubled) % 10 == 0) & pl.col("_digits")).alias("ok"))["ok"]
 
 
-def ascii_matrix(values: pl.Series, width: int) -> np.ndarray:
-    """The bytes of ASCII strings that are all exactly ``width`` bytes long, as an
-    ``(n, width)`` uint8 matrix read straight from the Arrow buffer (no copy per string)."""
-    arrow = values.to_arrow(compat_level=pl.CompatLevel.oldest())  # large_string: offsets + data
-    if isinstance(arrow, pa.ChunkedArray):  # pragma: no cover - a Series exports one chunk
-        arrow = arrow.combine_chunks()
-    offsets = np.frombuffer(arrow.buffers()[1], dtype=np.int64)[arrow.offset : arrow.offset + len(arrow) + 1]
-    if len(arrow) and not (np.diff(offsets) == width).all():
-        raise ValueError(f"every value must be {width} bytes long")
-    data = np.frombuffer(arrow.buffers()[2], dtype=np.uint8) if len(arrow) else np.zeros(0, np.uint8)
-    start = int(offsets[0]) if len(arrow) else 0
-    return data[start : start + len(arrow) * width].reshape(len(arrow), width)
-
-
-_IBAN_MAX = 34
-_IBAN_VALUE = np.zeros(256, dtype=np.int64)
-_IBAN_VALUE[ord("0") : ord("9") + 1] = np.arange(10)
-_IBAN_VALUE[ord("A") : ord("Z") + 1] = np.arange(10, 36)
-_IBAN_SHIFT = np.full(256, 10, dtype=np.int64)
-_IBAN_SHIFT[ord("A") : ord("Z") + 1] = 100
+_IBAN_CHUNK = 9  # a remainder below 97 times 10**9 plus a 9-digit chunk stays inside Int64
+_LETTERS = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
+_LETTER_VALUES = [str(v) for v in range(10, 36)]
 
 
 def iban_mask(frame: pl.DataFrame, col: str) -> pl.Series:
     """mod-97 validity of each compact IBAN in ``frame[col]``.
 
-    The rearranged IBAN (country and check digits moved to the end) is left-padded with zeros
-    to 34 characters (leading zeros do not change a remainder) and folded column by column in
-    numpy: a digit shifts the remainder by 10, a letter (A=10 ... Z=35) by 100."""
+    The rearranged IBAN (country and check digits moved to the end) has its letters written as
+    two digits (A=10 ... Z=35), is left-padded with zeros to a multiple of nine digits as long as
+    the longest (leading zeros do not change a remainder) and folded nine digits at a time from
+    that one column: Polars alone, no numpy or Arrow buffers (a fresh ``qazai scan`` would import
+    them for this: ~0.25 s of CPU)."""
     value = pl.col(col)
     shape = value.str.contains(r"^[A-Z]{2}[0-9]{2}[0-9A-Z]{11,30}$").fill_null(False)
     staged = frame.select(
         shape.alias("_shape"),
-        pl.when(shape).then(value.str.slice(4) + value.str.slice(0, 4)).otherwise(pl.lit("0")).alias("_r"),
+        pl.when(shape)
+        .then((value.str.slice(4) + value.str.slice(0, 4)).str.replace_many(_LETTERS, _LETTER_VALUES))
+        .otherwise(pl.lit("0"))
+        .alias("_r"),
     )
-    # one row per character position (contiguous), mapped through 256-entry lookup tables
-    chars = np.ascontiguousarray(ascii_matrix(staged["_r"].str.zfill(_IBAN_MAX), _IBAN_MAX).T)
-    remainder = np.zeros(chars.shape[1], dtype=np.int64)
-    for position in chars:
-        remainder = (remainder * _IBAN_SHIFT[position] + _IBAN_VALUE[position]) % 97
-    return pl.Series("ok", remainder == 1) & staged["_shape"]
+    longest = staged.select(pl.col("_r").str.len_bytes().max().fill_null(0)).item()
+    width = -(-int(longest) // _IBAN_CHUNK) * _IBAN_CHUNK
+    staged = staged.with_columns(pl.col("_r").str.zfill(width))
+    remainder = pl.lit(0, dtype=pl.Int64)
+    for i in range(0, width, _IBAN_CHUNK):
+        remainder = (remainder * 10**_IBAN_CHUNK + pl.col("_r").str.slice(i, _IBAN_CHUNK).cast(pl.Int64)) % 97
+    return staged.select(((remainder == 1) & pl.col("_shape")).alias("ok"))["ok"]

@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import pyarrow as pa
 
 from qazai.privacy.detectors import MIN_SCORE, ColumnInput, detect_column, detect_columns
 from qazai.privacy.entities import PERSONAL_DIRECT, ColumnKind, Entity, Finding
 from qazai.privacy.headers import HeaderHint, read_header
+
+if TYPE_CHECKING:  # a caller that hands in Arrow data has PyArrow loaded; a scan does not need it
+    import pyarrow as pa
 
 #: A column is an identifier column when at least this share of its non-empty cells hold one
 #: (``Policy.direct_ratio``).

@@ -107,7 +107,7 @@ def _gazetteer(given: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
     """(places that are never a person, places that may be one). A place is ambiguous when it is
     listed under ``[person-too]``, is a known given name, or ends like a surname (Сатпаев)."""
     sections = _read_sections("gazetteer_kz.txt")
-    person_too = {k for w in sections.pop("person-too", []) for k in skeleton(w.split())}
+    person_too = set(skeleton([part for w in sections.pop("person-too", []) for part in w.split()]))
     words = sorted({part for entries in sections.values() for w in entries for part in w.split()})
     keys = set(skeleton(words)) - _GEO_GENERIC
     ambiguous = {k for k in keys if k in given or k in person_too or _SURNAME_LIKE.search(k)}

@@ -7,16 +7,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from qazai.core import textfiles
 from qazai.core.errors import InvalidInput
+
+# PyArrow (and the numpy it loads, ~0.25 s of CPU in a fresh process) is imported by the streaming
+# readers of `qazai deidentify` only: `qazai scan` reads with Polars alone.
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 TABLE_FORMATS = ("csv", "xlsx", "json", "ndjson", "parquet")
 #: A scan reads at most this many bytes of a delimited file (the report says how many rows).
@@ -132,6 +136,19 @@ def _read_xlsx(path: Path, n_rows: int | None) -> pl.DataFrame:
     return pl.DataFrame(data, schema=dict.fromkeys(header, pl.String))
 
 
+def _read_errors() -> tuple[type[Exception], ...]:
+    """What a reader raises on a bad file; PyArrow's errors only when PyArrow is loaded (nothing
+    raises one otherwise)."""
+    errors: tuple[type[Exception], ...] = (
+        pl.exceptions.PolarsError,
+        json.JSONDecodeError,
+        OSError,
+        ValueError,
+    )
+    pyarrow = sys.modules.get("pyarrow")
+    return (*errors, pyarrow.ArrowException) if pyarrow is not None else errors
+
+
 def read_table(path: Path, fmt: str, *, n_rows: int | None = None) -> pl.DataFrame:
     """The table (all columns as strings), at most ``n_rows`` data rows."""
     try:
@@ -172,7 +189,7 @@ def read_table(path: Path, fmt: str, *, n_rows: int | None = None) -> pl.DataFra
             raise InvalidInput(f"{path}: not a table format")
     except InvalidInput:
         raise
-    except (pl.exceptions.PolarsError, json.JSONDecodeError, OSError, ValueError, pa.ArrowException) as exc:
+    except _read_errors() as exc:
         raise InvalidInput(f"cannot read {path} as {fmt}: {str(exc).splitlines()[0][:200]}") from exc
     if n_rows is not None:
         frame = frame.head(n_rows)
@@ -215,6 +232,9 @@ def open_csv_batches(
     path: Path, columns: list[str] | None, block_size: int = 16 << 20
 ) -> Iterator[pa.RecordBatch]:
     """Stream a CSV as record batches of strings, reading only ``columns`` when given."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     head = read_head(path)
     encoding = detect_encoding(head)
     delimiter = sniff_delimiter(head.decode(encoding, errors="replace"))
@@ -244,6 +264,9 @@ def open_csv_batches(
 
 
 def open_parquet_batches(path: Path, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
         yield from pq.ParquetFile(path).iter_batches(batch_size=200_000, columns=columns)
     except pa.ArrowException as exc:
