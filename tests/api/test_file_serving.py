@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,10 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.libraries.publishing import make_library, publish
+from tests.support.live_server import free_port, live_server
 
 from qazai.api.platform import Platform
 from qazai.core.enums import AccessTier
@@ -97,39 +96,10 @@ def test_withdrawn_version_is_not_served_from_the_cache(
     assert client.get(url).status_code == 410
 
 
-class _Server:
-    """The app on a real socket (uvicorn in a thread), as `qazai serve` runs it."""
-
-    def __init__(self, app: Any, **config: Any) -> None:
-        self.port = _free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False, **config)
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        return f"http://127.0.0.1:{self.port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_slow_clients_do_not_starve_others(app: Any) -> None:
     """200 connections sending a header byte now and then (slowloris): a normal request still
     answers. uvicorn's h11 parser waits per connection on the event loop; it costs a socket each."""
-    with _Server(app, timeout_keep_alive=5) as base:
+    with live_server(app, timeout_keep_alive=5) as base:
         slow: list[socket.socket] = []
         try:
             for _ in range(200):
@@ -154,8 +124,8 @@ def nginx_in_front(tmp_path: Path, platform: Platform, app: Any) -> Iterator[str
         pytest.skip(missing)
     platform.settings.accel_redirect = "/_qazai/objects/"
     objects = platform.objects.root  # type: ignore[attr-defined]
-    with _Server(app) as base:
-        port = _free_port()
+    with live_server(app) as base:
+        port = free_port()
         site = (ROOT / "docs/deploy/nginx.conf").read_text()
         site = site.replace("server 127.0.0.1:8000;", f"server {base.removeprefix('http://')};")
         site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")

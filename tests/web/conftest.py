@@ -1,8 +1,9 @@
 """Shared fixtures for the portal's browser tests: one demo portal and one chromium per test worker.
 
-``demo_portal`` is `qazai serve --demo` in a thread (real uvicorn, real job workers, a temp data
-dir): the demo organisations and users (password ``DEMO_PASSWORD``), every demo library published
-(the shared government files and the synthetic register) and the registry's demo systems. It is
+``demo_portal`` is `qazai serve --demo` in a thread (``tests.support.live_server.demo_portal``:
+real uvicorn, real job workers, a temp data dir): the demo organisations and users (password
+``DEMO_PASSWORD``), every demo library published (the shared government files and the synthetic
+register) and the registry's demo systems. It is
 session-scoped, so every browser module in the ``browser`` xdist group shares it; tests must not
 rely on being first or on state another module leaves, and should create what they change.
 
@@ -12,9 +13,6 @@ opens a fresh, signed-out page in a language; ``sign_in_demo`` signs a demo user
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO_ROOT
+from tests.support import live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
@@ -38,68 +37,14 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _publishing(platform: Any) -> int:
-    from qazai.libraries.service import PUBLISH_JOB
-    from qazai.storage.jobs.queue import list_jobs
-    from qazai.storage.tables.jobs import JobState
-
-    with platform.db.uow() as uow:
-        return sum(
-            len(list_jobs(uow.session, state=state, kind=PUBLISH_JOB, limit=100))
-            for state in (JobState.queued, JobState.running)
-        )
-
-
 @pytest.fixture(scope="session")
 def demo_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a live demo portal with every demo library published."""
-    import uvicorn
-
-    from qazai.api.app import create_app
-    from qazai.api.wiring import build_platform
-    from qazai.cli.demo import seed_demo
-    from qazai.config import load_settings
-
-    port = _free_port()
-    settings = load_settings(
-        environment="demo",
-        data_dir=tmp_path_factory.mktemp("demo-portal") / "data",
+    with live_server.demo_portal(
+        tmp_path_factory.mktemp("demo-portal") / "data",
         secret_key="browser-demo-secret-key-that-is-long-enough-0123",
-        argon2_time_cost=1,
-        argon2_memory_kib=64,
-        host="127.0.0.1",
-        port=port,
-        workers=1,
-        log_json=True,
-    )
-    platform = build_platform(settings, start_workers=True)
-    seed_demo(platform)
-    config = uvicorn.Config(
-        create_app(platform), host="127.0.0.1", port=port, log_config=None, access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the demo portal did not start"
-    deadline = time.monotonic() + 240
-    while _publishing(platform) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert not _publishing(platform), "the demo libraries were not published within 240 s"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        platform.close()
+    ) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,6 @@ CI installs chromium (``.ci/run``); without it these tests fail with a clear mes
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO_ROOT, SHARED_DATA
+from tests.support import live_server
 
 # The scenarios share one server and build on each other (the citizen finds what the producer
 # published), so they run in order on one xdist worker (`--dist loadgroup` in pyproject).
@@ -40,17 +38,9 @@ def _data_file() -> Path:
     return shared if shared.exists() else REPO_ROOT / "src" / "qazai" / "libraries" / "demo_data" / name
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`qazai serve` in a thread: real uvicorn, real job workers, a temp data dir, seeded people."""
-    import uvicorn
-
     from qazai.api.app import create_app
     from qazai.api.wiring import build_platform
     from qazai.config import load_settings
@@ -61,7 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from qazai.identity.models import MembershipGrant, OrganisationCreate, PlatformRoleGrant, UserCreate
     from qazai.registry.demo import seed_registry_demo
 
-    port = _free_port()
+    port = live_server.free_port()
     settings = load_settings(
         environment="test",
         data_dir=tmp_path_factory.mktemp("browser") / "data",
@@ -98,21 +88,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with platform.db.uow() as uow:
         service.grant_platform_role(uow, SYSTEM, regulator.id, PlatformRoleGrant(role=PlatformRole.regulator))
     seed_registry_demo(platform.db, platform.objects)  # a registered system for the public register
-    config = uvicorn.Config(
-        create_app(platform), host="127.0.0.1", port=port, log_config=None, access_log=False
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert uv.started, "the server did not start"
     try:
-        yield f"http://127.0.0.1:{port}"
+        with live_server.live_server(create_app(platform), port=port) as base:
+            yield base
     finally:
-        uv.should_exit = True
-        thread.join(timeout=15)
         platform.close()
 
 

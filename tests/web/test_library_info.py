@@ -8,6 +8,7 @@ import time
 from html import unescape
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.web import test_libraries_pages
@@ -19,6 +20,14 @@ CSV_V2 = (
     "region,year,population,area\nАстана,2024,1350228,797\nАлматы,2024,2228675,682\n"
     "Шымкент,2024,1222129,1170\nАқтөбе,2024,600000,2300\n"
 ).encode()
+
+
+@pytest.fixture
+def portal(worker_client: TestClient, people: Any) -> TestClient:
+    """The portal (publish jobs run in this process) signed in as stat-gov's producer, in English:
+    every test here starts by publishing or creating something as them."""
+    _visit(worker_client, people, "producer")
+    return worker_client
 
 
 def _visit(client: Any, people: Any, who: str | None) -> None:
@@ -57,13 +66,11 @@ def _publish_again(client: Any, slug: str, data: bytes) -> None:
 
 
 def test_library_page_shows_additional_info_licence_citation_and_counts(
-    worker_client: TestClient, people: Any
+    portal: TestClient, people: Any
 ) -> None:
-    client = worker_client
-    _visit(client, people, "producer")
-    publish_through_wizard(client, "population")
+    publish_through_wizard(portal, "population")
     _patch(
-        client,
+        portal,
         people,
         "population",
         {
@@ -74,8 +81,8 @@ def test_library_page_shows_additional_info_licence_citation_and_counts(
             "contact": {"name": "Data desk", "email": "data@stat.gov.kz", "phone": "+7 7172 749 000"},
         },
     )
-    _visit(client, people, None)
-    html = client.get("/libraries/population").text
+    _visit(portal, people, None)
+    html = portal.get("/libraries/population").text
     info = html.split('id="info"')[1].split("</section>")[0]
     assert "Bureau of National Statistics" in html.split("<h2")[0]  # the producer's full name on top
     assert "Bureau of National Statistics" in info and ">stat-gov<" not in info
@@ -89,53 +96,47 @@ def test_library_page_shows_additional_info_licence_citation_and_counts(
     assert "@misc{population_v1," in citation and "author = {{Bureau of National Statistics}}" in citation
     assert 'data-copy="#citation-bibtex"' in html.split('id="citation"')[1]
     views = int(re.search(r'id="lib-views">(\d+)', html).group(1))  # type: ignore[union-attr]
-    again = client.get("/libraries/population").text
+    again = portal.get("/libraries/population").text
     assert int(re.search(r'id="lib-views">(\d+)', again).group(1)) == views + 1  # type: ignore[union-attr]
     downloads = int(re.search(r'id="lib-downloads">(\d+)', again).group(1))  # type: ignore[union-attr]
     part = re.search(r'href="(/libraries/population/v/1/data/[^"]+\.parquet)"', again).group(1)  # type: ignore[union-attr]
-    assert client.get(part).status_code == 200
-    after = client.get("/libraries/population").text
+    assert portal.get(part).status_code == 200
+    after = portal.get("/libraries/population").text
     assert int(re.search(r'id="lib-downloads">(\d+)', after).group(1)) == downloads + 1  # type: ignore[union-attr]
 
 
-def test_version_history_says_what_changed_between_versions(worker_client: TestClient, people: Any) -> None:
-    client = worker_client
-    _visit(client, people, "producer")
-    publish_through_wizard(client, "growing")
-    _publish_again(client, "growing", CSV_V2)
-    section = client.get("/libraries/growing").text.split('id="versions"')[1].split("</section>")[0]
+def test_version_history_says_what_changed_between_versions(portal: TestClient) -> None:
+    publish_through_wizard(portal, "growing")
+    _publish_again(portal, "growing", CSV_V2)
+    section = portal.get("/libraries/growing").text.split('id="versions"')[1].split("</section>")[0]
     changes = unescape(re.sub(r"\s+", " ", section))
     assert "Since version 1: rows +1" in changes
     assert "1 row added" in changes
     assert "columns added: <code>area</code>" in changes
 
 
-def test_related_libraries_share_themes_or_the_producer(worker_client: TestClient, people: Any) -> None:
-    client = worker_client
-    _visit(client, people, "producer")
-    publish_through_wizard(client, "first")
-    publish_through_wizard(client, "second")
-    _patch(client, people, "first", {"themes": ["demography"]})
-    _patch(client, people, "second", {"themes": ["demography"]})
-    html = client.get("/libraries/first").text
+def test_related_libraries_share_themes_or_the_producer(portal: TestClient, people: Any) -> None:
+    publish_through_wizard(portal, "first")
+    publish_through_wizard(portal, "second")
+    _patch(portal, people, "first", {"themes": ["demography"]})
+    _patch(portal, people, "second", {"themes": ["demography"]})
+    html = portal.get("/libraries/first").text
     related = html.split('id="related"')[1].split("</section>")[0]
     assert 'href="/libraries/second"' in related and 'href="/libraries/first"' not in related
 
 
 def test_restricted_library_shows_metadata_schema_and_profile_to_all_sample_rows_to_its_producers(
-    worker_client: TestClient, people: Any
+    portal: TestClient, people: Any
 ) -> None:
-    client = worker_client
-    _visit(client, people, "producer")
-    publish_through_wizard(client, "closed", tier="restricted")
-    own = client.get("/libraries/closed").text
+    publish_through_wizard(portal, "closed", tier="restricted")
+    own = portal.get("/libraries/closed").text
     assert "Алматы" in own  # the first rows, for its producers
-    _visit(client, people, "outsider")
-    other = client.get("/libraries/closed").text
+    _visit(portal, people, "outsider")
+    other = portal.get("/libraries/closed").text
     assert 'id="info"' in other and "Schema" in other and "<code>population</code>" in other
     assert "Алматы" not in other
-    _visit(client, people, None)
-    anonymous = client.get("/libraries/closed").text
+    _visit(portal, people, None)
+    anonymous = portal.get("/libraries/closed").text
     assert "<code>population</code>" in anonymous and "Алматы" not in anonymous
 
 
@@ -157,13 +158,9 @@ def _edit_form(html: str) -> dict[str, str]:
     return form
 
 
-def test_dictionary_edit_round_trip_reaches_the_page_metadata_and_croissant(
-    worker_client: TestClient, people: Any
-) -> None:
-    client = worker_client
-    _visit(client, people, "producer")
-    publish_through_wizard(client, "described")
-    page = client.get("/libraries/described/edit")
+def test_dictionary_edit_round_trip_reaches_the_page_metadata_and_croissant(portal: TestClient) -> None:
+    publish_through_wizard(portal, "described")
+    page = portal.get("/libraries/described/edit")
     assert page.status_code == 200
     # the title is in kk and en only: the producer is told which language it still lacks
     lacking = page.text.split('id="field-title"')[1].split("</fieldset>")[0]
@@ -180,67 +177,59 @@ def test_dictionary_edit_round_trip_reaches_the_page_metadata_and_croissant(
     form[f"column_{index}_description_en"] = "Population at the start of the year"
     form[f"column_{index}_unit"] = "persons"
     form["frequency"] = "annual"
-    saved = client.post("/libraries/described/edit", data=form)
+    saved = portal.post("/libraries/described/edit", data=form)
     assert saved.status_code == 200 and 'id="saved"' in saved.text
     assert 'value="persons"' in saved.text  # shown again on the edit page
-    html = client.get("/libraries/described").text
+    html = portal.get("/libraries/described").text
     dictionary = html.split('id="dictionary"')[1].split("</section>")[0]
     assert "Population at the start of the year" in dictionary and "persons" in dictionary
-    ru = client.get("/libraries/described", headers={"Accept-Language": "ru"}, params={"lang": "ru"}).text
+    ru = portal.get("/libraries/described", headers={"Accept-Language": "ru"}, params={"lang": "ru"}).text
     assert "Численность населения на начало года" in ru or "Population at the start" in ru
-    meta = client.get("/libraries/described/v/1/metadata.json").json()
+    meta = portal.get("/libraries/described/v/1/metadata.json").json()
     assert meta["library"]["dictionary"]["population"]["unit"] == "persons"
-    croissant = client.get("/libraries/described/v/1/croissant.json").json()
+    croissant = portal.get("/libraries/described/v/1/croissant.json").json()
     fields = {f["name"]: f for rs in croissant["recordSet"] for f in rs["field"]}
     assert fields["population"]["description"] == "Population at the start of the year (unit: persons)"
-    api = client.get("/api/v1/libraries/described").json()
+    api = portal.get("/api/v1/libraries/described").json()
     assert api["dictionary"]["population"]["description"]["ru"] == "Численность населения на начало года"
     assert api["frequency"] == "annual"
 
 
-def test_edit_page_shows_each_problem_next_to_its_field_and_keeps_the_input(
-    worker_client: TestClient, people: Any
-) -> None:
-    client = worker_client
-    _visit(client, people, "producer")
-    publish_through_wizard(client, "strict")
-    form = _edit_form(client.get("/libraries/strict/edit").text)
+def test_edit_page_shows_each_problem_next_to_its_field_and_keeps_the_input(portal: TestClient) -> None:
+    publish_through_wizard(portal, "strict")
+    form = _edit_form(portal.get("/libraries/strict/edit").text)
     form["spatial_kato"] = "12345"
     form["licence"] = "not a licence!"
     form["description_ru"] = "Новое описание"
-    refused = client.post("/libraries/strict/edit", data=form)
+    refused = portal.post("/libraries/strict/edit", data=form)
     assert refused.status_code == 422
     assert 'id="error-spatial"' in refused.text and 'id="error-licence"' in refused.text
     assert 'aria-invalid="true" aria-describedby="error-licence"' in refused.text
     assert "Новое описание" in refused.text  # nothing typed is lost
-    assert client.get("/api/v1/libraries/strict").json()["spatial"] is None  # nothing half-saved
+    assert portal.get("/api/v1/libraries/strict").json()["spatial"] is None  # nothing half-saved
     form["spatial_kato"], form["licence"] = "", "CC-BY-4.0"
     form["title_kk"] = form["title_ru"] = form["title_en"] = ""
-    no_title = client.post("/libraries/strict/edit", data=form)
+    no_title = portal.post("/libraries/strict/edit", data=form)
     assert no_title.status_code == 422 and 'id="error-title"' in no_title.text
 
 
-def test_edit_page_is_for_the_librarys_producers(worker_client: TestClient, people: Any) -> None:
-    client = worker_client
-    _visit(client, people, "producer")
-    publish_through_wizard(client, "guarded")
-    assert "/libraries/guarded/edit" in client.get("/libraries/guarded").text
-    _visit(client, people, "outsider")
-    assert client.get("/libraries/guarded/edit").status_code == 403
-    assert "/libraries/guarded/edit" not in client.get("/libraries/guarded").text
-    _visit(client, people, None)
-    assert client.get("/libraries/guarded/edit").status_code in (401, 303, 200)
-    assert "Edit metadata" not in client.get("/libraries/guarded/edit").text
+def test_edit_page_is_for_the_librarys_producers(portal: TestClient, people: Any) -> None:
+    publish_through_wizard(portal, "guarded")
+    assert "/libraries/guarded/edit" in portal.get("/libraries/guarded").text
+    _visit(portal, people, "outsider")
+    assert portal.get("/libraries/guarded/edit").status_code == 403
+    assert "/libraries/guarded/edit" not in portal.get("/libraries/guarded").text
+    _visit(portal, people, None)
+    assert portal.get("/libraries/guarded/edit").status_code in (401, 303, 200)
+    assert "Edit metadata" not in portal.get("/libraries/guarded/edit").text
 
 
-def test_creation_marks_and_asks_for_mandatory_fields(worker_client: TestClient, people: Any) -> None:
-    client = worker_client
-    _visit(client, people, "producer")
-    start = client.get("/publish").text
+def test_creation_marks_and_asks_for_mandatory_fields(portal: TestClient) -> None:
+    start = portal.get("/publish").text
     for name in ("source_systems", "contact_email", "licence"):
         assert re.search(rf'<label for="{name}">[^<]*<span class="required-mark"', start), name
         assert re.search(rf'<input id="{name}" name="{name}"[^>]* required', start), name
-    refused = client.post(
+    refused = portal.post(
         "/publish/libraries",
         data={
             "csrf_token": csrf_of(start),
@@ -260,42 +249,40 @@ def test_creation_marks_and_asks_for_mandatory_fields(worker_client: TestClient,
     assert (
         'value="Data without a source"' in refused.text or "Data without a source</textarea>" in refused.text
     )
-    assert client.get("/api/v1/libraries/no-source").status_code == 404  # nothing created
+    assert portal.get("/api/v1/libraries/no-source").status_code == 404  # nothing created
 
 
 def test_a_refused_publish_links_to_the_missing_fields_and_comes_back(
-    worker_client: TestClient, people: Any
+    portal: TestClient, people: Any
 ) -> None:
-    client = worker_client
-    _visit(client, people, "producer")
-    publish_through_wizard(client, "dead-end")
-    _patch(client, people, "dead-end", {"source_systems": None, "contact": None})
-    token = csrf_of(client.get("/publish/dead-end").text)
-    uploaded = client.post(
+    publish_through_wizard(portal, "dead-end")
+    _patch(portal, people, "dead-end", {"source_systems": None, "contact": None})
+    token = csrf_of(portal.get("/publish/dead-end").text)
+    uploaded = portal.post(
         "/publish/upload/dead-end",
         data={"csrf_token": token},
         files={"file": ("population.csv", CSV, "text/csv")},
         headers={"Accept": "application/json"},
     )
     step = uploaded.json()["next"]
-    refused = client.post(step, data={"csrf_token": token, "rows": "0"})
+    refused = portal.post(step, data={"csrf_token": token, "rows": "0"})
     assert refused.status_code == 422
     links = re.findall(r'<a href="(/libraries/dead-end/edit\?next=[^"]+)#field-(\w+)">', refused.text)
     assert [field for _, field in links] == ["source_systems", "contact"]
-    edit = client.get(unescape(links[0][0]))
+    edit = portal.get(unescape(links[0][0]))
     assert edit.status_code == 200 and 'name="next"' in edit.text
     form = _edit_form(edit.text)
     assert form["next"] == step
     form["source_systems"] = "census"
-    half = client.post("/libraries/dead-end/edit", data=form)  # contact still missing: stays
+    half = portal.post("/libraries/dead-end/edit", data=form)  # contact still missing: stays
     assert half.status_code == 200 and 'id="saved"' in half.text and "#field-contact" in half.text
     form = _edit_form(half.text)
     form["contact_email"] = "data@stat.gov.kz"
-    back = client.post("/libraries/dead-end/edit", data=form)
+    back = portal.post("/libraries/dead-end/edit", data=form)
     assert back.status_code == 200 and str(back.url).endswith(step)  # back at the publish step
-    job = client.post(step, data={"csrf_token": token, "rows": "0"})
+    job = portal.post(step, data={"csrf_token": token, "rows": "0"})
     assert "/publish/jobs/" in str(job.url)
-    _finish(client, str(job.url))
+    _finish(portal, str(job.url))
 
 
 def test_edit_page_goes_back_only_to_the_publish_wizard_or_a_library_page() -> None:
