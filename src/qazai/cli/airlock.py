@@ -9,31 +9,22 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from qazai.cli.context import cli_actor, open_platform
-from qazai.compute import airlock, airlock_publish
-from qazai.compute.airlock_models import (
-    Decision,
-    FileState,
-    HeldFileFilter,
-    HeldFileRead,
-    ReviewCreate,
-    Variant,
-)
+from qazai.cli.context import cli_actor, console, open_platform
+from qazai.compute.airlock_states import Decision, FileState, Variant
 from qazai.core.enums import Language
 from qazai.core.errors import NotFound
-from qazai.core.text import LocalizedText
-from qazai.identity import repo as identity_repo
 from qazai.identity.actor import Actor
-from qazai.identity.service import load_actor
-from qazai.storage.db import UnitOfWork
 
-console = Console()
+# The airlock and identity services (SQLAlchemy, the tables, Polars), their models and rich are
+# imported when a command runs, so that `qazai airlock --help` stays fast (tests/cli/test_startup.py).
+if TYPE_CHECKING:
+    from qazai.compute.airlock_models import HeldFileRead
+    from qazai.storage.db import UnitOfWork
+
 app = typer.Typer(
     help="The airlock: compute outputs held until two output checkers release them.", no_args_is_help=True
 )
@@ -42,6 +33,9 @@ _STYLE = {"suppress": "bold red", "secondary": "red", "review": "yellow", "block
 
 
 def _checker(uow: UnitOfWork, who: str) -> Actor:
+    from qazai.identity import repo as identity_repo
+    from qazai.identity.service import load_actor
+
     user = identity_repo.get_user(uow.session, who)
     if user is None:
         raise NotFound(f"no user {who!r}", code="user_not_found")
@@ -82,6 +76,11 @@ def airlock_list(
 
     Example: qazai airlock list --job 01JD6Q... --all
     """
+    from rich.table import Table
+
+    from qazai.compute import airlock
+    from qazai.compute.airlock_models import HeldFileFilter
+
     query = HeldFileFilter(state=None if all_states else state, job_id=job, project_id=project, limit=500)
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         page = airlock.list_held_files(uow, cli_actor(), query)
@@ -101,7 +100,7 @@ def airlock_list(
             _summary(file),
             "yes" if file.has_safe_version else "",
         )
-    console.print(table)
+    console().print(table)
 
 
 @app.command("review")
@@ -119,6 +118,10 @@ def airlock_review(
 
     Example: qazai airlock review 01JD6Q... --as checker@stat.gov.kz --variant safe
     """
+    from rich.table import Table
+
+    from qazai.compute import airlock
+
     with open_platform() as platform:
         with platform.db.uow(read_only=True) as uow:
             actor = _checker(uow, who) if who else cli_actor()
@@ -130,22 +133,24 @@ def airlock_review(
                 preview = airlock.preview_held_table(platform.objects, served, max_rows=rows)
         if preview is not None:
             airlock.record_output_read(platform.db, actor, served, preview=True)
-    console.print(f"[bold]{file.name}[/] ({file.role.value}, {file.size} bytes) — {file.state.value}")
-    console.print(f"job {file.job_id} · project {file.project_id} · requested by {file.requested_by or '-'}")
+    console().print(f"[bold]{file.name}[/] ({file.role.value}, {file.size} bytes) — {file.state.value}")
+    console().print(
+        f"job {file.job_id} · project {file.project_id} · requested by {file.requested_by or '-'}"
+    )
     if file.needs_justification:
-        console.print("[yellow]releasing the original needs a written justification[/]")
+        console().print("[yellow]releasing the original needs a written justification[/]")
     for item in file.findings:
         where = f" row {item.row}" if item.row is not None else ""
         where += f" column {item.column}" if item.column else ""
         style = _STYLE[item.severity.value]
-        console.print(
+        console().print(
             f"[{style}]{item.severity.value:9}[/] {item.code.value}{where}: {item.message.get(lang)}"
         )
     for review in file.reviews:
         decided = f"{review.decision.value} {review.variant or ''}".strip()
-        console.print(f"review by {review.reviewer_name}: {decided} {review.justification or ''}")
+        console().print(f"review by {review.reviewer_name}: {decided} {review.justification or ''}")
     if preview is None and file.role == "table" and not who:
-        console.print("(add --as <output checker> to see the table's cells)")
+        console().print("(add --as <output checker> to see the table's cells)")
     if preview is not None:
         table = Table(
             *preview.columns,
@@ -158,7 +163,7 @@ def airlock_review(
                 text = "" if value is None else value
                 cells.append(f"[{_STYLE[mark]}]{text or '·'}[/]" if mark else text)
             table.add_row(*cells)
-        console.print(table)
+        console().print(table)
 
 
 @app.command("approve")
@@ -174,6 +179,9 @@ def airlock_approve(
 
     Example: qazai airlock approve 01JD6Q... --as checker@stat.gov.kz --variant safe
     """
+    from qazai.compute import airlock
+    from qazai.compute.airlock_models import ReviewCreate
+
     with open_platform() as platform, platform.db.uow() as uow:
         actor = _checker(uow, who)
         file = airlock.review_held_file(
@@ -184,12 +192,12 @@ def airlock_approve(
         )
     approvals = sum(1 for r in file.reviews if r.decision == Decision.approve)
     if file.state is FileState.released:
-        console.print(
+        console().print(
             f"{file.name}: released ({file.released_variant.value if file.released_variant else ''})"
         )
     else:
         needed = airlock.APPROVALS_TO_RELEASE
-        console.print(f"{file.name}: approved by {approvals} of {needed}; still {file.state.value}")
+        console().print(f"{file.name}: approved by {approvals} of {needed}; still {file.state.value}")
 
 
 @app.command("reject")
@@ -202,12 +210,15 @@ def airlock_reject(
 
     Example: qazai airlock reject 01JD6Q... --as checker@stat.gov.kz --reason "cells of 2 firms in Atyrau"
     """
+    from qazai.compute import airlock
+    from qazai.compute.airlock_models import ReviewCreate
+
     with open_platform() as platform, platform.db.uow() as uow:
         actor = _checker(uow, who)
         file = airlock.review_held_file(
             uow, actor, file_id, ReviewCreate(decision=Decision.reject, justification=reason)
         )
-    console.print(f"{file.name}: {file.state.value}")
+    console().print(f"{file.name}: {file.state.value}")
 
 
 @app.command("allow-publication")
@@ -219,13 +230,15 @@ def airlock_allow_publication(
 
     Example: qazai airlock allow-publication 01JD6Q... --as aigerim@stat.gov.kz
     """
+    from qazai.compute import airlock_publish
+
     with open_platform() as platform, platform.db.uow() as uow:
         status = airlock_publish.allow_publication(uow, _checker(uow, who), file_id)
     for item in status.inputs:
-        console.print(
+        console().print(
             f"{item.library} ({item.organisation_slug}): {'allowed' if item.allowed else 'waiting'}"
         )
-    console.print("publishable" if status.publishable else "not publishable yet")
+    console().print("publishable" if status.publishable else "not publishable yet")
 
 
 @app.command("publish")
@@ -245,6 +258,9 @@ def airlock_publish_file(
     Example: qazai airlock publish 01JD6Q... --as aigerim@stat.gov.kz --library population-by-group
     --title "Population by group" --description "Released after output checking" --contact data@stat.gov.kz
     """
+    from qazai.compute import airlock_publish
+    from qazai.core.text import LocalizedText
+
     command = airlock_publish.PublishReleased(
         slug=library,
         title=LocalizedText(en=title),
@@ -264,7 +280,7 @@ def airlock_publish_file(
             max_bytes=platform.settings.upload_max_bytes,
             retention_days=platform.settings.raw_retention_days,
         )
-    console.print(f"publishing to {started.library}: job {started.job_id} (qazai worker runs it)")
+    console().print(f"publishing to {started.library}: job {started.job_id} (qazai worker runs it)")
 
 
 def register(root: typer.Typer) -> None:

@@ -7,16 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from qazai.audit import service
-from qazai.audit.heads import head_key, verify_and_anchor, verify_export
-from qazai.audit.models import SignedHead
-from qazai.audit.service import derive_audit_key
-from qazai.cli.context import cli_settings, open_platform
+from qazai.cli.context import cli_settings, console, open_platform
 from qazai.core.errors import InvalidInput
 
-console = Console()
+# The audit service (SQLAlchemy, the tables, the signing keys) and rich are imported when a
+# command runs, so that `qazai audit --help` stays fast (tests/cli/test_startup.py).
 audit = typer.Typer(help="The keyed, hash-chained audit trail.", no_args_is_help=True)
 
 
@@ -27,15 +23,17 @@ def audit_verify() -> None:
 
     Example: qazai audit verify
     """
+    from qazai.audit.heads import head_key, verify_and_anchor
+
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         report = verify_and_anchor(uow.session, platform.objects)
     if report.ok:
         legacy = f" ({report.legacy_events} from before the keyed chain)" if report.legacy_events else ""
-        console.print(f"audit trail intact: {report.events_checked} events verified{legacy}")
+        console().print(f"audit trail intact: {report.events_checked} events verified{legacy}")
         if report.checked_head is not None:
-            console.print(f"matches the signed head of event {report.checked_head.sequence}")
+            console().print(f"matches the signed head of event {report.checked_head.sequence}")
         if report.exported_head is not None:
-            console.print(f"signed head exported: {head_key(report.exported_head.sequence)}")
+            console().print(f"signed head exported: {head_key(report.exported_head.sequence)}")
         return
     where = f"event seq={report.first_broken_seq}"
     if report.first_broken_id:
@@ -69,6 +67,9 @@ def audit_check_export(
 
     Example: qazai audit check-export audit.jsonl --key-file audit.key --head 00000000000000000042.json
     """
+    from qazai.audit.heads import verify_export
+    from qazai.audit.models import SignedHead
+
     try:
         key = bytes.fromhex(key_file.read_text(encoding="utf-8").strip())
     except ValueError:
@@ -80,7 +81,7 @@ def audit_check_export(
         typer.echo(f"export BROKEN at event seq={report.first_broken_seq}: {report.reason}", err=True)
         raise typer.Exit(1)
     reach = f", up to the signed head of event {signed.sequence}" if signed else ""
-    console.print(f"export intact: {report.events_checked} events verified{reach}")
+    console().print(f"export intact: {report.events_checked} events verified{reach}")
 
 
 @audit.command("key")
@@ -90,6 +91,8 @@ def audit_key_command() -> None:
     It is derived from QAZAI_SECRET_KEY for this purpose only: it verifies (and could forge) the
     audit trail, but does not sign in, sign sessions or reverse pseudonyms.
     """
+    from qazai.audit.service import derive_audit_key
+
     settings = cli_settings()
     sys.stdout.write(derive_audit_key(settings.secret_key.get_secret_value()).hex() + "\n")
 
@@ -101,6 +104,8 @@ def audit_export(
     ] = None,
 ) -> None:
     """Write every event as JSON lines, in chain order."""
+    from qazai.audit import service
+
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         if output is None:
             for line in service.export_events(uow.session):
@@ -113,7 +118,7 @@ def audit_export(
                 fh.write(line + "\n")
                 count += 1
         tmp.replace(output)
-    console.print(f"wrote {count} events to {output}")
+    console().print(f"wrote {count} events to {output}")
 
 
 def register(app: typer.Typer) -> None:

@@ -12,9 +12,19 @@ from typing import TYPE_CHECKING
 from qazai.identity.actor import Actor
 
 if TYPE_CHECKING:  # imported when a command runs, not at start-up
+    from rich.console import Console
+
     from qazai.api.platform import Platform
     from qazai.config import Settings
     from qazai.storage.db import Database
+
+
+def console(*, stderr: bool = False, width: int | None = None) -> Console:
+    """A rich console for a command's output (rich is imported when a command prints, not when
+    the CLI starts or shows --help)."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, width=width)
 
 
 def cli_settings(**overrides: object) -> Settings:

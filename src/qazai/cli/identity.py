@@ -4,28 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from qazai.cli.context import cli_actor, open_platform
+from qazai.cli.context import cli_actor, console, open_platform
 from qazai.core.enums import Language, OrgKind, OrgRole, PlatformRole
 from qazai.core.errors import InvalidInput
-from qazai.core.pagination import Page
-from qazai.core.text import LocalizedText
-from qazai.identity import service
-from qazai.identity.models import (
-    MembershipGrant,
-    OrganisationCreate,
-    PlatformRoleGrant,
-    TokenCreate,
-    UserCreate,
-)
+
+# The identity service (SQLAlchemy, the tables, password hashing), its models and rich are
+# imported when a command runs, so that `qazai users --help` stays fast (tests/cli/test_startup.py).
+if TYPE_CHECKING:
+    from qazai.core.pagination import Page
 
 T = TypeVar("T")
-console = Console()
 orgs = typer.Typer(help="Organisations: government bodies, companies, universities...", no_args_is_help=True)
 users = typer.Typer(help="Users, their organisation roles and platform roles.", no_args_is_help=True)
 tokens = typer.Typer(help="API tokens (shown once, stored hashed).", no_args_is_help=True)
@@ -44,6 +36,10 @@ def orgs_create(
 
     Example: qazai orgs create stat-gov --name "Bureau of National Statistics" --kind government_body
     """
+    from qazai.core.text import LocalizedText
+    from qazai.identity import service
+    from qazai.identity.models import OrganisationCreate
+
     with open_platform() as platform, platform.db.uow() as uow:
         org = service.create_organisation(
             uow,
@@ -52,12 +48,16 @@ def orgs_create(
                 slug=slug, name=LocalizedText(en=name, kk=name_kk, ru=name_ru), kind=kind, bin=bin
             ),
         )
-    console.print(f"created organisation [bold]{org.slug}[/] ({org.id})")
+    console().print(f"created organisation [bold]{org.slug}[/] ({org.id})")
 
 
 @orgs.command("list")
 def orgs_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
     """List organisations."""
+    from rich.table import Table
+
+    from qazai.identity import service
+
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         items = _all_pages(
             lambda cursor: service.list_organisations(uow, cli_actor(), cursor=cursor, limit=500)
@@ -68,7 +68,7 @@ def orgs_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON")
     table = Table("slug", "name", "kind", "BIN")
     for o in items:
         table.add_row(o.slug, o.name.get("en"), o.kind.value, o.bin or "")
-    console.print(table)
+    console().print(table)
 
 
 @users.command("create")
@@ -85,6 +85,9 @@ def users_create(
 
     Example: qazai users create aigerim@stat.gov.kz --name "Aigerim S." --org stat-gov --role producer
     """
+    from qazai.identity import service
+    from qazai.identity.models import MembershipGrant, UserCreate
+
     if password is None and not no_password:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     actor = cli_actor()
@@ -96,7 +99,7 @@ def users_create(
         if org:
             with platform.db.uow() as uow:
                 service.grant_membership(uow, actor, org, MembershipGrant(user_id=user.id, role=role))
-    console.print(
+    console().print(
         f"created user [bold]{user.email}[/] ({user.id})" + (f", {role.value} of {org}" if org else "")
     )
 
@@ -104,6 +107,10 @@ def users_create(
 @users.command("list")
 def users_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
     """List users."""
+    from rich.table import Table
+
+    from qazai.identity import service
+
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         items = _all_pages(lambda cursor: service.list_users(uow, cli_actor(), cursor=cursor, limit=500))
     if as_json:
@@ -112,7 +119,7 @@ def users_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON"
     table = Table("email", "name", "language", "platform roles")
     for u in items:
         table.add_row(u.email, u.name, u.language.value, ", ".join(r.value for r in u.platform_roles))
-    console.print(table)
+    console().print(table)
 
 
 @users.command("grant-role")
@@ -128,6 +135,9 @@ def users_grant_role(
     Examples: qazai users grant-role reviewer@mdai.gov.kz regulator;
     qazai users grant-role aigerim@stat.gov.kz producer --org stat-gov
     """
+    from qazai.identity import service
+    from qazai.identity.models import MembershipGrant, PlatformRoleGrant
+
     actor = cli_actor()
     with open_platform() as platform, platform.db.uow() as uow:
         if org:
@@ -142,7 +152,7 @@ def users_grant_role(
                     "for an organisation role add --org"
                 )
             service.grant_platform_role(uow, actor, email, PlatformRoleGrant(role=PlatformRole(role)))
-    console.print(f"granted {role} to {email}" + (f" in {org}" if org else ""))
+    console().print(f"granted {role} to {email}" + (f" in {org}" if org else ""))
 
 
 @tokens.command("create")
@@ -156,6 +166,9 @@ def tokens_create(
 
     Example: qazai tokens create aigerim@stat.gov.kz --name laptop --scope read --scope write
     """
+    from qazai.identity import service
+    from qazai.identity.models import TokenCreate
+
     actor = cli_actor()
     with open_platform() as platform, platform.db.uow() as uow:
         user = service.get_user(uow, actor, email)
@@ -165,16 +178,18 @@ def tokens_create(
             TokenCreate(name=name, scopes=scope or ["read"], expires_in_days=expires_in_days),
             for_user=user.id,
         )
-    console.print(f"token {created.id} for {email} (scopes: {', '.join(created.scopes)}); shown once:")
+    console().print(f"token {created.id} for {email} (scopes: {', '.join(created.scopes)}); shown once:")
     typer.echo(created.token)
 
 
 @tokens.command("revoke")
 def tokens_revoke(token_id: Annotated[str, typer.Argument(help="the token id")]) -> None:
     """Revoke an API token."""
+    from qazai.identity import service
+
     with open_platform() as platform, platform.db.uow() as uow:
         token = service.revoke_token(uow, cli_actor(), token_id)
-    console.print(f"revoked token {token.id} ({token.name})")
+    console().print(f"revoked token {token.id} ({token.name})")
 
 
 def _all_pages(fetch: Callable[[str | None], Page[T]]) -> list[T]:

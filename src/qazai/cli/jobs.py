@@ -11,33 +11,20 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from qazai.cli.context import cli_actor, open_platform
-from qazai.compute import jobs as job_service
-from qazai.compute import projects as project_service
-from qazai.compute import quotas
-from qazai.compute.models import (
-    InputAdd,
-    JobCancel,
-    JobLimits,
-    JobRead,
-    JobSubmit,
-    MemberAdd,
-    MemberRole,
-    ProjectCreate,
-)
+from qazai.cli.context import cli_actor, console, open_platform
 from qazai.core.errors import NotFound
-from qazai.identity import repo as identity_repo
 from qazai.identity.actor import Actor
-from qazai.identity.service import load_actor
-from qazai.storage.db import UnitOfWork
 
-console = Console()
+# The compute and identity services (SQLAlchemy, the tables), their models and rich are imported
+# when a command runs, so that `qazai jobs --help` stays fast (tests/cli/test_startup.py).
+if TYPE_CHECKING:
+    from qazai.compute.models import JobRead
+    from qazai.storage.db import UnitOfWork
+
 jobs = typer.Typer(
     help="Compute jobs: run a script next to the data, follow it, read its log.", no_args_is_help=True
 )
@@ -51,6 +38,9 @@ AsUser = Annotated[
 
 
 def _acting(uow: UnitOfWork, who: str | None) -> Actor:
+    from qazai.identity import repo as identity_repo
+    from qazai.identity.service import load_actor
+
     who = who or os.environ.get("QAZAI_CLI_USER")
     if not who:
         return cli_actor()
@@ -72,13 +62,13 @@ def _acting(uow: UnitOfWork, who: str | None) -> Actor:
 
 
 def _show(job: JobRead) -> None:
-    console.print(f"job [bold]{job.id}[/bold] of {job.project_slug}: [bold]{job.state.value}[/bold]")
+    console().print(f"job [bold]{job.id}[/bold] of {job.project_slug}: [bold]{job.state.value}[/bold]")
     if job.message:
-        console.print(f"  {job.message}")
+        console().print(f"  {job.message}")
     if job.cpu_seconds is not None:
-        console.print(f"  CPU time {job.cpu_seconds:.2f} s")
+        console().print(f"  CPU time {job.cpu_seconds:.2f} s")
     for output in job.outputs:
-        console.print(f"  output {output.path} ({output.size} bytes), held for output checking")
+        console().print(f"  output {output.path} ({output.size} bytes), held for output checking")
 
 
 @jobs.command("submit")
@@ -100,6 +90,9 @@ def submit(
 
     Example: qazai jobs submit analysis.py --project regions --input population-by-region@1 --as you@org.kz
     """
+    from qazai.compute import jobs as job_service
+    from qazai.compute.models import JobLimits, JobSubmit
+
     data = script.read_bytes()
     with open_platform() as platform:
         from qazai.api.wiring import compute_runtime_of
@@ -113,7 +106,7 @@ def submit(
         )
         with platform.db.uow() as uow:
             job = job_service.submit_job(uow, _acting(uow, as_user), runtime, cmd, data)
-        console.print(f"submitted job [bold]{job.id}[/bold] ({job.state.value})")
+        console().print(f"submitted job [bold]{job.id}[/bold] ({job.state.value})")
         if wait:
             _follow(platform, job.id, as_user)
 
@@ -121,6 +114,7 @@ def submit(
 def _follow(platform: object, job_id: str, as_user: str | None) -> None:
     from qazai.api.platform import Platform
     from qazai.api.wiring import compute_runtime_of
+    from qazai.compute import jobs as job_service
 
     assert isinstance(platform, Platform)
     runtime = compute_runtime_of(platform)
@@ -145,6 +139,8 @@ def _follow(platform: object, job_id: str, as_user: str | None) -> None:
 @jobs.command("list")
 def job_list(project: str, as_user: AsUser = None) -> None:
     """A project's jobs, newest first."""
+    from qazai.compute import jobs as job_service
+
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         page = job_service.list_jobs(uow, _acting(uow, as_user), project, limit=100)
     for job in page.items:
@@ -158,6 +154,8 @@ def job_list(project: str, as_user: AsUser = None) -> None:
 @jobs.command("status")
 def status(job_id: str, as_user: AsUser = None) -> None:
     """The job's state (brought up to date), CPU time and held outputs."""
+    from qazai.compute import jobs as job_service
+
     with open_platform() as platform:
         from qazai.api.wiring import compute_runtime_of
 
@@ -174,6 +172,8 @@ def logs(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="go on until the job ends")] = False,
 ) -> None:
     """Print the job's log (stdout and stderr)."""
+    from qazai.compute import jobs as job_service
+
     with open_platform() as platform:
         if follow:
             _follow(platform, job_id, as_user)
@@ -195,6 +195,9 @@ def logs(
 @jobs.command("cancel")
 def cancel(job_id: str, as_user: AsUser = None, reason: Annotated[str | None, typer.Option()] = None) -> None:
     """Stop a queued or running job (its partial outputs are never offered)."""
+    from qazai.compute import jobs as job_service
+    from qazai.compute.models import JobCancel
+
     with open_platform() as platform:
         from qazai.api.wiring import compute_runtime_of
 
@@ -231,14 +234,14 @@ def environment(
             if close is not None:
                 close()
         if checked is None:
-            console.print(f"the check job has not ended within {wait:g} s (a busy queue?); run this again")
+            console().print(f"the check job has not ended within {wait:g} s (a busy queue?); run this again")
             raise typer.Exit(2)
         found = checked
     else:
         found = inspect_job_environment(settings.compute_python or sys.executable)
-    console.print(f"python {found.python_version} ({found.python})")
+    console().print(f"python {found.python_version} ({found.python})")
     for dist in JOB_PACKAGES.values():
-        console.print(f"  {dist:14} {found.packages.get(dist, '[red]missing[/red]')}")
+        console().print(f"  {dist:14} {found.packages.get(dist, '[red]missing[/red]')}")
     if found.missing:
         raise typer.Exit(1)
 
@@ -246,9 +249,13 @@ def environment(
 @jobs.command("usage")
 def usage(organisation: str, as_user: AsUser = None) -> None:
     """CPU-seconds, jobs and kept outputs of an organisation's projects in the current period."""
+    from rich.table import Table
+
+    from qazai.compute import quotas
+
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         report = quotas.usage_report(uow, _acting(uow, as_user), platform.settings, organisation)
-    console.print(
+    console().print(
         f"{report.organisation_slug}: {report.cpu_seconds:.1f} of {report.quota.cpu_seconds_per_period} "
         f"CPU-seconds in {report.quota.period_days} days, {report.running_jobs} jobs running, "
         f"{report.output_bytes} bytes of outputs kept"
@@ -263,7 +270,7 @@ def usage(organisation: str, as_user: AsUser = None) -> None:
             str(project.output_bytes),
             states,
         )
-    console.print(table)
+    console().print(table)
 
 
 @projects.command("create")
@@ -277,6 +284,9 @@ def project_create(
     as_user: AsUser = None,
 ) -> None:
     """Create a compute project (the user named with --as becomes its lead)."""
+    from qazai.compute import projects as project_service
+    from qazai.compute.models import ProjectCreate
+
     with open_platform() as platform, platform.db.uow() as uow:
         read = project_service.create_project(
             uow,
@@ -290,11 +300,14 @@ def project_create(
                 pilot_id=pilot,
             ),
         )
-    console.print(f"project [bold]{read.slug}[/bold] created")
+    console().print(f"project [bold]{read.slug}[/bold] created")
 
 
 @projects.command("add-member")
 def project_add_member(slug: str, user: str, as_user: AsUser = None, lead: bool = False) -> None:
+    from qazai.compute import projects as project_service
+    from qazai.compute.models import MemberAdd, MemberRole
+
     with open_platform() as platform, platform.db.uow() as uow:
         project_service.add_member(
             uow,
@@ -302,29 +315,36 @@ def project_add_member(slug: str, user: str, as_user: AsUser = None, lead: bool 
             slug,
             MemberAdd(user=user, role=MemberRole.lead if lead else MemberRole.member),
         )
-    console.print(f"{user} is a member of {slug}")
+    console().print(f"{user} is a member of {slug}")
 
 
 @projects.command("add-input")
 def project_add_input(slug: str, reference: str, as_user: AsUser = None) -> None:
     """Let the project read library@version (through a member's grant where the tier needs one)."""
+    from qazai.compute import projects as project_service
+    from qazai.compute.models import InputAdd
+
     with open_platform() as platform, platform.db.uow() as uow:
         project_service.add_input(uow, _acting(uow, as_user), slug, InputAdd(input=reference))
-    console.print(f"{slug} may read {reference}")
+    console().print(f"{slug} may read {reference}")
 
 
 @projects.command("show")
 def project_show(slug: str, as_user: AsUser = None) -> None:
+    from qazai.compute import projects as project_service
+
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         read = project_service.get_project(uow, _acting(uow, as_user), slug)
-    console.print(f"[bold]{read.slug}[/bold] ({read.organisation_slug}): {read.title} — {read.state.value}")
+    console().print(f"[bold]{read.slug}[/bold] ({read.organisation_slug}): {read.title} — {read.state.value}")
     if read.run_problem:
-        console.print(f"  [red]may not run: {read.run_problem}[/red]")
+        console().print(f"  [red]may not run: {read.run_problem}[/red]")
     for member in read.members:
-        console.print(f"  member {member.email} ({member.role.value}{'' if member.active else ', revoked'})")
+        console().print(
+            f"  member {member.email} ({member.role.value}{'' if member.active else ', revoked'})"
+        )
     for item in read.inputs:
         problem = "" if item.readable else f": {item.problem}"
-        console.print(f"  input {item.reference} ({item.tier.value}){problem}")
+        console().print(f"  input {item.reference} ({item.tier.value}){problem}")
 
 
 def register(app: typer.Typer) -> None:

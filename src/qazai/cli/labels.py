@@ -6,25 +6,28 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from qazai.cli.context import cli_actor, open_platform
+from qazai.cli.context import cli_actor, console, open_platform
 from qazai.cli.errors import CliGroup
 from qazai.core.enums import Language
 from qazai.core.errors import InvalidInput
-from qazai.labels import certificates, media, service, verify
-from qazai.labels.models import CertificateRevoke, MediaLabelCreate, TextLabelCreate, Verification
 
-console = Console()
+# The labelling service (SQLAlchemy, the tables, cryptography, the media libraries) and rich are
+# imported when a command runs, so that `qazai labels --help` stays fast (tests/cli/test_startup.py).
+if TYPE_CHECKING:
+    from qazai.labels.models import Verification
+
 labels = typer.Typer(
     cls=CliGroup, help="The labelling CA: rotate the root, re-encrypt keys, revoke.", no_args_is_help=True
 )
 
 
 def _is_text(data: bytes) -> bool:
+    from qazai.labels import media
+
     if media.sniff_media_type(data[:16]) is not None:
         return False
     try:
@@ -35,18 +38,19 @@ def _is_text(data: bytes) -> bool:
 
 
 def _print_verification(result: Verification, lang: Language) -> None:
-    console.print(f"[bold]{result.verdict.value}[/]: {result.summary.get(lang)}")
+    out = console()
+    out.print(f"[bold]{result.verdict.value}[/]: {result.summary.get(lang)}")
     if result.label is not None:
         label = result.label
-        console.print(f"  system: {label.system_name.get(lang)} ({label.system_id})")
-        console.print(f"  organisation: {label.organisation.get(lang)}")
-        console.print(f"  labelled: {label.created_at:%Y-%m-%d %H:%M} UTC, id {label.id}")
-        console.print(f"  notice: {label.notice.get(lang)}")
-        console.print(f"  register: {label.register_url}")
+        out.print(f"  system: {label.system_name.get(lang)} ({label.system_id})")
+        out.print(f"  organisation: {label.organisation.get(lang)}")
+        out.print(f"  labelled: {label.created_at:%Y-%m-%d %H:%M} UTC, id {label.id}")
+        out.print(f"  notice: {label.notice.get(lang)}")
+        out.print(f"  register: {label.register_url}")
     if result.distance is not None:
-        console.print(f"  perceptual hash distance: {result.distance} bits")
+        out.print(f"  perceptual hash distance: {result.distance} bits")
     for finding in [*result.reasons, *result.notes]:
-        console.print(f"  - {finding.message.get(lang)}")
+        out.print(f"  - {finding.message.get(lang)}")
 
 
 def register(app: typer.Typer) -> None:
@@ -77,6 +81,9 @@ def register(app: typer.Typer) -> None:
 
         Example: qazai label portrait.png --system 01JABC... --visible-notice --language ru
         """
+        from qazai.labels import service
+        from qazai.labels.models import MediaLabelCreate, TextLabelCreate
+
         data = file.read_bytes()
         with open_platform() as platform, platform.db.uow() as uow:
             config = service.LabelConfig.from_settings(platform.settings)
@@ -117,7 +124,7 @@ def register(app: typer.Typer) -> None:
                     target = output or file.with_name(result.filename)
                     target.write_bytes(result.data)
                 label_id = result.label.id
-        console.print(f"labelled {file} -> {target} (label {label_id})")
+        console().print(f"labelled {file} -> {target} (label {label_id})")
 
     @app.command("verify")
     def verify_command(
@@ -132,6 +139,8 @@ def register(app: typer.Typer) -> None:
 
         Example: qazai verify received.jpg --lang kk
         """
+        from qazai.labels import service, verify
+
         data = file.read_bytes()
         sidecar = manifest.read_bytes() if manifest is not None else None
         with open_platform() as platform, platform.db.uow() as uow:
@@ -150,11 +159,13 @@ def register(app: typer.Typer) -> None:
     @labels.command("rotate-root")
     def rotate_root() -> None:
         """Retire the active root (it stays trusted for earlier labels) and make a new one."""
+        from qazai.labels import certificates, service
+
         with open_platform() as platform, platform.db.uow() as uow:
             fingerprint = certificates.rotate_root(
                 uow, cli_actor(), service.LabelConfig.from_settings(platform.settings)
             )
-        console.print(f"new labelling root, SHA-256 fingerprint {fingerprint}")
+        console().print(f"new labelling root, SHA-256 fingerprint {fingerprint}")
 
     @labels.command("rekey")
     def rekey(
@@ -169,12 +180,14 @@ def register(app: typer.Typer) -> None:
 
         Example: OLD_SECRET=... QAZAI_SECRET_KEY=<new> qazai labels rekey --old-secret-env OLD_SECRET
         """
+        from qazai.labels import certificates
+
         old = os.environ.get(old_secret_env)
         if not old:
             raise InvalidInput(f"the environment variable {old_secret_env} is not set")
         with open_platform() as platform, platform.db.uow() as uow:
             count = certificates.rekey(uow, cli_actor(), old, platform.settings.secret_key.get_secret_value())
-        console.print(f"re-encrypted {count} keys")
+        console().print(f"re-encrypted {count} keys")
 
     @labels.command("revoke")
     def revoke(
@@ -182,10 +195,13 @@ def register(app: typer.Typer) -> None:
         reason: Annotated[str, typer.Option("--reason", help="why (kept in the audit trail)")],
     ) -> None:
         """Revoke a signing certificate: its labels verify as untrusted from now on."""
+        from qazai.labels import certificates
+        from qazai.labels.models import CertificateRevoke
+
         with open_platform() as platform, platform.db.uow() as uow:
             read = certificates.revoke_certificate(
                 uow, cli_actor(), certificate_id, CertificateRevoke(reason=reason)
             )
-        console.print(f"revoked certificate {read.serial} of system {read.system_id}")
+        console().print(f"revoked certificate {read.serial} of system {read.system_id}")
 
     app.add_typer(labels, name="labels")

@@ -13,25 +13,31 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from qazai.cli.context import cli_actor, open_platform
 from qazai.cli.errors import CliGroup
-from qazai.core.enums import AccessTier
+from qazai.core.enums import AccessTier, LegalBasis
 from qazai.core.errors import AppError, InvalidInput, NotFound
-from qazai.libraries.models import LegalBasis
 
 # The services (SQLAlchemy, the storage tables, the object store) are imported when a command
 # runs, so that `qazai libraries --help` stays fast (tests/cli/test_startup.py).
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from qazai.api.platform import Platform
     from qazai.identity.actor import Actor
     from qazai.storage.jobs import JobRead
 
-console = Console(stderr=True)
 libraries = typer.Typer(
     cls=CliGroup, help="Data libraries: list, show, withdraw versions.", no_args_is_help=True
 )
+
+
+def _stderr() -> Console:
+    """Where progress and notes go (rich is imported by the commands that print, not at start-up)."""
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 def _load_file(path: Path, what: str) -> dict[str, Any]:
@@ -80,7 +86,7 @@ def _ensure_library(
                     f"library {slug!r} does not exist: give --org and --title (or --meta FILE) to create it"
                 ) from None
             service.create_library(uow, actor, LibraryCreate(slug=slug, organisation=org, **meta))
-            console.print(f"created library [bold]{slug}[/]")
+            _stderr().print(f"created library [bold]{slug}[/]")
             return
         if meta:
             meta.pop("organisation", None)
@@ -112,7 +118,7 @@ def _wait(platform: Platform, job_id: str, label: str) -> JobRead:
             TextColumn("{task.percentage:>3.0f}%"),
             TextColumn("{task.fields[message]}"),
             TimeElapsedColumn(),
-            console=console,
+            console=_stderr(),
             transient=False,
         ) as bar:
             task = bar.add_task(label, total=100, message="queued")
@@ -237,6 +243,8 @@ def list_libraries(organisation: Annotated[str | None, typer.Option("--org")] = 
             if not page.next:
                 break
             cursor = page.next
+    from rich.console import Console
+
     Console().print(table)
 
 
@@ -255,6 +263,8 @@ def show_library(slug: str, as_json: Annotated[bool, typer.Option("--json")] = F
         }
         typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
+    from rich.console import Console
+
     out = Console()
     out.print(f"[bold]{lib.slug}[/] — {lib.title.get('ru')} ({lib.organisation_slug}, {lib.tier.value})")
     out.print(

@@ -9,22 +9,20 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from qazai.cli.context import cli_actor, open_platform
+from qazai.cli.context import cli_actor, console, open_platform
 from qazai.cli.errors import CliGroup
-from qazai.cli.libraries import _wait as wait_for_job
 from qazai.core.enums import AccessTier
 from qazai.core.errors import Conflict, InvalidInput, NotFound
-from qazai.core.text import LocalizedText
-from qazai.models import cards, reads, service
-from qazai.models.models import ModelRepoCreate, ModelSearch, VersionPush
 
-console = Console(stderr=True)
+# The models and libraries services (SQLAlchemy, the tables) and rich are imported when a command
+# runs, so that `qazai models --help` stays fast (tests/cli/test_startup.py).
+if TYPE_CHECKING:
+    from qazai.models.models import ModelRepoCreate
+
 models = typer.Typer(
     cls=CliGroup, help="Ready-made models: push a folder with its card, show, pull.", no_args_is_help=True
 )
@@ -57,6 +55,10 @@ def _files_of(folder: Path, card: Path) -> list[tuple[str, Path]]:
 def _repo_command(
     repo: str, tier: AccessTier, meta: dict[str, Any], flags: dict[str, Any]
 ) -> ModelRepoCreate:
+    from qazai.core.text import LocalizedText
+    from qazai.models import reads
+    from qazai.models.models import ModelRepoCreate
+
     org, name = reads.parse_repo_id(repo)
     languages = flags.get("languages") or meta.get("language") or []
     if isinstance(languages, str):
@@ -94,6 +96,10 @@ def push(
 
     Example: qazai models push ./kk-ner --repo stat-gov/kk-ner --tier open --card card.md
     """
+    from qazai.cli.libraries import _wait as wait_for_job
+    from qazai.models import cards, reads, service
+    from qazai.models.models import VersionPush
+
     if not folder.is_dir():
         raise InvalidInput(f"{folder} is not a folder", code="not_a_folder")
     card, meta = cards.parse_card_file(card_file)
@@ -106,7 +112,7 @@ def push(
             try:
                 existing = reads.get_model_repo(uow, actor, repo)
                 if existing.tier != tier:
-                    console.print(
+                    console(stderr=True).print(
                         f"{repo} exists and is {existing.tier.value}: --tier {tier.value} is ignored"
                     )
             except NotFound:
@@ -114,7 +120,7 @@ def push(
                     repo, tier, meta, {"licence": licence, "task": task, "languages": language}
                 )
                 service.create_model_repo(uow, actor, command)
-                console.print(f"created {repo} ({tier.value})")
+                console(stderr=True).print(f"created {repo} ({tier.value})")
         sources = service.upload_model_files(
             platform.db,
             platform.objects,
@@ -137,7 +143,7 @@ def push(
     if outcome.version is None:
         error = outcome.error or {}
         for finding in (error.get("details") or {}).get("findings") or []:
-            console.print(f"  {finding.get('code')}: {finding.get('message')}")
+            console(stderr=True).print(f"  {finding.get('code')}: {finding.get('message')}")
         code = str(error.get("code") or "push_refused")
         raise Conflict(f"refused: {error.get('message') or outcome.state.value}", code=code)
     version = outcome.version
@@ -157,6 +163,11 @@ def list_models(
 
     Example: qazai models list аударма --language kk
     """
+    from rich.table import Table
+
+    from qazai.models import reads
+    from qazai.models.models import ModelSearch
+
     actor = cli_actor()
     items = []
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
@@ -175,7 +186,7 @@ def list_models(
     table = Table("repo", "task", "licence", "tier", "languages", "latest")
     for i in items:
         table.add_row(i.repo_id, i.task, i.licence, i.tier.value, ",".join(i.languages), i.latest_tag or "—")
-    Console(width=160).print(table)
+    console(width=160).print(table)
 
 
 @models.command("show")
@@ -188,6 +199,10 @@ def show(
 
     Example: qazai models show stat-gov/kk-ner --revision v1
     """
+    from rich.table import Table
+
+    from qazai.models import reads
+
     actor = cli_actor()
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         info = reads.get_model_repo(uow, actor, repo)
@@ -210,7 +225,7 @@ def show(
             tensors = f"{f.tensors.get('count')} ({f.tensors.get('parameters', '?')} params {dtypes})".strip()
         fmt = f.format.value + (" (preferred)" if f.preferred else "") + (" ⚠" if f.scan else "")
         table.add_row(f.path, _size(f.size), fmt, tensors, f.sha256[:16])
-    Console(width=160).print(table)
+    console(width=160).print(table)
     for link in version.trained_on:
         typer.echo(f"trained on {link.library_slug}@{link.number} ({link.status}, {link.source})")
     for reason in version.flag_reasons:
@@ -227,6 +242,8 @@ def pull(
 
     Example: qazai models pull stat-gov/kk-ner --revision v1 --dest ./kk-ner
     """
+    from qazai.models import reads
+
     actor = cli_actor()
     with open_platform() as platform:
         with platform.db.uow(read_only=True) as uow:

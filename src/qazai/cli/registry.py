@@ -8,33 +8,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from qazai.cli.context import cli_actor, open_platform
+from qazai.cli.context import cli_actor, console, open_platform
 from qazai.core.enums import Language
-from qazai.registry import (
-    complaints,
-    export,
-    optouts,
-    outbox,
-    revisions,
-    service,
-    trusted_lists,
-)
-from qazai.registry import register as public_register
-from qazai.registry.models import (
-    ComplaintFilter,
-    ComplaintKind,
-    ComplaintState,
-    RevisionDecision,
-    RevisionState,
-    SystemUpdate,
-)
-from qazai.registry.optouts import OptOutCreate
+
+# The registry's services (SQLAlchemy, the tables), its models and rich are imported when a command
+# runs, so that `qazai registry --help` stays fast (tests/cli/test_startup.py).
+from qazai.registry.states import ComplaintKind, ComplaintState, RevisionState
 from qazai.registry.workflow import SystemState
 
-console = Console()
 registry = typer.Typer(
     help="The AI system registry (Law on AI): systems, register, audit export.", no_args_is_help=True
 )
@@ -50,6 +32,10 @@ def registry_list(
 
     Example: qazai registry list --state in_review
     """
+    from rich.table import Table
+
+    from qazai.registry import service
+
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         items = []
         cursor: str | None = None
@@ -75,12 +61,14 @@ def registry_list(
             s.autonomy_class.value if s.autonomy_class else "",
             "lineage" if s.lineage_flagged else "",
         )
-    console.print(table)
+    console().print(table)
 
 
 @registry.command("show")
 def registry_show(system: Annotated[str, typer.Argument(help="the system id")]) -> None:
     """Print one system as JSON."""
+    from qazai.registry import service
+
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         read = service.get_system(uow, cli_actor(), system)
     typer.echo(json.dumps(read.model_dump(mode="json"), ensure_ascii=False, indent=2))
@@ -102,12 +90,15 @@ def registry_synthetic_content(
 
     Example: qazai registry synthetic-content 01JD... yes
     """
+    from qazai.registry import service
+    from qazai.registry.models import SystemUpdate
+
     cmd = SystemUpdate(produces_synthetic_content=answer == YesNo.yes)
     with open_platform() as platform, platform.db.uow() as uow:
         read = service.update_system(uow, cli_actor(), system, cmd)
     revision = read.pending_revision
     waits = revision is not None and "produces_synthetic_content" in revision.changes
-    console.print(
+    console().print(
         f"{read.id}: produces synthetic content: {answer.value}"
         + (" (the change waits for the regulator's review)" if waits else "")
     )
@@ -122,11 +113,13 @@ def registry_export(
 
     Example: qazai registry export 01JD... -o audit.zip
     """
+    from qazai.registry import export
+
     tmp = output.with_name(output.name + ".part")
     with open_platform() as platform, platform.db.uow(read_only=True) as uow, tmp.open("wb") as handle:
         bundle = export.export_system(uow, cli_actor(), platform.objects, system, handle)
     tmp.replace(output)
-    console.print(
+    console().print(
         f"wrote {output}: {len(bundle['classification_history'])} classification(s), "
         f"{len(bundle['documents'])} document(s), {len(bundle['lineage'])} library version(s), "
         f"{len(bundle['complaints'])} complaint(s)"
@@ -142,12 +135,16 @@ def registry_public(
     ] = None,
 ) -> None:
     """Print (or write as CSV) the public register."""
+    from rich.table import Table
+
+    from qazai.registry import register as public_register
+
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         if csv_out is not None:
             with csv_out.open("w", encoding="utf-8", newline="") as handle:
                 for line in public_register.register_csv(uow, cli_actor(), q=q, lang=lang):
                     handle.write(line)
-            console.print(f"wrote {csv_out}")
+            console().print(f"wrote {csv_out}")
             return
         page = public_register.browse_register(uow, cli_actor(), q=q, lang=lang, limit=1000)
     table = Table("id", "name", "owner", "risk", "autonomy", "state", "pilot")
@@ -161,7 +158,7 @@ def registry_public(
             e.state,
             e.pilots[-1].state.value if e.pilots else "",
         )
-    console.print(table)
+    console().print(table)
 
 
 @registry.command("optout")
@@ -182,6 +179,9 @@ def registry_optout(
     """
     import hashlib
 
+    from qazai.registry import optouts
+    from qazai.registry.optouts import OptOutCreate
+
     sha = None
     if file is not None:
         digest = hashlib.sha256()
@@ -201,7 +201,7 @@ def registry_optout(
     )
     with open_platform() as platform, platform.db.uow() as uow:
         done = optouts.register_optout(uow, cli_actor(), cmd)
-    console.print(
+    console().print(
         f"registered work {done.work.id} ({done.work.state}); {len(done.versions_marked)} library "
         f"version(s) marked, {len(done.versions_withdrawn)} withdrawn, "
         f"{len(done.systems_notified)} system owner(s) notified"
@@ -219,6 +219,10 @@ def registry_revisions(
 
     Example: qazai registry revisions --state pending
     """
+    from rich.table import Table
+
+    from qazai.registry import revisions
+
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         items = revisions.list_revisions(uow, cli_actor(), state=state)
     if as_json:
@@ -229,7 +233,7 @@ def registry_revisions(
         table.add_row(
             r.id, r.system_id, r.state.value, ", ".join(d.field for d in r.diff), r.proposed_by_label
         )
-    console.print(table)
+    console().print(table)
 
 
 @registry.command("decide-revision")
@@ -242,10 +246,13 @@ def registry_decide_revision(
 
     Example: qazai registry decide-revision 01JD... reject --reason "The notice must say what the AI does."
     """
+    from qazai.registry import revisions
+    from qazai.registry.models import RevisionDecision
+
     cmd = RevisionDecision.model_validate({"decision": decision, "reason": reason})
     with open_platform() as platform, platform.db.uow() as uow:
         read = revisions.decide_revision(uow, cli_actor(), revision, cmd)
-    console.print(f"revision {read.id}: {read.state.value} ({', '.join(d.field for d in read.diff)})")
+    console().print(f"revision {read.id}: {read.state.value} ({', '.join(d.field for d in read.diff)})")
 
 
 @registry.command("complaints")
@@ -262,6 +269,11 @@ def registry_complaints(
 
     Example: qazai registry complaints --overdue --from 2026-01-01
     """
+    from rich.table import Table
+
+    from qazai.registry import complaints
+    from qazai.registry.models import ComplaintFilter
+
     filters = ComplaintFilter.model_validate(
         {
             "state": state,
@@ -289,7 +301,7 @@ def registry_complaints(
             c.due_on.isoformat(),
             "yes" if c.overdue else "",
         )
-    console.print(table)
+    console().print(table)
 
 
 @registry.command("trusted-list")
@@ -302,17 +314,21 @@ def registry_trusted_list(
 
     Example: qazai registry trusted-list ministry-of-health --csv moh.csv
     """
+    from rich.table import Table
+
+    from qazai.registry import trusted_lists
+
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         if body is None:
             table = Table("body", "sectors", "listed")
             for b in trusted_lists.list_bodies(uow):
                 table.add_row(b.key, ", ".join(s.key for s in b.sectors), str(b.published))
-            console.print(table)
+            console().print(table)
             return
         if csv_out is not None:
             lines = list(trusted_lists.published_list_csv(uow, body, lang))
             csv_out.write_text("".join(lines), encoding="utf-8")
-            console.print(f"wrote {csv_out}")
+            console().print(f"wrote {csv_out}")
             return
         listing = trusted_lists.published_list(uow, body, lang)
     table = Table("system", "name", "owner", "sector", "risk", "listed on")
@@ -325,7 +341,7 @@ def registry_trusted_list(
             e.risk_class or "",
             e.published_on.isoformat() if e.published_on else "",
         )
-    console.print(table)
+    console().print(table)
 
 
 @registry.command("outbox")
@@ -337,6 +353,10 @@ def registry_outbox(
 
     Example: qazai registry outbox --state queued
     """
+    from rich.table import Table
+
+    from qazai.registry import outbox
+
     with open_platform() as platform, platform.db.uow(read_only=True) as uow:
         items = outbox.list_outbox(uow, cli_actor(), state)
     if as_json:
@@ -345,7 +365,7 @@ def registry_outbox(
     table = Table("id", "kind", "to", "language", "state", "attempts", "last error")
     for m in items:
         table.add_row(m.id, m.kind, m.to_address, m.language, m.state, str(m.attempts), m.last_error or "")
-    console.print(table)
+    console().print(table)
 
 
 def register(app: typer.Typer) -> None:

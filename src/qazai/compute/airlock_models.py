@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from qazai.compute.airlock_states import Decision as Decision  # noqa: PLC0414 - re-exported
+from qazai.compute.airlock_states import FileState as FileState  # noqa: PLC0414 - re-exported
+from qazai.compute.airlock_states import Variant as Variant  # noqa: PLC0414 - re-exported
 from qazai.compute.disclosure import Finding
 from qazai.compute.disclosure_files import FileRole
 
 MIN_JUSTIFICATION = 20  # characters: "ok" is not a justification
 MAX_JUSTIFICATION = 4000
-
-
-class FileState(StrEnum):
-    pending = "pending"  # held, waiting for two output checkers
-    released = "released"  # downloadable by the project's members
-    rejected = "rejected"  # an output checker refused it; never released
-    withheld = "withheld"  # never reviewable: the job did not succeed, or the file is damaged
-    evidence = "evidence"  # a declaration or contributions file: used by the checks, never released
-
-
-class Variant(StrEnum):
-    original = "original"  # the file as the job wrote it
-    safe = "safe"  # the checks' proposed version (suppressed cells blank, contributions dropped)
-
-
-class Decision(StrEnum):
-    approve = "approve"
-    reject = "reject"
 
 
 class Command(BaseModel):

@@ -50,3 +50,12 @@ class PlatformRole(StrEnum):
     operator = "operator"
     regulator = "regulator"
     output_checker = "output_checker"  # reviews compute jobs' outputs in the airlock before release
+
+
+class LegalBasis(StrEnum):
+    """Why personal data may be in a library at all (LAW.md row 1). Also exported by
+    ``qazai.libraries.models``; defined here so that `qazai publish --help` needs no pydantic."""
+
+    none = "none"
+    depersonalised = "depersonalised"
+    consent = "consent"

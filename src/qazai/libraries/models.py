@@ -10,6 +10,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from qazai.core.enums import AccessTier
+
+# LegalBasis is defined in core (`qazai publish --help` names it) and re-exported here
+from qazai.core.enums import LegalBasis as LegalBasis  # noqa: PLC0414
 from qazai.core.text import LocalizedText
 
 MAX_VERSION_NUMBER = 2**31 - 1  # the `number` column is INTEGER (32 bits on PostgreSQL)
@@ -19,14 +22,6 @@ _KATO = re.compile(r"^\d{9}$")
 # SPDX ids look like `CC-BY-4.0`, `ODbL-1.0`, `MIT`; named national licences are accepted by name.
 _SPDX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]{1,63}$")
 NATIONAL_LICENCES = frozenset({"KZ-OPEN-DATA", "KZ-GOV-OPEN-1.0", "data.egov.kz"})
-
-
-class LegalBasis(StrEnum):
-    """Why personal data may be in the library at all (LAW.md row 1)."""
-
-    none = "none"
-    depersonalised = "depersonalised"
-    consent = "consent"
 
 
 class Frequency(StrEnum):

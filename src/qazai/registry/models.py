@@ -20,6 +20,9 @@ from pydantic_core import PydanticCustomError
 
 from qazai.core.enums import AutonomyLevel, Language, RiskLevel
 from qazai.core.text import LocalizedText
+from qazai.registry.states import ComplaintKind as ComplaintKind  # noqa: PLC0414 - re-exported
+from qazai.registry.states import ComplaintState as ComplaintState  # noqa: PLC0414 - re-exported
+from qazai.registry.states import RevisionState as RevisionState  # noqa: PLC0414 - re-exported
 from qazai.registry.workflow import SystemState
 
 
@@ -159,13 +162,6 @@ class LineageEntry(BaseModel):
     optout_flagged: bool
     flagged: bool
     flag_reason: str | None
-
-
-class RevisionState(StrEnum):
-    pending = "pending"
-    approved = "approved"
-    rejected = "rejected"
-    withdrawn = "withdrawn"
 
 
 class RevisionDecision(_Cmd):
@@ -427,17 +423,6 @@ class PilotRead(BaseModel):
     extensions: list[dict[str, object]]
     closed_at: datetime | None
     close_reason: str | None
-
-
-class ComplaintKind(StrEnum):
-    complaint = "complaint"
-    review_request = "review_request"
-
-
-class ComplaintState(StrEnum):
-    open = "open"
-    assigned = "assigned"
-    answered = "answered"
 
 
 class ComplaintCreate(_Cmd):
