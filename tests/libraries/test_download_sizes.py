@@ -4,10 +4,12 @@ process, not on every view (a HEAD per part and format on S3), and a copy made l
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import openpyxl
 import pyarrow as pa
@@ -28,6 +30,7 @@ people = module_platform.people
 platform = module_platform.platform
 
 PARTS = 9
+T = TypeVar("T")
 
 
 class CountingStore(LocalObjectStore):
@@ -131,6 +134,46 @@ def test_known_copies_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert objects.taken() == 0  # the four latest "not made" are remembered
     formats.download_sizes(objects, parts[:1])
     assert objects.taken() == 2  # the older ones were dropped
+
+
+class RemoteLike:
+    """A local store seen as a remote one (not a LocalObjectStore): each read waits a little, as a
+    request to S3 does, and the reads in flight at once are counted."""
+
+    def __init__(self, inner: LocalObjectStore) -> None:
+        self.inner = inner
+        self.lock = threading.Lock()
+        self.in_flight = self.most_in_flight = self.calls = 0
+
+    def _read(self, call: Callable[[], T]) -> T:
+        with self.lock:
+            self.calls += 1
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            time.sleep(0.02)
+            return call()
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def open(self, key: str, byte_range: ByteRange | None = None) -> Iterator[bytes]:
+        return self._read(lambda: self.inner.open(key, byte_range))
+
+    def exists(self, key: str) -> bool:
+        return self._read(lambda: self.inner.exists(key))
+
+
+def test_a_remote_store_is_asked_about_the_copies_at_once(tmp_path: Path) -> None:
+    local = LocalObjectStore(tmp_path / "objects")
+    parts = _parts(local, tmp_path)
+    size = _make(local, parts[2], DownloadFormat.csv, tmp_path)
+    remote = RemoteLike(local)
+    assert formats.download_sizes(remote, parts) == {"t2.parquet": {"csv": size}}  # type: ignore[arg-type]
+    assert remote.calls == PARTS * 2 + 1  # the same questions as one at a time
+    assert 1 < remote.most_in_flight <= formats.ASK_AT_ONCE
+    assert formats.download_sizes(remote, parts) == {"t2.parquet": {"csv": size}}  # type: ignore[arg-type]
+    assert remote.calls == PARTS * 2 + 1  # and none the next time
 
 
 # -- the library page --------------------------------------------------------------------------

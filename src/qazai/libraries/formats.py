@@ -31,6 +31,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -54,6 +55,7 @@ BOM = b"\xef\xbb\xbf"
 INDEX_PREFIX = "derived/"
 MISSING_RECHECK_SECONDS = 30.0  # how long the library page trusts "no copy made yet"
 KNOWN_COPIES_LIMIT = 100_000  # (part, format) entries remembered per store, oldest dropped first
+ASK_AT_ONCE = 8  # requests in flight when the library page asks a remote store about its copies
 _EXACT_IN_EXCEL = 2**53  # Excel keeps numbers as doubles: larger integers go in as text
 
 
@@ -380,19 +382,38 @@ def download_sizes(objects: ObjectStore, parts: list[dict[str, Any]]) -> dict[st
     """For the library page: by part file, the sizes of its CSV and XLSX copies already made
     (``{"population.parquet": {"csv": 1234}}``); a copy not made yet has no size to show. Asks the
     store only about copies this process has not seen, or found missing more than
-    MISSING_RECHECK_SECONDS ago (an index read, and a HEAD of the bytes when there is one)."""
+    MISSING_RECHECK_SECONDS ago (an index read, and a HEAD of the bytes when there is one); a
+    remote store is asked about them all at once (up to ASK_AT_ONCE requests in flight)."""
     known = _known_copies(objects)
+    wanted = [
+        (str(part.get("file")), digest, fmt)
+        for part in parts
+        if len(digest := str(part.get("sha256") or "")) == 64
+        for fmt in DownloadFormat
+    ]
+    found: dict[tuple[str, DownloadFormat], int | None] = {}
+    to_ask = []
+    for _, digest, fmt in wanted:
+        seen, size = known.known(digest, fmt)
+        if seen:
+            found[(digest, fmt)] = size
+        else:
+            to_ask.append((digest, fmt))
+
+    def ask(entry: tuple[str, DownloadFormat]) -> int | None:
+        copy = cached_file(objects, *entry)
+        size = copy.size if copy is not None else None
+        known.remember(*entry, size)
+        return size
+
+    if len(to_ask) > 1 and not isinstance(objects, LocalObjectStore):  # a request each: in parallel
+        with ThreadPoolExecutor(min(ASK_AT_ONCE, len(to_ask)), thread_name_prefix="copy-sizes") as pool:
+            found.update(zip(to_ask, pool.map(ask, to_ask), strict=True))
+    else:
+        found.update((entry, ask(entry)) for entry in to_ask)
     sizes: dict[str, dict[str, int]] = {}
-    for part in parts:
-        digest = str(part.get("sha256") or "")
-        if len(digest) != 64:
-            continue
-        for fmt in DownloadFormat:
-            seen, size = known.known(digest, fmt)
-            if not seen:
-                found = cached_file(objects, digest, fmt)
-                size = found.size if found is not None else None
-                known.remember(digest, fmt, size)
-            if size is not None:
-                sizes.setdefault(str(part.get("file")), {})[fmt.value] = size
+    for file, digest, fmt in wanted:
+        size = found[(digest, fmt)]
+        if size is not None:
+            sizes.setdefault(file, {})[fmt.value] = size
     return sizes
