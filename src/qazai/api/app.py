@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from qazai import __version__
 from qazai.api.envelope import install_error_handlers
+from qazai.api.fastlane import FastLane
 from qazai.api.observability import Metrics, PlatformMiddleware, configure_logging
 from qazai.api.platform import Platform
 from qazai.api.responses import declare_error_responses
@@ -53,6 +54,10 @@ def create_app(platform: Platform) -> FastAPI:
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
         lifespan=lifespan,
+        # Metrics are Prometheus' (/metrics) and logs are JSON lines; FastAPI's OpenTelemetry
+        # bridge would only ask, on every request, whether a provider was configured (~10 % of a
+        # health check's cost).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.platform = platform
     metrics = Metrics(queue_depth=lambda: queue_depth_by_state(platform))
@@ -94,6 +99,9 @@ def create_app(platform: Platform) -> FastAPI:
     from qazai.web import WEB_UPLOAD_PREFIX, install_web
 
     install_web(app)
+    # Added first, so it runs inside PlatformMiddleware (ids, access log, metrics) and in front of
+    # FastAPI's routing: the hot anonymous reads that need no database (api/fastlane.py).
+    app.add_middleware(FastLane, platform=platform, version_files=app.state.version_files)
     app.add_middleware(
         PlatformMiddleware,
         metrics=metrics,

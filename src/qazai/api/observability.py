@@ -259,22 +259,30 @@ class PlatformMiddleware:
             route_name = getattr(route, "path", None) or "unmatched"
             method = metric_method(scope["method"])
             self.metrics.observe(method, route_name, status_holder["status"], duration)
-            actor = scope.get("state", {}).get("actor_label")
-            access_log.info(
-                "%s %s %s",
-                scope["method"],
-                path,
-                status_holder["status"],
-                extra={
-                    "request_id": request_id,
-                    "actor": actor,
-                    "method": scope["method"],
-                    "path": path,
-                    "status": status_holder["status"],
-                    "duration_ms": round(duration * 1000, 2),
-                    "bytes": status_holder["bytes"],
-                },
-            )
+            if access_log.isEnabledFor(logging.INFO):
+                # makeRecord + handle is what Logger.info does, without its walk up the stack for
+                # the caller's file and line (findCaller), which the access line never shows
+                status = status_holder["status"]
+                access_log.handle(
+                    access_log.makeRecord(
+                        access_log.name,
+                        logging.INFO,
+                        __file__,
+                        0,
+                        "%s %s %s",
+                        (scope["method"], path, status),
+                        None,
+                        extra={
+                            "request_id": request_id,
+                            "actor": scope.get("state", {}).get("actor_label"),
+                            "method": scope["method"],
+                            "path": path,
+                            "status": status,
+                            "duration_ms": round(duration * 1000, 2),
+                            "bytes": status_holder["bytes"],
+                        },
+                    )
+                )
             request_id_var.reset(token)
 
     async def _too_large(self, send: Send, limit: int) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# base64's base32 alphabet, digit for digit, mapped to Crockford's
+_FROM_RFC4648 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
 _RANDOM_BITS = 80
 _lock = threading.Lock()
 _last_ms = 0
@@ -33,8 +36,5 @@ def new_id() -> str:
             _last_random = int.from_bytes(os.urandom(10), "big") >> 1
         _last_ms = now_ms
         value = (now_ms << _RANDOM_BITS) | _last_random
-    chars = []
-    for _ in range(26):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+    # 160 bits encode to 32 base32 digits; the last 26 are the id's 130 (the top two always 0)
+    return base64.b32encode(value.to_bytes(20, "big"))[6:].translate(_FROM_RFC4648).decode()

@@ -21,13 +21,13 @@ class _Alive(BaseModel):
     version: str
 
 
-_ALIVE = orjson.dumps({"ok": True, "status": "alive", "version": __version__})
+ALIVE_BODY = orjson.dumps({"ok": True, "status": "alive", "version": __version__})
 
 
 @router.get("/health", summary="The process is alive", response_model=_Alive)
 async def health() -> Response:
     # probed every few seconds by every balancer: on the event loop, the body encoded once
-    return Response(_ALIVE, media_type="application/json")
+    return Response(ALIVE_BODY, media_type="application/json")
 
 
 @router.get("/ready", summary="The database and the object store answer")
