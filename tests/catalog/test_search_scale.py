@@ -140,3 +140,30 @@ def test_facet_counts_are_cached_per_query_and_index_snapshot() -> None:
     fresh = TantivySearchEngine()
     fresh.replace([*(_doc(i) for i in range(20)), _doc(99)])
     assert fresh.search(request, visible) == after
+
+
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [
+        ("visible", ["public"]),
+        ("visible", ["org:01ORG", "public"]),
+        ("theme", ["health"]),
+        ("theme", ["demography", "health", "health"]),
+        ("region", ["Nowhere"]),
+    ],
+)
+def test_any_of_gives_the_hits_and_scores_of_a_term_set(field: str, values: list[str]) -> None:
+    import tantivy
+
+    engine = TantivySearchEngine()
+    engine.replace([_doc(i, title="халық саны" if i % 4 else "су") for i in range(40)])
+    words = engine._query(SearchRequest(q="халық саны"), frozenset({search.STAFF}))
+    searcher = engine.index.searcher()
+    answers = []
+    ours = search._any_of(engine.schema, field, values)
+    for clause in (ours, tantivy.Query.term_set_query(engine.schema, field, values)):
+        query = tantivy.Query.boolean_query([(tantivy.Occur.Must, words), (tantivy.Occur.Must, clause)])
+        found = searcher.search(query, 50, count=True)
+        answers.append((found.count, [(score, address.doc) for score, address in found.hits]))
+    assert answers[0] == answers[1]
+    assert (answers[0][0] == 0) == (field == "region")

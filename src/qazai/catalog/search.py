@@ -155,6 +155,20 @@ def _facet_key(
     )
 
 
+def _any_of(schema: tantivy.Schema, field: str, values: list[str]) -> tantivy.Query:
+    """Documents with any of ``values`` in ``field``, scoring a constant 1 as ``term_set_query``
+    does (same hits, same scores), but walking the values' postings lists instead of filling a
+    bitset of the whole index first: at 100,000 libraries the visibility clause alone cost ~1 ms of
+    ranking and ~1.7 ms of facet counting per search."""
+    terms = [tantivy.Query.term_query(schema, field, value) for value in dict.fromkeys(values)]
+    if not terms:
+        return tantivy.Query.empty_query()
+    either = terms[0]
+    if len(terms) > 1:
+        either = tantivy.Query.boolean_query([(tantivy.Occur.Should, t) for t in terms])
+    return tantivy.Query.const_score_query(either, 1.0)
+
+
 def _micros(value: datetime) -> int:
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
     return int(aware.timestamp() * 1_000_000)
@@ -263,7 +277,7 @@ class TantivySearchEngine:
         """Every word must match (``any_word``: at least one, ranked by how many and how well)."""
         schema = self.schema
         must: list[tuple[tantivy.Occur, tantivy.Query]] = [
-            (tantivy.Occur.Must, tantivy.Query.term_set_query(schema, "visible", sorted(visibility)))
+            (tantivy.Occur.Must, _any_of(schema, "visible", sorted(visibility)))
         ]
         words: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for keys in query_terms(request.q)[:32]:
@@ -290,7 +304,7 @@ class TantivySearchEngine:
             must.extend(words)
         for facet, values in request.filters.items():
             if values:
-                must.append((tantivy.Occur.Must, tantivy.Query.term_set_query(schema, facet.value, values)))
+                must.append((tantivy.Occur.Must, _any_of(schema, facet.value, values)))
         if request.ids is not None:
             ids = list(request.ids) or ["\x00none"]
             either = [
