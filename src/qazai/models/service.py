@@ -49,7 +49,7 @@ from qazai.models.models import (
 from qazai.storage.db import Database, UnitOfWork
 from qazai.storage.jobs import JobContext, enqueue, get_job
 from qazai.storage.objects import ObjectStore, content_key
-from qazai.storage.tables.base import Base
+from qazai.storage.tables import Base  # every table: referenced_object_keys scans them all
 from qazai.storage.tables.model_pushes import ModelPushRow
 from qazai.storage.tables.models import (
     ModelFileRow,

@@ -17,6 +17,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from qazai.storage.tables import register_all
+
 _WRITE_OPTION = "qazai_write"
 
 
@@ -79,12 +81,17 @@ class Database:
         return self.engine.dialect.name
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
-        """A new unit of work; use it as a context manager."""
+        """A new unit of work; use it as a context manager. One that may write registers every
+        capability's tables first (a flush orders rows by foreign keys, whose tables must be
+        known); a read-only one leaves that to what it reads (`qazai query` reads two tables)."""
+        if not read_only:
+            register_all()
         factory = self._readonly_sessions if read_only else self._sessions
         return UnitOfWork(factory(info=dict(self.info)), read_only=read_only)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        register_all()
         with self._sessions(info=dict(self.info)) as session:
             yield session
 
