@@ -16,7 +16,9 @@
    - with ``/usr/sbin/nginx`` (Debian package ``nginx``; skipped with a message when absent):
      ``nginx-bare`` serving the same file from the object folder, and ``nginx-accel``: nginx in
      front of a second QazAI started with ``QAZAI_ACCEL_REDIRECT`` (QazAI checks, nginx sends the
-     bytes, docs/deploy/nginx.conf).
+     bytes, docs/deploy/nginx.conf), and ``nginx-tree``: nginx in front of a third QazAI started
+     with ``QAZAI_PUBLIC_FILES_DIR`` too (the first read links the open file, nginx serves the
+     rest alone).
 3. One client for every target: ``wrk`` (Debian package ``wrk``) with ``--connections``
    keep-alive connections on one thread, or, without wrk, an asyncio raw HTTP/1.1 keep-alive
    client with the same number of connections. Random ranged GETs take a random 4–64 KiB range
@@ -29,7 +31,7 @@
 Targets (issue 18): package_show (against the bare endpoint answering its bytes) and
 /api/v1/health ≥ 50 % of the bare JSON endpoint's req/s;
 ranged GETs of a version file ≥ 80 % of the bare ``FileResponse``; through nginx with
-X-Accel-Redirect ≥ 50 % of bare nginx.
+X-Accel-Redirect (or, for open files, from the public tree) ≥ 50 % of bare nginx.
 """
 
 from __future__ import annotations
@@ -108,7 +110,9 @@ def _serve(kind: str, port: int, data_dir: Path, database_url: str, file_path: s
         from qazai.api.wiring import build_platform
         from qazai.catalog.indexer import catalog_index
 
-        extra = {"accel_redirect": ACCEL_LOCATION} if kind == "qazai-accel" else {}
+        extra: dict[str, Any] = {"accel_redirect": ACCEL_LOCATION} if kind != "qazai" else {}
+        if kind == "qazai-tree":  # open files linked for nginx (QAZAI_PUBLIC_FILES_DIR)
+            extra["public_files_dir"] = data_dir.parent / "public"
         platform = build_platform(
             _settings(data_dir, database_url, f"http://127.0.0.1:{port}", **extra), start_workers=False
         )
@@ -171,7 +175,7 @@ def _start(
     return process, base
 
 
-NGINX_CONF = """
+NGINX_CONF = r"""
 {user}worker_processes 1;
 daemon off;
 pid {work}/nginx.pid;
@@ -188,6 +192,7 @@ http {{
     uwsgi_temp_path {work}/uwsgi;
     scgi_temp_path {work}/scgi;
     upstream qazai {{ server 127.0.0.1:{qazai_port}; keepalive 16; }}
+    upstream qazai_tree {{ server 127.0.0.1:{tree_qazai_port}; keepalive 16; }}
     server {{
         listen 127.0.0.1:{bare_port};
         location = /file {{ alias {file}; default_type application/vnd.apache.parquet; }}
@@ -202,14 +207,38 @@ http {{
             proxy_set_header Host $host;
         }}
     }}
+    server {{
+        listen 127.0.0.1:{tree_port};
+        location {accel} {{ internal; alias {objects}/; }}
+        location ~ ^/libraries/[^/]+/v/[0-9]+/data/[^/]+\.parquet$ {{
+            root {public};
+            try_files $uri @qazai;
+            error_page 405 = @qazai;
+            default_type application/vnd.apache.parquet;
+            max_ranges 1;
+        }}
+        location /_qazai/public/ {{ internal; alias {public}/; max_ranges 1; }}
+        location @qazai {{
+            proxy_pass http://qazai_tree;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+        }}
+        location / {{
+            proxy_pass http://qazai_tree;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+        }}
+    }}
 }}
 """
 
 
 def _start_nginx(
-    work: Path, file_path: Path, objects: Path, qazai_port: int
-) -> tuple[subprocess.Popen[bytes], str, str]:
-    bare_port, front_port = _free_port(), _free_port()
+    work: Path, file_path: Path, objects: Path, qazai_port: int, tree_qazai_port: int
+) -> tuple[subprocess.Popen[bytes], str, str, str]:
+    bare_port, front_port, tree_port = _free_port(), _free_port(), _free_port()
     conf = work / "nginx.conf"
     conf.write_text(
         NGINX_CONF.format(
@@ -220,6 +249,9 @@ def _start_nginx(
             qazai_port=qazai_port,
             bare_port=bare_port,
             front_port=front_port,
+            tree_port=tree_port,
+            tree_qazai_port=tree_qazai_port,
+            public=work / "public",
             file=file_path,
             accel=ACCEL_LOCATION,
             objects=objects,
@@ -232,7 +264,7 @@ def _start_nginx(
     )
     bare, front = f"http://127.0.0.1:{bare_port}", f"http://127.0.0.1:{front_port}"
     _wait(bare, "/file", process, "nginx")
-    return process, bare, front
+    return process, bare, front, f"http://127.0.0.1:{tree_port}"
 
 
 # -- data ----------------------------------------------------------------------------------------
@@ -462,13 +494,15 @@ def main() -> None:
         }
         if Path(NGINX).exists() and not args.no_nginx:
             accel_proc, accel = _start("qazai-accel", data_dir, database_url, file_path)
-            nginx_proc, nginx_bare, nginx_front = _start_nginx(
-                work, file_path, objects, int(accel.rsplit(":", 1)[1])
+            tree_proc, tree = _start("qazai-tree", data_dir, database_url, file_path)
+            nginx_proc, nginx_bare, nginx_front, nginx_tree = _start_nginx(
+                work, file_path, objects, int(accel.rsplit(":", 1)[1]), int(tree.rsplit(":", 1)[1])
             )
-            processes += [accel_proc, nginx_proc]
+            processes += [accel_proc, nginx_proc, tree_proc]
             targets["ranges"] += [
                 ("bare nginx (static file)", nginx_bare, "/file"),
                 ("nginx + QazAI X-Accel-Redirect", nginx_front, file_url),
+                ("nginx, public tree (open file)", nginx_tree, file_url),
             ]
         else:
             print(
@@ -493,6 +527,8 @@ def main() -> None:
             server_pids["bare nginx (static file)"] = [processes[3].pid]
             server_pids["nginx + QazAI X-Accel-Redirect"] = [processes[3].pid, processes[2].pid]
             cpu_reference["nginx + QazAI X-Accel-Redirect"] = "bare nginx (static file)"
+            server_pids["nginx, public tree (open file)"] = [processes[3].pid, processes[4].pid]
+            cpu_reference["nginx, public tree (open file)"] = "bare nginx (static file)"
         chosen = [w for w in (args.only.split(",") if args.only else targets)]
         for workload in chosen:
             rates: dict[str, list[float]] = {name: [] for name, _, _ in targets[workload]}
@@ -528,7 +564,7 @@ def main() -> None:
                 if name == "QazAI package_show":
                     same = statistics.median(rates["bare JSON, package_show's bytes"])
                     line += f", {median / same:.1%} of the bare endpoint answering the same bytes"
-                if name.startswith("nginx +"):
+                if name.startswith("nginx +") or name.startswith("nginx, "):
                     line += (
                         f", {median / statistics.median(rates['bare nginx (static file)']):.1%} of bare nginx"
                     )

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         description="an nginx internal location mapped to the object folder, e.g. /_qazai/objects/: "
         "version files are answered with X-Accel-Redirect after the checks and nginx sends the bytes",
     )
+    public_files_dir: Path | None = Field(
+        default=None,
+        description="with accel_redirect: a folder of links to open version files that nginx serves "
+        "by itself (try_files), made when the app first serves such a file, removed on withdrawal",
+    )
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     upload_max_bytes: int = 5 * 1024**3
     request_max_bytes: int = 1024**2
@@ -157,6 +162,21 @@ class Settings(BaseSettings):
                 "QAZAI_SECRET_KEY must be set to a random value of 32+ characters outside demo/dev "
                 '(e.g. python -c "import secrets; print(secrets.token_urlsafe(48))")'
             )
+        return self
+
+    @model_validator(mode="after")
+    def _public_files_need_nginx(self) -> Settings:
+        if self.public_files_dir is not None:
+            if not self.accel_redirect:
+                raise ValueError(
+                    "QAZAI_PUBLIC_FILES_DIR is for a deployment behind nginx: set QAZAI_ACCEL_REDIRECT "
+                    "too (docs/operations.md, 'Serving files')"
+                )
+            if self.effective_object_store_url.startswith("s3://"):
+                raise ValueError(
+                    "QAZAI_PUBLIC_FILES_DIR links files of a local object folder; with an S3 store "
+                    "use QAZAI_S3_PRESIGNED_DOWNLOADS instead"
+                )
         return self
 
     @property

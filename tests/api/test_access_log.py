@@ -58,9 +58,12 @@ def test_other_set_ups_go_through_logging(monkeypatch: pytest.MonkeyPatch) -> No
     handler.setFormatter(JsonFormatter())
     monkeypatch.setattr(observability, "_handler", handler)
     qazai = logging.getLogger("qazai")
-    monkeypatch.setattr(qazai, "handlers", [handler])
-    assert direct_access_handler() is handler
     access = logging.getLogger("qazai.access")
+    monkeypatch.setattr(qazai, "handlers", [handler])
+    monkeypatch.setattr(qazai, "level", logging.INFO)  # as configure_logging sets it
+    monkeypatch.setattr(access, "disabled", False)
+    logging.getLogger("qazai").manager._clear_cache()
+    assert direct_access_handler() is handler
     extra = logging.StreamHandler(io.StringIO())
     monkeypatch.setattr(access, "handlers", [extra])
     assert direct_access_handler() is None  # an operator's (or a test's) handler sees every line
@@ -73,3 +76,9 @@ def test_other_set_ups_go_through_logging(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(handler, "level", logging.NOTSET)
     monkeypatch.setattr(access, "disabled", True)
     assert direct_access_handler() is None
+    monkeypatch.setattr(access, "disabled", False)
+    monkeypatch.setattr(qazai, "level", logging.WARNING)
+    qazai.manager._clear_cache()
+    assert direct_access_handler() is None
+    monkeypatch.undo()
+    qazai.manager._clear_cache()

@@ -130,6 +130,7 @@ def nginx_in_front(tmp_path: Path, platform: Platform, app: Any) -> Iterator[str
         site = site.replace("server 127.0.0.1:8000;", f"server {base.removeprefix('http://')};")
         site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
         site = site.replace("/var/lib/qazai/data/objects/", f"{objects}/")
+        site = site.replace("/var/lib/qazai/public", str(tmp_path / "public"))  # see _with_public_tree
         work = tmp_path / "nginx"
         work.mkdir()
         (work / "qazai.conf").write_text(site)
@@ -214,7 +215,100 @@ def test_nginx_sends_the_bytes_after_qazai_checks(
     assert [(r.actor_id, r.summary["range"]) for r in reads] == [(people["outsider"].user_id, "bytes=0-3")]
 
 
+def _with_public_tree(platform: Platform, tmp_path: Path) -> Path:
+    """QAZAI_PUBLIC_FILES_DIR at the folder nginx_in_front's nginx serves open files from."""
+    from qazai.api.wiring import _install_public_tree
+
+    root = tmp_path / "public"
+    _install_public_tree(platform, root)
+    return root
+
+
+def _file_reads_seen_by_qazai(front: str) -> float:
+    metrics = httpx.get(front + "/metrics").text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("qazai_http_requests_total{")
+        and 'route="/libraries/{slug}/v/{number}/data/{filename}"' in line
+    )
+
+
+@pytest.mark.slow
+def test_nginx_serves_linked_open_files_alone(
+    nginx_in_front: str, platform: Platform, tmp_path: Path, people: Any
+) -> None:
+    front = nginx_in_front
+    tree = _with_public_tree(platform, tmp_path)
+    open_url = _published(platform, tmp_path, "open-tree")
+    secret_url = _published(platform, tmp_path, "secret-tree", AccessTier.restricted)
+    data = _stored(platform, open_url)
+
+    first = httpx.get(front + open_url)  # QazAI checks, links, and nginx sends from the tree
+    assert first.status_code == 200 and first.content == data
+    link = tree / open_url.lstrip("/")
+    assert link.is_symlink() and link.read_bytes() == data
+    etag = first.headers["etag"]
+    assert etag != f'"{_sha(data)}"'  # nginx's own, the same on every read from now on
+    assert first.headers["content-type"] == "application/vnd.apache.parquet"
+    assert first.headers["access-control-allow-origin"] == "*"
+    assert "x-accel-redirect" not in first.headers
+    seen = _file_reads_seen_by_qazai(front)
+    assert seen >= 1
+
+    again = httpx.get(front + open_url, headers={"Range": "bytes=4-99"})
+    assert again.status_code == 206 and again.content == data[4:100]
+    assert again.headers["etag"] == etag
+    assert again.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert httpx.get(front + open_url, headers={"If-None-Match": etag}).status_code == 304
+    apart = httpx.get(front + open_url, headers={"Range": "bytes=0-1,100-101"})
+    assert apart.status_code == 200 and apart.content == data
+    assert httpx.head(front + open_url).headers["content-length"] == str(len(data))
+    assert _file_reads_seen_by_qazai(front) == seen  # none of these reached QazAI
+    preflight = httpx.options(
+        front + open_url, headers={"Origin": "https://x.kz", "Access-Control-Request-Method": "GET"}
+    )
+    assert preflight.status_code < 300 and "GET" in preflight.headers.get("access-control-allow-methods", "")
+
+    # a restricted file is never linked: QazAI checks every read
+    outsider = people["outsider"].headers
+    assert httpx.get(front + secret_url).status_code == 401
+    assert httpx.get(front + secret_url, headers=outsider).status_code == 403
+    assert not (tree / "libraries" / "secret-tree").exists()
+
+    # a withdrawal unlinks at once: the next read is QazAI's 410
+    withdrawn = httpx.post(
+        front + "/api/v1/libraries/open-tree/versions/1/withdraw",
+        json={"reason": "personal data found in a column"},
+        headers=people["producer"].headers,
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert not link.exists()
+    assert httpx.get(front + open_url).status_code == 410
+
+    # a stale link (a withdrawal in a process that crashed before unlinking) goes at the next start
+    link.parent.mkdir(parents=True)
+    link.symlink_to(tmp_path / "open-tree.csv")
+    with platform.db.uow(read_only=True) as uow:
+        from qazai.libraries.public_tree import PublicTree
+
+        assert PublicTree(tree).prune(uow.session) == 1
+    assert not link.parent.parent.exists()  # the withdrawn version's folder
+
+
 def _sha(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
+
+
+def test_public_tree_needs_nginx_and_a_local_folder(tmp_path: Path) -> None:
+    from qazai.config import load_settings
+    from qazai.core.errors import ConfigError
+
+    base: dict[str, Any] = {"environment": "test", "data_dir": tmp_path, "public_files_dir": tmp_path / "p"}
+    with pytest.raises(ConfigError, match="QAZAI_ACCEL_REDIRECT"):
+        load_settings(**base)
+    with pytest.raises(ConfigError, match="S3"):
+        load_settings(**base, accel_redirect="/_qazai/objects/", object_store_url="s3://bucket/x")
+    assert load_settings(**base, accel_redirect="/_qazai/objects/").public_files_dir == tmp_path / "p"

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from qazai.config import Settings
 from qazai.storage.db import Database
 from qazai.storage.objects import ObjectStore
+
+if TYPE_CHECKING:
+    from qazai.libraries.public_tree import PublicTree
 
 
 @dataclass
@@ -18,6 +22,8 @@ class Platform:
     settings: Settings
     db: Database
     objects: ObjectStore
+    # open version files linked where nginx serves them without the app (settings.public_files_dir)
+    public_tree: PublicTree | None = None
     on_start: list[Callable[[], None]] = field(default_factory=list)
     on_stop: list[Callable[[], None]] = field(default_factory=list)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qazai.api.platform import Platform
@@ -36,6 +37,8 @@ def build_platform(settings: Settings, *, start_workers: bool, db: Database | No
     install_audit_key(db, settings.secret_key.get_secret_value())
     install_capability_hooks()
     platform = Platform(settings=settings, db=db, objects=open_object_store(settings))
+    if settings.public_files_dir is not None:
+        _install_public_tree(platform, settings.public_files_dir)
 
     def _sweep() -> None:  # the server's start (the app's lifespan) first clears what crashes left
         sweep_on_start(platform)
@@ -69,6 +72,26 @@ def build_platform(settings: Settings, *, start_workers: bool, db: Database | No
         platform.on_start.append(_start)
         platform.on_stop.append(_stop)
     return platform
+
+
+def _install_public_tree(platform: Platform, root: Path) -> None:
+    """Open version files linked for nginx (libraries.public_tree): withdrawals unlink at once,
+    and each server start prunes what is no longer published and open."""
+    from qazai.libraries.hooks import on_version_withdrawn
+    from qazai.libraries.public_tree import PublicTree
+
+    root.mkdir(parents=True, exist_ok=True)
+    tree = PublicTree(root.resolve())
+    platform.public_tree = tree
+    on_version_withdrawn(tree.forget_withdrawn)
+
+    def _prune() -> None:
+        with platform.db.uow(read_only=True) as uow:
+            removed = tree.prune(uow.session)
+        if removed:
+            log.info("public file tree: %d stale entries removed", removed)
+
+    platform.on_start.append(_prune)
 
 
 def _schedule_usage_counts(platform: Platform) -> None:

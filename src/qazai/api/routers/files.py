@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 import weakref
 from collections.abc import Iterator
@@ -269,6 +270,19 @@ async def serve_version_file(
     store = platform.objects
     settings = platform.settings
     if settings.accel_redirect and isinstance(store, LocalObjectStore):
+        public_path = _public_tree_path(request, platform, served, filename)
+        if public_path is not None:
+            # linked for nginx, which serves it from now on without asking; this time too, from
+            # the same tree and with its own ETag, so a client sees one ETag all along
+            for name in (
+                "ETag",
+                "Content-Range",
+                "Access-Control-Allow-Origin",
+                "Access-Control-Expose-Headers",
+            ):
+                headers.pop(name, None)
+            headers["X-Accel-Redirect"] = PUBLIC_ACCEL_LOCATION + quote(public_path)
+            return Response(status_code=200, headers=headers, media_type=served.content_type)
         # nginx sends the bytes (and answers the Range itself) from its internal location
         headers["X-Accel-Redirect"] = settings.accel_redirect + quote(served.key)
         headers.pop("Content-Range", None)
@@ -300,6 +314,28 @@ async def serve_version_file(
         return _LocalFileResponse(fd, start, length, status_code, headers, served.content_type)
     body: Iterator[bytes] = store.open(served.key, ByteRange(start, end) if served.size else None)
     return StreamingResponse(body, status_code=status_code, headers=headers, media_type=served.content_type)
+
+
+# nginx's internal location over the public tree (docs/deploy/nginx.conf)
+PUBLIC_ACCEL_LOCATION = "/_qazai/public/"
+_DATA_FILE_PATH = re.compile(r"/libraries/([^/]+)/v/([0-9]{1,9})/data/([^/]+\.parquet)")
+
+
+def _public_tree_path(request: Request, platform: Platform, served: ServedFile, filename: str) -> str | None:
+    """The file's path in the public tree once linked there (open Parquet files asked for at
+    their own URL, with a tree configured); None otherwise."""
+    tree = platform.public_tree
+    if tree is None or not served.public:
+        return None
+    path = request.url.path
+    match = _DATA_FILE_PATH.fullmatch(path)
+    if match is None or match.group(3) != filename:
+        return None
+    store = platform.objects
+    assert isinstance(store, LocalObjectStore)
+    if not tree.link(match.group(1), int(match.group(2)), filename, store.local_path(served.key)):
+        return None
+    return path.lstrip("/")
 
 
 class _LocalFileResponse(Response):
