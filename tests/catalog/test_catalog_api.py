@@ -179,3 +179,14 @@ def test_browse_table_filters_and_keyset(client: Any, catalog: Any) -> None:
     assert len(rest["rows"]) == 1 and rest["next"] is None
     filtered = client.get("/api/v1/query/tables/population-by-region", params={"region": "Astana"}).json()
     assert filtered["rows"][0][0] == "Astana"
+
+
+def test_search_still_authenticates_whoever_sends_credentials(client: Any, catalog: Any, people: Any) -> None:
+    bad = client.get("/api/v1/catalog/search", headers={"Authorization": "Bearer not-a-token"})
+    assert bad.status_code == 401 and bad.json()["ok"] is False
+    odd = client.get("/api/v1/catalog/search", headers={"Authorization": "Basic a b"})
+    assert odd.status_code == 401 and odd.json()["error"]["code"] == "invalid_authorization_header"
+    mine = client.get(
+        "/api/v1/catalog/search", params={"include_private": "true"}, headers=people["producer"].headers
+    )
+    assert mine.json()["count"] == 4
