@@ -115,6 +115,56 @@ def test_slow_clients_do_not_starve_others(app: Any) -> None:
                 s.close()
 
 
+@pytest.mark.slow
+def test_slow_readers_do_not_starve_others(app: Any, platform: Platform, tmp_path: Path, people: Any) -> None:
+    """200 connections that ask for a whole multi-megabyte file and then read nothing: the server
+    waits on each socket (uvicorn's flow control) without buffering the file, and others still get
+    answers. Memory stays bounded: at most one read chunk per waiting connection."""
+    import random
+
+    import psutil
+
+    rows = "".join(f"R{i % 50},{random.random()!r},{random.random()!r}\n" for i in range(150_000))
+    make_library(platform, "big-open")
+    source = tmp_path / "big-open.csv"
+    source.write_text("region,a,b\n" + rows)
+    assert publish(platform, "big-open", source).state.value == "succeeded"
+    url = "/libraries/big-open/v/1/data/big-open.parquet"
+    size = len(_stored(platform, url))
+    assert size > 2_000_000
+    process = psutil.Process()
+    with live_server(app) as base:
+        port = int(base.rsplit(":", 1)[1])
+        assert httpx.get(base + url).status_code == 200  # resolved once, then the fast lane
+        before = process.memory_info().rss
+        slow: list[socket.socket] = []
+        try:
+            for _ in range(200):
+                s = socket.socket()
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.settimeout(5)
+                s.connect(("127.0.0.1", port))
+                s.sendall(f"GET {url} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                slow.append(s)
+            time.sleep(1.0)
+            for s in slow[:20]:
+                assert s.recv(1).startswith(b"H")  # a byte now and then: they are being answered
+            started = time.monotonic()
+            assert httpx.get(base + "/api/v1/health", timeout=10).status_code == 200
+            ranged = httpx.get(base + url, headers={"Range": "bytes=0-3"}, timeout=10)
+            assert ranged.status_code == 206 and ranged.content == b"PAR1"
+            shown = httpx.get(base + "/api/3/action/package_show?id=big-open", timeout=10)
+            assert shown.status_code == 200
+            assert time.monotonic() - started < 10
+            grown = process.memory_info().rss - before
+            # far below 200 whole files (200 x size); one 1 MiB chunk per connection at most
+            assert grown < 200 * (1024 * 1024 + 256 * 1024), grown
+            assert grown < 200 * size / 2, grown
+        finally:
+            for s in slow:
+                s.close()
+
+
 @pytest.fixture
 def nginx_in_front(tmp_path: Path, platform: Platform, app: Any) -> Iterator[str]:
     if not NGINX.exists():
