@@ -98,16 +98,25 @@ def main() -> None:
     )
     cli = [QAZAI, "query", SQL, "--format", "json"]
     reference = [sys.executable, "-c", REFERENCE, direct_sql]
+    # As an installed package runs, from bytecode (pip byte-compiles a wheel; an editable checkout
+    # under PYTHONDONTWRITEBYTECODE=1 compiles QazAI's modules in every process): the first,
+    # untimed run writes it under PYTHONPYCACHEPREFIX. The from-source figure is printed too.
+    compiled = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    compiled["PYTHONPYCACHEPREFIX"] = str(data_dir.parent / "pycache")
+    source = {**env, "PYTHONDONTWRITEBYTECODE": "1"}
     # regions and counts (the float mean may differ in its last digits between runs)
-    expected = [row[:2] for row in json.loads(_timed(cli, env)[2])["rows"]]  # also warms the file cache
+    expected = [row[:2] for row in json.loads(_timed(cli, compiled)[2])["rows"]]  # also warms caches
     assert int(_timed(reference, env)[2]) == len(expected)
 
     cli_runs: list[tuple[float, float]] = []
+    source_runs: list[tuple[float, float]] = []
     ref_runs: list[tuple[float, float]] = []
-    for _ in range(args.runs):  # interleaved: both see the same background load
-        wall, cpu, out = _timed(cli, env)
+    for _ in range(args.runs):  # interleaved: all see the same background load
+        wall, cpu, out = _timed(cli, compiled)
         assert [row[:2] for row in json.loads(out)["rows"]] == expected
         cli_runs.append((wall, cpu))
+        wall, cpu, _ = _timed(cli, source)
+        source_runs.append((wall, cpu))
         wall, cpu, _ = _timed(reference, env)
         ref_runs.append((wall, cpu))
     old_wall, old_cpu, _ = _timed([sys.executable, "-c", OLD_WAY, SQL], env)
@@ -119,11 +128,16 @@ def main() -> None:
     print(
         f"\n`qazai query` naming one table, {args.libraries} libraries, {args.rows} rows, median of {args.runs} fresh processes:"
     )
-    print(f"  qazai query          {q_wall:6.2f} s wall {q_cpu:6.2f} s CPU")
+    print(f"  qazai query          {q_wall:6.2f} s wall {q_cpu:6.2f} s CPU   (from bytecode)")
+    print(
+        f"  qazai query          {med(source_runs, 0):6.2f} s wall {med(source_runs, 1):6.2f} s CPU   (compiling QazAI's modules)"
+    )
     print(f"  python + duckdb      {r_wall:6.2f} s wall {r_cpu:6.2f} s CPU   (reference)")
     print(f"  ratio                {q_wall / r_wall:6.1f}×      {q_cpu / r_cpu:6.1f}×")
     print(f"  before (index of every library first, one run): {old_wall:.2f} s wall {old_cpu:.2f} s CPU")
-    print(f"  target ≤ 0.5 s wall: {'met' if q_wall <= 0.5 else 'MISSED'}")
+    print(
+        f"  load average {os.getloadavg()[0]:.2f}; target ≤ 0.5 s wall: {'met' if q_wall <= 0.5 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":
