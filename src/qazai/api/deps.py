@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.requests import cookie_parser
+from starlette.types import Scope
 
 from qazai.api.platform import Platform
 from qazai.core.errors import PermissionDenied, Unauthenticated
@@ -17,6 +19,18 @@ from qazai.storage.db import UnitOfWork
 SESSION_COOKIE = "qazai_session"
 CSRF_HEADER = "x-csrf-token"
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+_TOKEN_HEADERS = frozenset({b"authorization", b"x-ckan-api-key"})
+
+
+def without_credentials(scope: Scope) -> bool:
+    """No token header and no session cookie: :func:`get_actor` would answer the anonymous public
+    without the database, so hot read paths may skip it (read from the raw ASGI headers)."""
+    for name, value in scope["headers"]:
+        if name in _TOKEN_HEADERS:
+            return False
+        if name == b"cookie" and SESSION_COOKIE in cookie_parser(value.decode("latin-1")):
+            return False
+    return True
 
 
 def get_platform(request: Request) -> Platform:

@@ -22,18 +22,17 @@ lane calls the same functions they call and must give byte-identical answers, wh
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from starlette.datastructures import QueryParams
-from starlette.requests import Request, cookie_parser
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from qazai.api.deps import SESSION_COOKIE
+from qazai.api.deps import without_credentials
 from qazai.api.platform import Platform
-from qazai.api.routers.files import VersionFileCache, serve_version_file
+from qazai.api.routers.files import DATA_FILE_PATH, VersionFileCache, serve_version_file
 from qazai.api.routers.system import ALIVE_BODY
 from qazai.catalog.ckan import ACTIONS, ActionContext
 from qazai.catalog.indexer import existing_index
@@ -42,8 +41,6 @@ from qazai.identity.actor import ANONYMOUS
 
 HEALTH_PATH = "/api/v1/health"
 PACKAGE_SHOW_PATHS = frozenset({"/api/3/action/package_show", "/api/action/package_show"})
-_DATA_FILE = re.compile(r"/libraries/([^/]+)/v/([0-9]{1,9})/data/([^/]+)")
-_TOKEN_HEADERS = frozenset({b"authorization", b"x-ckan-api-key"})
 _READ_METHODS = frozenset({"GET", "HEAD"})
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 
@@ -61,16 +58,6 @@ _CKAN_ROUTES = {
     "/api/action/package_show": _RouteLabel("/api/action/{name}"),
 }
 _FILE_ROUTE = _RouteLabel("/libraries/{slug}/v/{number}/data/{filename}")
-
-
-def _anonymous(scope: Scope) -> bool:
-    """No token and no session cookie: the caller is the public (files._anonymous, on raw headers)."""
-    for name, value in scope["headers"]:
-        if name in _TOKEN_HEADERS:
-            return False
-        if name == b"cookie" and SESSION_COOKIE in cookie_parser(value.decode("latin-1")):
-            return False
-    return True
 
 
 async def _send_json(send: Send, body: bytes) -> None:
@@ -112,7 +99,7 @@ class FastLane:
         await self.app(scope, receive, send)
 
     async def _package_show(self, scope: Scope, send: Send) -> bool:
-        if not _anonymous(scope):
+        if not without_credentials(scope):
             return False
         index = existing_index(self.platform.db)
         if index is None or not index.fresh:
@@ -157,12 +144,12 @@ class FastLane:
         return url
 
     async def _data_file(self, scope: Scope, receive: Receive, send: Send) -> bool:
-        match = _DATA_FILE.fullmatch(scope["path"])
+        match = DATA_FILE_PATH.fullmatch(scope["path"])
         if match is None:
             return False
         slug, number, filename = match.group(1), int(match.group(2)), match.group(3)
         served = self.version_files.get(slug, number, filename)
-        if served is None or not _anonymous(scope):
+        if served is None or not without_credentials(scope):
             return False
         scope.setdefault("state", {})["actor_label"] = ANONYMOUS.label
         scope["route"] = _FILE_ROUTE

@@ -10,7 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from qazai.api.deps import SESSION_COOKIE, CurrentActor, PlatformDep, UowDep, get_actor
+from qazai.api.deps import CurrentActor, PlatformDep, UowDep, get_actor, without_credentials
 from qazai.api.params import VersionNumber
 from qazai.api.platform import Platform
 from qazai.catalog import exports, service
@@ -49,9 +49,7 @@ def _searcher(request: Request, platform: Platform) -> Actor:
     a database session; else ``get_actor`` as every route (its errors included). Resolved in the
     route's own thread: as (sync) dependencies, the platform, the session and the actor cost three
     more thread hops and a unit of work per search that most searches (anonymous) do not need."""
-    headers = request.headers
-    credentials = "authorization" in headers or "x-ckan-api-key" in headers
-    if not credentials and SESSION_COOKIE not in request.cookies:
+    if without_credentials(request.scope):
         request.state.actor_label = ANONYMOUS.label  # as get_actor sets it, for the access log
         return ANONYMOUS
     with platform.db.uow(read_only=True) as uow:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from qazai.api.deps import SESSION_COOKIE, get_actor
+from qazai.api.deps import get_actor, without_credentials
 from qazai.api.platform import Platform
 from qazai.catalog.ckan import ACTIONS, ActionContext
 from qazai.catalog.ckan_params import SearchQueryError
@@ -90,8 +90,7 @@ _IN_MEMORY = {"package_show", "status_show", "site_read", "package_list"}
 def _runs_inline(platform: Platform, request: Request, name: str) -> bool:
     if name not in _IN_MEMORY or request.method != "GET":
         return False
-    headers = request.headers
-    if "authorization" in headers or "x-ckan-api-key" in headers or SESSION_COOKIE in request.cookies:
+    if not without_credentials(request.scope):
         return False
     index = existing_index(platform.db)
     return index is not None and index.fresh

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
-from qazai.api.deps import SESSION_COOKIE, CurrentActor, PlatformDep, UowDep, get_actor
+from qazai.api.deps import CurrentActor, PlatformDep, UowDep, get_actor, without_credentials
 from qazai.api.envelope import error_response
 from qazai.api.params import VersionNumber
 from qazai.api.platform import Platform
@@ -185,13 +185,6 @@ def _file_cache(request: Request) -> VersionFileCache:
     return cache
 
 
-def _anonymous(request: Request) -> bool:
-    headers = request.headers
-    return not (
-        "authorization" in headers or "x-ckan-api-key" in headers or SESSION_COOKIE in request.cookies
-    )
-
-
 def _resolve(
     request: Request, platform: Platform, slug: str, number: int, filename: str
 ) -> tuple[Actor, ServedFile]:
@@ -206,7 +199,7 @@ async def data_file(slug: str, number: VersionNumber, filename: str, request: Re
     """A data file (`<part>.parquet`) of a version; tiers other than open need a token."""
     platform: Platform = request.app.state.platform
     cache = _file_cache(request)
-    cached = cache.get(slug, number, filename) if _anonymous(request) else None
+    cached = cache.get(slug, number, filename) if without_credentials(request.scope) else None
     if cached is not None:
         actor, served = ANONYMOUS, cached
         request.state.actor_label = actor.label
@@ -318,7 +311,8 @@ async def serve_version_file(
 
 # nginx's internal location over the public tree (docs/deploy/nginx.conf)
 PUBLIC_ACCEL_LOCATION = "/_qazai/public/"
-_DATA_FILE_PATH = re.compile(r"/libraries/([^/]+)/v/([0-9]{1,9})/data/([^/]+\.parquet)")
+# a data file's URL: slug, version number, file name (the fast lane reads the same paths)
+DATA_FILE_PATH = re.compile(r"/libraries/([^/]+)/v/([0-9]{1,9})/data/([^/]+)")
 
 
 def _public_tree_path(request: Request, platform: Platform, served: ServedFile, filename: str) -> str | None:
@@ -328,8 +322,8 @@ def _public_tree_path(request: Request, platform: Platform, served: ServedFile, 
     if tree is None or not served.public:
         return None
     path = request.url.path
-    match = _DATA_FILE_PATH.fullmatch(path)
-    if match is None or match.group(3) != filename:
+    match = DATA_FILE_PATH.fullmatch(path)
+    if match is None or match.group(3) != filename or not filename.endswith(".parquet"):
         return None
     store = platform.objects
     assert isinstance(store, LocalObjectStore)
