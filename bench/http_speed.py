@@ -492,24 +492,6 @@ def main() -> None:
                 ("QazAI version file", qazai, file_url),
             ],
         }
-        if Path(NGINX).exists() and not args.no_nginx:
-            accel_proc, accel = _start("qazai-accel", data_dir, database_url, file_path)
-            tree_proc, tree = _start("qazai-tree", data_dir, database_url, file_path)
-            nginx_proc, nginx_bare, nginx_front, nginx_tree = _start_nginx(
-                work, file_path, objects, int(accel.rsplit(":", 1)[1]), int(tree.rsplit(":", 1)[1])
-            )
-            processes += [accel_proc, nginx_proc, tree_proc]
-            targets["ranges"] += [
-                ("bare nginx (static file)", nginx_bare, "/file"),
-                ("nginx + QazAI X-Accel-Redirect", nginx_front, file_url),
-                ("nginx, public tree (open file)", nginx_tree, file_url),
-            ]
-        else:
-            print(
-                "nginx: left out (--no-nginx)"
-                if args.no_nginx
-                else f"nginx: {NGINX} is absent (apt-get install nginx): the nginx rows are skipped"
-            )
         server_pids = {
             "bare JSON endpoint": [bare_proc.pid],
             "bare JSON, package_show's bytes": [bare_proc.pid],
@@ -523,12 +505,29 @@ def main() -> None:
             "QazAI /api/v1/health": "bare JSON endpoint",
             "QazAI version file": "bare Starlette FileResponse",
         }
-        if len(processes) > 2:
-            server_pids["bare nginx (static file)"] = [processes[3].pid]
-            server_pids["nginx + QazAI X-Accel-Redirect"] = [processes[3].pid, processes[2].pid]
+        if Path(NGINX).exists() and not args.no_nginx:
+            accel_proc, accel = _start("qazai-accel", data_dir, database_url, file_path)
+            tree_proc, tree = _start("qazai-tree", data_dir, database_url, file_path)
+            nginx_proc, nginx_bare, nginx_front, nginx_tree = _start_nginx(
+                work, file_path, objects, int(accel.rsplit(":", 1)[1]), int(tree.rsplit(":", 1)[1])
+            )
+            processes += [accel_proc, nginx_proc, tree_proc]
+            targets["ranges"] += [
+                ("bare nginx (static file)", nginx_bare, "/file"),
+                ("nginx + QazAI X-Accel-Redirect", nginx_front, file_url),
+                ("nginx, public tree (open file)", nginx_tree, file_url),
+            ]
+            server_pids["bare nginx (static file)"] = [nginx_proc.pid]
+            server_pids["nginx + QazAI X-Accel-Redirect"] = [nginx_proc.pid, accel_proc.pid]
+            server_pids["nginx, public tree (open file)"] = [nginx_proc.pid, tree_proc.pid]
             cpu_reference["nginx + QazAI X-Accel-Redirect"] = "bare nginx (static file)"
-            server_pids["nginx, public tree (open file)"] = [processes[3].pid, processes[4].pid]
             cpu_reference["nginx, public tree (open file)"] = "bare nginx (static file)"
+        else:
+            print(
+                "nginx: left out (--no-nginx)"
+                if args.no_nginx
+                else f"nginx: {NGINX} is absent (apt-get install nginx): the nginx rows are skipped"
+            )
         chosen = [w for w in (args.only.split(",") if args.only else targets)]
         for workload in chosen:
             rates: dict[str, list[float]] = {name: [] for name, _, _ in targets[workload]}

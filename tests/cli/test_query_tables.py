@@ -11,18 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from qazai.storage.tables import MODULES
+from tests.cli.test_startup import PROBE
 
-QUERY = """
-import json, sys
-sys.argv = ["qazai", *json.loads(sys.argv[1])]
-from qazai.cli.main import run
-try:
-    run()
-except SystemExit as exc:
-    code = exc.code
-print("\\n" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
-"""
+from qazai.storage.tables import MODULES
 
 
 def _fresh(code: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -47,7 +38,7 @@ def test_query_imports_the_libraries_tables_only(tmp_path: Path) -> None:
     env.update(QAZAI_DATABASE_URL=f"sqlite:///{tmp_path / 'q.db'}", QAZAI_DATA_DIR=str(tmp_path / "data"))
     _fresh("from qazai.cli.main import run; run()", "db", "upgrade", env=env)  # migrations: every table
     args = ["query", 'SELECT * FROM "no-such-library"', "--format", "json"]
-    done = _fresh(QUERY, json.dumps(args), env=env)
+    done = _fresh(PROBE, json.dumps(args), env=env)
     report = json.loads(done.stdout.rstrip().splitlines()[-1])
     assert report["code"] == 1 and "no-such-library" in done.stderr  # looked up, not found
     assert _tables(report["modules"]) == {"base", "identity", "libraries"}
