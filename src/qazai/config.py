@@ -9,25 +9,26 @@ from typing import Any
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from qazai.config_rules import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_ENVIRONMENT,
+    ENV_PREFIX,
+    default_database_url,
+    default_object_store_url,
+    secret_key_problem,
+)
+from qazai.config_rules import PLACEHOLDER_SECRET as PLACEHOLDER_SECRET  # noqa: PLC0414 - re-exported
+from qazai.config_rules import Environment as Environment  # noqa: PLC0414 - re-exported
 from qazai.core.errors import ConfigError
-
-PLACEHOLDER_SECRET = "change-me-insecure-dev-secret"  # noqa: S105 - the placeholder we refuse
-
-
-class Environment(StrEnum):
-    demo = "demo"
-    dev = "dev"
-    test = "test"
-    production = "production"
 
 
 class Settings(BaseSettings):
     """Every setting of the platform. Environment variables use the ``QAZAI_`` prefix."""
 
-    model_config = SettingsConfigDict(env_prefix="QAZAI_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
-    environment: Environment = Environment.dev
-    data_dir: Path = Path(".qazai")
+    environment: Environment = DEFAULT_ENVIRONMENT
+    data_dir: Path = DEFAULT_DATA_DIR
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: a SQLite file under data_dir"
     )
@@ -155,13 +156,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
-        lax = self.environment in (Environment.demo, Environment.dev, Environment.test)
-        secret = self.secret_key.get_secret_value()
-        if not lax and (secret == PLACEHOLDER_SECRET or len(secret) < 32):
-            raise ValueError(
-                "QAZAI_SECRET_KEY must be set to a random value of 32+ characters outside demo/dev "
-                '(e.g. python -c "import secrets; print(secrets.token_urlsafe(48))")'
-            )
+        problem = secret_key_problem(self.environment, self.secret_key.get_secret_value())
+        if problem:
+            raise ValueError(problem)
         return self
 
     @model_validator(mode="after")
@@ -181,11 +178,11 @@ class Settings(BaseSettings):
 
     @property
     def effective_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{(self.data_dir / 'qazai.db').resolve()}"
+        return self.database_url or default_database_url(self.data_dir)
 
     @property
     def effective_object_store_url(self) -> str:
-        return self.object_store_url or str((self.data_dir / "objects").resolve())
+        return self.object_store_url or default_object_store_url(self.data_dir)
 
     @property
     def public_base_url(self) -> str:

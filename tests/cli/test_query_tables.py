@@ -33,10 +33,13 @@ def _tables(modules: list[str]) -> set[str]:
     return {m.removeprefix("qazai.storage.tables.") for m in modules if m.startswith("qazai.storage.tables.")}
 
 
-def test_query_imports_the_libraries_tables_only(tmp_path: Path) -> None:
+def test_query_the_ordinary_way_imports_the_libraries_tables_only(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QAZAI_")}
     env.update(QAZAI_DATABASE_URL=f"sqlite:///{tmp_path / 'q.db'}", QAZAI_DATA_DIR=str(tmp_path / "data"))
     _fresh("from qazai.cli.main import run; run()", "db", "upgrade", env=env)  # migrations: every table
+    # the ordinary path (a setting the driver-only path does not read; that one builds no table:
+    # tests/catalog/test_cli_query_fast.py)
+    env["QAZAI_LOG_JSON"] = "true"
     args = ["query", 'SELECT * FROM "no-such-library"', "--format", "json"]
     done = _fresh(PROBE, json.dumps(args), env=env)
     report = json.loads(done.stdout.rstrip().splitlines()[-1])

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from qazai.catalog.models import ColumnDoc, PartDoc, PrivacyDoc, ProvenanceDoc, TableDoc, VersionDoc
+from qazai.catalog.query_tables import manifest_parts
 from qazai.core.clock import as_utc
 from qazai.core.enums import AccessTier
 
@@ -144,23 +145,7 @@ def version_doc(
                     rows=int(table.get("rows") or 0),
                 )
             )
-    default_table = tables[0].name if tables else "data"
-    parts: list[PartDoc] = []
-    for part in manifest.get("parts") or []:
-        if not isinstance(part, dict) or not part.get("file") or not part.get("sha256"):
-            continue
-        file = str(part["file"])
-        parts.append(
-            PartDoc(
-                file=file,
-                table=str(part.get("table") or default_table),
-                format="csv" if file.endswith(".csv") else "parquet",
-                sha256=str(part["sha256"]),
-                bytes=int(part.get("bytes") or 0),
-                rows=int(part.get("rows") or 0),
-                key=str(part.get("key") or ""),
-            )
-        )
+    parts = [PartDoc(**part) for part in manifest_parts(manifest)]
     provenance = manifest.get("provenance") or {}
     source = provenance.get("source") or {}
     return VersionDoc(

@@ -37,12 +37,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from qazai.catalog.models import QueryResult
+from qazai.catalog.query_tables import QueryTable as QueryTable  # noqa: PLC0414 - re-exported
 from qazai.core.errors import AppError, InvalidInput, PayloadTooLarge, RateLimited
+
+if TYPE_CHECKING:  # pydantic: imported where a result is built (a one-off `qazai query` needs none)
+    from qazai.catalog.models import QueryResult
 
 MAX_SQL = 20_000
 DEFAULT_TIMEOUT_MS = 10_000
@@ -76,18 +79,6 @@ class QueryBusy(RateLimited):
     spent: try again after ``retry_after`` seconds (HTTP 429 with ``Retry-After``)."""
 
     code = "too_many_queries"
-
-
-@dataclass(frozen=True)
-class QueryTable:
-    """A table the person may query: its name in SQL and the local paths of its parts; ``root``,
-    when set, is the object store's folder the paths are under (views name the paths relative to
-    it, so no view or error message shows it)."""
-
-    name: str
-    library_slug: str
-    paths: tuple[str, ...]
-    root: str | None = None
 
 
 @dataclass(frozen=True)
@@ -318,6 +309,19 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
+@dataclass
+class QueryOutcome:
+    """A query's answer: the fields of the API's ``QueryResult``, without pydantic."""
+
+    columns: list[str]
+    types: list[str]
+    rows: list[list[Any]]
+    truncated: bool
+    next: str | None
+    elapsed_ms: float
+    tables: list[str]
+
+
 def run_query(
     tables: dict[str, QueryTable],
     sql: str,
@@ -331,6 +335,31 @@ def run_query(
     """Run one guarded query (module docstring) with ``runner`` (a worker pool's ``run``; by
     default in this process, for tests and tools). QueryRefused, QueryTimeout, QueryTooLarge,
     InvalidInput."""
+    from qazai.catalog.models import QueryResult
+
+    outcome = execute_query(
+        tables,
+        sql,
+        limit=limit,
+        cursor=cursor,
+        timeout_ms=timeout_ms,
+        max_result_bytes=max_result_bytes,
+        runner=runner,
+    )
+    return QueryResult(**outcome.__dict__)
+
+
+def execute_query(
+    tables: dict[str, QueryTable],
+    sql: str,
+    *,
+    limit: int = 1000,
+    cursor: str | None = None,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
+    runner: TaskRunner | None = None,
+) -> QueryOutcome:
+    """``run_query`` answering a plain ``QueryOutcome``."""
     check_sql(sql)
     started = time.perf_counter()
     offset = _cursor_offset(sql, cursor)
@@ -355,7 +384,7 @@ def run_query(
 
         runner = execute_task
     result = runner(task)
-    return QueryResult(
+    return QueryOutcome(
         columns=result.columns,
         types=result.types,
         rows=result.rows,

@@ -18,13 +18,17 @@ import atexit
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from qazai.catalog.query import QueryBusy
+from qazai.catalog.query import QueryBusy, QueryOutcome, execute_query
+from qazai.catalog.query_tables import QueryTable
 from qazai.catalog.query_workers import QueryWorkers
-from qazai.config import Settings
+
+if TYPE_CHECKING:  # pydantic: a one-off `qazai query` on default settings needs none
+    from qazai.config import Settings
 
 
 def default_workers() -> int:
@@ -159,11 +163,25 @@ def query_runtime(settings: Settings) -> QueryRuntime:
     return runtime
 
 
-def one_off_runtime(settings: Settings) -> QueryRuntime:
+def default_limits() -> QueryLimits:
+    """``QueryLimits.of`` the default settings (no ``QAZAI_QUERY_*`` variable set), known without
+    building them (tests/catalog/test_query_tables.py keeps the two in step)."""
+    return QueryLimits(
+        workers=default_workers(),
+        memory_bytes=1024**3,
+        timeout_ms=10_000,
+        grace_ms=2_000,
+        max_result_bytes=64 * 1024**2,
+        per_caller=2,
+        anonymous_per_minute=60,
+        anonymous_burst=20,
+    )
+
+
+def one_off_runtime(limits: QueryLimits) -> QueryRuntime:
     """A runtime for a process that runs one query and exits (``qazai query``): the same limits
     and gate, one worker forked from this process (``QueryWorkers(fork_here=True)``) instead of a
     fork server. The caller closes its workers."""
-    limits = QueryLimits.of(settings)
     workers = QueryWorkers(size=1, memory_bytes=limits.memory_bytes, grace_ms=limits.grace_ms, fork_here=True)
     return QueryRuntime(limits=limits, gate=QueryGate(limits), workers=workers)
 
@@ -176,3 +194,30 @@ def close_runtimes() -> None:
         _RUNTIMES.clear()
     for runtime in runtimes:
         runtime.workers.close()
+
+
+def limited_query(
+    runtime: QueryRuntime,
+    caller: str,
+    tables: Callable[[], dict[str, QueryTable]],
+    sql: str,
+    *,
+    anonymous: bool = False,
+    limit: int = 1000,
+    cursor: str | None = None,
+    timeout_ms: int | None = None,
+) -> QueryOutcome:
+    """One query within ``runtime``'s limits: a slot of ``caller``'s (QueryBusy when none is
+    free), the tables it may read (``tables()``, called once admitted), then ``execute_query`` in
+    one of the runtime's workers. ``timeout_ms`` may lower the time limit, not raise it."""
+    limits = runtime.limits
+    with runtime.gate.admit(caller, anonymous=anonymous):
+        return execute_query(
+            tables(),
+            sql,
+            limit=limit,
+            cursor=cursor,
+            timeout_ms=min(timeout_ms or limits.timeout_ms, limits.timeout_ms),
+            max_result_bytes=limits.max_result_bytes,
+            runner=runtime.workers.run,
+        )

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from qazai.catalog.manifest import version_doc
 from qazai.catalog.models import LibraryDoc
+from qazai.catalog.query_tables import PUBLISHED as PUBLISHED  # noqa: PLC0414 - re-exported
 from qazai.core.clock import as_utc
 from qazai.core.enums import AccessTier
 from qazai.storage.tables.identity import OrganisationRow
 from qazai.storage.tables.libraries import LibraryRow, LibraryVersionRow
 
-PUBLISHED = "published"
 Watermark = tuple[Any, ...]
 
 
@@ -46,10 +46,6 @@ def library_states(session: Session) -> dict[str, LibraryState]:
         LibraryRow.id, LibraryRow.updated_at, LibraryRow.latest_version_id, LibraryRow.organisation_id
     )
     return {row[0]: tuple(row[1:]) for row in session.execute(query)}
-
-
-def all_library_ids(session: Session) -> list[str]:
-    return list(session.scalars(select(LibraryRow.id).order_by(LibraryRow.id)))
 
 
 def _date(value: Any) -> date | None:
@@ -155,13 +151,6 @@ def organisations(session: Session) -> list[OrganisationRow]:
 def organisation(session: Session, key: str) -> OrganisationRow | None:
     return session.scalars(
         select(OrganisationRow).where(or_(OrganisationRow.slug == key, OrganisationRow.id == key))
-    ).first()
-
-
-def library_id_by_key(session: Session, key: str) -> str | None:
-    libraries = LibraryRow.__table__  # Core, as load_docs
-    return session.scalars(
-        select(libraries.c.id).where(or_(libraries.c.slug == key, libraries.c.id == key))
     ).first()
 
 

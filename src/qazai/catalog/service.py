@@ -8,13 +8,22 @@ from typing import TYPE_CHECKING
 from qazai.catalog import repo
 from qazai.catalog.manifest import version_doc
 from qazai.catalog.models import LibraryDoc, QueryResult, SearchRequest, SearchResult, VersionDoc
-from qazai.catalog.query import QueryTable, QueryTask, query_table_names, run_query
-from qazai.catalog.query_limits import QueryRuntime
+from qazai.catalog.query import QueryTask, query_table_names
+from qazai.catalog.query_limits import QueryRuntime, limited_query
+from qazai.catalog.query_tables import (
+    NamedLibrary,
+    QueryTable,
+    library_keys,
+    named_libraries_sql,
+    named_library,
+    query_caller,
+    readable_tables,
+    store_paths,
+)
 from qazai.core.clock import utcnow
-from qazai.core.enums import AccessTier, PlatformRole
-from qazai.core.errors import InvalidInput, NotFound, Unavailable
+from qazai.core.enums import PlatformRole
+from qazai.core.errors import InvalidInput, NotFound
 from qazai.identity.actor import Actor
-from qazai.libraries.policy import can_read_data
 from qazai.storage.db import UnitOfWork
 from qazai.storage.objects import ObjectStore
 
@@ -91,39 +100,34 @@ def public_docs(index: CatalogIndex) -> list[LibraryDoc]:
     return sorted((d for d in index.docs.values() if d.published), key=lambda d: d.id)
 
 
-def _object_path(objects: ObjectStore, key: str) -> str:
-    from qazai.storage.objects.local import LocalObjectStore
-
-    if isinstance(objects, LocalObjectStore):
-        return str(objects.root.joinpath(*key.split("/")))
-    # S3: the sandbox would need httpfs and a secret created before the configuration is locked.
-    raise Unavailable(
-        "the query API reads from a local object store only in this release", code="query_unavailable"
-    )
-
-
-def _object_root(objects: ObjectStore) -> str | None:
-    from qazai.storage.objects.local import LocalObjectStore
-
-    return str(objects.root) if isinstance(objects, LocalObjectStore) else None
-
-
-def _named_docs(uow: UnitOfWork, index: CatalogIndex | None, names: set[str] | None) -> list[LibraryDoc]:
-    """The documents of the libraries ``names`` point at (of every library without ``names``):
-    from the index when the caller keeps one (the API's process), else read from the database,
-    so that a one-off query (`qazai query`) does not first index every library of the catalogue."""
-    keys = None if names is None else {name.split("/", 1)[0] for name in names}
+def _named_libraries(
+    uow: UnitOfWork, index: CatalogIndex | None, names: set[str] | None
+) -> list[NamedLibrary]:
+    """The libraries ``names`` point at (every library without ``names``), with a published
+    latest version: from the index when the caller keeps one (the API's process), else read
+    from the database with ``query_tables``' SQL, so that a one-off query (`qazai query`) does
+    not first index every library of the catalogue."""
+    keys = None if names is None else library_keys(names)
     if index is not None:
         index.sync()
         if keys is None:
-            return list(index.docs.values())
-        found = (index.get(key) for key in keys)
-        return list({d.id: d for d in found if d is not None}.values())
-    if keys is None:
-        ids = repo.all_library_ids(uow.session)
-    else:
-        ids = sorted({i for i in (repo.library_id_by_key(uow.session, key) for key in keys) if i})
-    return list(repo.load_docs(uow.session, ids))
+            docs = list(index.docs.values())
+        else:
+            found = (index.get(key) for key in keys)
+            docs = list({d.id: d for d in found if d is not None}.values())
+        return [_named(doc) for doc in docs if doc.latest is not None]
+    connection = uow.session.connection()
+    placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = named_libraries_sql(None if keys is None else len(keys), placeholder)
+    params = () if keys is None else (*keys, *keys)
+    return [named_library(row) for row in connection.exec_driver_sql(sql, params)]
+
+
+def _named(doc: LibraryDoc) -> NamedLibrary:
+    version = doc.latest
+    assert version is not None
+    parquet = tuple((p.table, p.key) for p in version.parts if p.format == "parquet" and p.key)
+    return NamedLibrary(doc.id, doc.slug, doc.organisation_id, version.tier, parquet)
 
 
 def queryable_tables(
@@ -133,41 +137,12 @@ def queryable_tables(
     actor: Actor,
     names: set[str] | None = None,
 ) -> dict[str, QueryTable]:
-    """SQL name -> files of every table of the latest version of each library ``actor`` may read:
-    open ones for everyone; registered (terms accepted), restricted (active grant) and the
-    actor's own organisation's with a token. A one-table library is named by its slug; every
-    table is also ``slug/table``. With ``names``, only the libraries those names point at are
-    looked at (a query names a few tables; the catalogue may hold many thousands). Without an
-    ``index`` the libraries are read from the database."""
+    """SQL name -> files of every table of the latest version of each library ``actor`` may read
+    (``query_tables.readable_tables``). With ``names``, only the libraries those names point at
+    are looked at (a query names a few tables; the catalogue may hold many thousands). Without
+    an ``index`` the libraries are read from the database."""
     allowed = set(repo.user_grants(uow.session, actor.user_id, utcnow())) if actor.user_id else set()
-    tables: dict[str, QueryTable] = {}
-    for doc in _named_docs(uow, index, names):
-        version = doc.latest
-        if version is None or version.tier == AccessTier.enclave:
-            continue
-        if version.tier != AccessTier.open and not can_read_data(
-            actor,
-            version.tier,
-            doc.organisation_id,
-            accepted_terms=doc.id in allowed,
-            has_grant=doc.id in allowed,
-        ):
-            continue
-        parts: dict[str, list[str]] = {}
-        for part in version.parts:
-            if part.format == "parquet" and part.key:
-                parts.setdefault(part.table, []).append(part.key)
-        for table, keys in parts.items():
-            try:
-                paths = tuple(_object_path(objects, k) for k in keys)
-            except Unavailable:
-                continue
-            root = _object_root(objects)
-            entry = QueryTable(name=f"{doc.slug}/{table}", library_slug=doc.slug, paths=paths, root=root)
-            tables[entry.name] = entry
-            if len(parts) == 1:
-                tables[doc.slug] = QueryTable(name=doc.slug, library_slug=doc.slug, paths=paths, root=root)
-    return tables
+    return readable_tables(actor, allowed, _named_libraries(uow, index, names), *store_paths(objects))
 
 
 def _end_transaction(uow: UnitOfWork) -> None:
@@ -175,15 +150,6 @@ def _end_transaction(uow: UnitOfWork) -> None:
     a query may take seconds, during which it must hold neither a pooled connection nor (on
     SQLite, where a POST's unit of work begins IMMEDIATE) the database's write lock."""
     uow.rollback()
-
-
-def _caller(actor: Actor, client: str | None) -> tuple[str, bool]:
-    """Whose query slots a query takes: the user's, else the client address's (anonymous)."""
-    if actor.user_id is not None:
-        return f"user:{actor.user_id}", False
-    if actor.is_system:
-        return f"system:{actor.label}", False
-    return f"address:{client or 'unknown'}", True
 
 
 def query(
@@ -205,20 +171,17 @@ def query(
     time limit, not raise it. Without an ``index`` the named tables are looked up in the database
     (see ``queryable_tables``). QueryRefused (400), QueryTimeout (408), QueryTooLarge (413),
     QueryBusy (429), InvalidInput."""
-    limits = runtime.limits
-    caller, anonymous = _caller(actor, client)
-    with runtime.gate.admit(caller, anonymous=anonymous):
-        tables = queryable_tables(uow, index, objects, actor, query_table_names(sql))
+    caller, anonymous = query_caller(actor, client)
+
+    def tables() -> dict[str, QueryTable]:
+        found = queryable_tables(uow, index, objects, actor, query_table_names(sql))
         _end_transaction(uow)
-        return run_query(
-            tables,
-            sql,
-            limit=limit,
-            cursor=cursor,
-            timeout_ms=min(timeout_ms or limits.timeout_ms, limits.timeout_ms),
-            max_result_bytes=limits.max_result_bytes,
-            runner=runtime.workers.run,
-        )
+        return found
+
+    outcome = limited_query(
+        runtime, caller, tables, sql, anonymous=anonymous, limit=limit, cursor=cursor, timeout_ms=timeout_ms
+    )
+    return QueryResult(**outcome.__dict__)
 
 
 def browse(
@@ -248,7 +211,7 @@ def browse(
         raise InvalidInput("the `next` cursor is malformed", code="invalid_cursor")
     started = time.perf_counter()
     limits = runtime.limits
-    caller, anonymous = _caller(actor, client)
+    caller, anonymous = query_caller(actor, client)
     task = QueryTask(
         tables=(tables[table],),
         sql=table,

@@ -30,7 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qazai.catalog.query import QueryTable, QueryTask, quote_identifier
 from qazai.catalog.query_limits import QueryRuntime
-from qazai.catalog.service import _caller, _end_transaction
+from qazai.catalog.query_tables import query_caller
+from qazai.catalog.service import _end_transaction
 from qazai.core.errors import InvalidInput, NotFound, Unavailable
 from qazai.identity.actor import Actor
 from qazai.libraries import access
@@ -439,7 +440,7 @@ def read_page(
     _sql, _params, count_sql, count_params, _reverse = page_sql(table, request)
     _end_transaction(uow)
     limits = runtime.limits
-    caller, anonymous = _caller(actor, client)
+    caller, anonymous = query_caller(actor, client)
 
     def task(statement: str, values: list[Any], limit: int) -> QueryTask:
         return QueryTask(

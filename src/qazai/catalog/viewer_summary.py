@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from qazai.catalog.query import QueryTask, TaskResult, quote_identifier
 from qazai.catalog.query_limits import QueryRuntime
-from qazai.catalog.service import _caller
+from qazai.catalog.query_tables import query_caller
 from qazai.catalog.viewer import ColumnKind, ReadableTable, ViewerColumn
 from qazai.identity.actor import Actor
 
@@ -274,6 +274,6 @@ def summarise_table(
     with _CACHE_LOCK:
         if (table.query_table.paths, table.name) in _CACHE:  # kept: no query, no slot taken
             return _CACHE[(table.query_table.paths, table.name)]
-    caller, anonymous = _caller(actor, client)
+    caller, anonymous = query_caller(actor, client)
     with runtime.gate.admit(caller, anonymous=anonymous):
         return table_summary(table, runtime.workers.run, timeout_ms=runtime.limits.timeout_ms)

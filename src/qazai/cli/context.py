@@ -6,7 +6,6 @@ import getpass
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qazai.identity.actor import Actor
@@ -80,18 +79,11 @@ def _reading_platform(settings: Settings) -> Platform:
 
 
 def _at_newest_revision(db: Database) -> bool:
-    """Whether the database is at the newest migration, read without Alembic (its import alone
-    costs ~0.5 s): the history is linear and each revision is named after its file."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import SQLAlchemyError
+    """Whether the database is at the newest migration (``storage.dbapi``: read without Alembic)."""
+    from qazai.storage.dbapi import at_revision, newest_revision
 
-    from qazai.storage import db as storage_db
-
-    versions = Path(storage_db.__file__).parent / "migrations" / "versions"
-    newest = max((p.stem for p in versions.glob("[0-9]*.py")), default=None)
+    connection = db.engine.raw_connection()
     try:
-        with db.engine.connect() as connection:
-            current = {str(r[0]) for r in connection.execute(text("SELECT version_num FROM alembic_version"))}
-    except SQLAlchemyError:  # no such table: a new database
-        return False
-    return newest is not None and current == {newest}
+        return at_revision(connection, newest_revision())
+    finally:
+        connection.close()  # back to the pool, rolled back
