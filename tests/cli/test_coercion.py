@@ -46,6 +46,11 @@ CASES: list[tuple[str, Any]] = [
     ("count", 10),
     ("plain", 3),
     ("plain", -7),
+    ("count", "5"),
+    ("count", "10"),
+    ("count", "0001"),
+    ("plain", "3"),
+    ("plain", "0"),
     ("colour", "red"),
     ("colour", "dark-blue"),
     ("colour", Colour.dark_blue),
@@ -65,7 +70,21 @@ def test_same_value_as_typer(name: str, value: Any) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("count", 0), ("count", 11), ("count", "5"), ("plain", "3"), ("colour", "purple"), ("shout", "a")],
+    [
+        ("count", 0),
+        ("count", 11),
+        ("count", "11"),
+        ("count", "0"),
+        ("plain", "-3"),
+        ("plain", "+3"),
+        ("plain", " 3"),
+        ("plain", "3_000"),
+        ("plain", "٣"),  # an Arabic-Indic digit: str.isdigit says yes
+        ("plain", "3.0"),
+        ("plain", "x"),
+        ("colour", "purple"),
+        ("shout", "a"),
+    ],
 )
 def test_other_values_go_through_typer(name: str, value: Any) -> None:
     command = _command()

@@ -8,6 +8,7 @@ that command runs (`LazyGroup`); the top-level help lists them from the `COMMAND
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from enum import Enum
 from typing import Annotated, Any
@@ -98,6 +99,7 @@ def _process_value(self: Any, ctx: Any, value: Any) -> Any:
 
 
 _UNCHANGED = object()
+_DECIMAL = re.compile(r"[0-9]{1,18}")
 
 
 def _without_pydantic(param: Any, ctx: Any, value: Any) -> Any:
@@ -105,7 +107,8 @@ def _without_pydantic(param: Any, ctx: Any, value: Any) -> Any:
     (~0.2 s to import; every ``qazai query`` paid it for its SQL, ``--format`` and ``--limit``):
 
     - text for a ``str`` parameter: ``_parse_cli_str`` then pydantic's ``str`` keep it as it is;
-    - an ``int`` for an ``int`` parameter (a default) within its ``min``/``max``: kept;
+    - an ``int`` for an ``int`` parameter (a default), or text of ASCII digits alone (``--limit 5``),
+      within its ``min``/``max``: kept, or ``int()`` of the text;
     - a value for an ``Enum`` parameter: typer's own ``coerce_cli_choice``, which the adapter
       calls, with nothing around it.
 
@@ -119,6 +122,8 @@ def _without_pydantic(param: Any, ctx: Any, value: Any) -> Any:
     annotation = descriptor.annotation
     if annotation is str and type(value) is str:
         return value
+    if annotation is int and type(value) is str and _DECIMAL.fullmatch(value):
+        value = int(value)  # plain ASCII digits: what pydantic makes of them too
     if annotation is int and type(value) is int:
         low, high = getattr(info, "min", None), getattr(info, "max", None)
         if (low is None or value >= low) and (high is None or value <= high):
