@@ -19,6 +19,7 @@ from qazai.catalog.ckan import ACTIONS, ActionContext
 from qazai.catalog.ckan_params import SearchQueryError
 from qazai.catalog.indexer import catalog_index, existing_index
 from qazai.core.errors import AppError, InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from qazai.identity.actor import ANONYMOUS
 
 router = APIRouter(tags=["ckan"])
 
@@ -73,18 +74,33 @@ async def _params(request: Request) -> dict[str, Any]:
     return params
 
 
+# Actions answered from the in-memory index alone (no SQL): for anonymous callers and a fresh
+# index they run on the event loop, sparing a thread hop that costs more than the action itself.
+_IN_MEMORY = {"package_show", "status_show", "site_read", "package_list"}
+# Actions that never read ``ctx.uow`` (an anonymous caller gets none: see _run); the slower ones
+# still run on a thread.
+_WITHOUT_DATABASE = _IN_MEMORY | {"package_search", "group_list", "tag_list", "license_list", "resource_show"}
+
+
 def _run(platform: Platform, request: Request, name: str, params: dict[str, Any]) -> Any:
+    if name in _WITHOUT_DATABASE and without_credentials(request.scope):
+        # The anonymous public, known without the database (as get_actor would answer), asking an
+        # action that reads the index alone: no unit of work (a session and a connection checkout
+        # per package_search). A token or a session cookie, even a bad one, goes the general way.
+        request.state.actor_label = ANONYMOUS.label
+        ctx = ActionContext(
+            uow=None,  # type: ignore[arg-type]  # the actions in _WITHOUT_DATABASE never read it
+            index=catalog_index(platform.db),
+            actor=ANONYMOUS,
+            base_url=platform.settings.public_base_url,
+        )
+        return ACTIONS[name](ctx, params)
     with platform.db.uow(read_only=True) as uow:
         actor = get_actor(request, uow, platform)
         ctx = ActionContext(
             uow=uow, index=catalog_index(platform.db), actor=actor, base_url=platform.settings.public_base_url
         )
         return ACTIONS[name](ctx, params)
-
-
-# Actions answered from the in-memory index alone (no SQL): for anonymous callers and a fresh
-# index they run on the event loop, sparing a thread hop that costs more than the action itself.
-_IN_MEMORY = {"package_show", "status_show", "site_read", "package_list"}
 
 
 def _runs_inline(platform: Platform, request: Request, name: str) -> bool:
