@@ -4,6 +4,7 @@ typer's own adapters make of them; anything else goes through typer, errors incl
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import click
@@ -30,6 +31,11 @@ def _command() -> click.Command:
         plain: int = 3,
         colour: Colour = Colour.red,
         shout: Annotated[str, typer.Option(parser=str.upper)] = "a",
+        where: Annotated[Path, typer.Option()] = Path("x"),
+        existing: Annotated[Path, typer.Option(exists=True, dir_okay=False, readable=True)] = Path("x"),
+        folder: Annotated[Path, typer.Option(exists=True, file_okay=False)] = Path("x"),
+        resolved: Annotated[Path, typer.Option(resolve_path=True)] = Path("x"),
+        dash: Annotated[Path, typer.Option(allow_dash=True)] = Path("x"),
     ) -> None:
         pass
 
@@ -54,6 +60,13 @@ CASES: list[tuple[str, Any]] = [
     ("colour", "red"),
     ("colour", "dark-blue"),
     ("colour", Colour.dark_blue),
+    ("where", "some/relative/path.csv"),
+    ("where", "деректер/файл.csv"),
+    ("where", "/no/such/file"),
+    ("existing", __file__),
+    ("folder", str(Path(__file__).parent)),
+    ("resolved", "a/../b/./c"),
+    ("dash", "data.csv"),
 ]
 
 
@@ -84,6 +97,11 @@ def test_same_value_as_typer(name: str, value: Any) -> None:
         ("plain", "x"),
         ("colour", "purple"),
         ("shout", "a"),
+        ("existing", "/no/such/file"),  # typer's "does not exist", in its words
+        ("existing", str(Path(__file__).parent)),  # a folder
+        ("folder", __file__),  # a file
+        ("dash", "-"),  # standard input
+        ("where", ""),
     ],
 )
 def test_other_values_go_through_typer(name: str, value: Any) -> None:

@@ -39,3 +39,21 @@ def test_a_scan_with_every_validated_entity_loads_no_numpy_nor_pyarrow(tmp_path:
     result = json.loads(done.stdout)
     assert {"IIN", "IBAN_KZ", "CARD", "PERSON", "PHONE_KZ"} <= set(result["entities"])
     assert result["loaded"] == []
+
+
+def test_the_whole_command_loads_no_pydantic_either(tmp_path: Path) -> None:
+    """`qazai scan FILE --json` as a user runs it: the file argument is checked by typer's own
+    path checks without its pydantic adapter (cli/main.py `_without_pydantic`)."""
+    from tests.cli.test_startup import PROBE
+
+    path = tmp_path / "people.csv"
+    path.write_text("ИИН,Телефон\n900101300007,+7 701 123 45 67\n", encoding="utf-8")
+    args = json.dumps(["scan", str(path), "--json"])
+    done = subprocess.run([sys.executable, "-c", PROBE, args], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    *output, last = done.stdout.rstrip().splitlines()
+    report = json.loads(last)
+    assert report["code"] in (0, None)
+    assert "IIN" in "\n".join(output)
+    heavy = ("pydantic", "numpy", "pyarrow", "duckdb", "sqlalchemy")
+    assert [m for m in report["modules"] if m.split(".")[0] in heavy] == []

@@ -110,7 +110,9 @@ def _without_pydantic(param: Any, ctx: Any, value: Any) -> Any:
     - an ``int`` for an ``int`` parameter (a default), or text of ASCII digits alone (``--limit 5``),
       within its ``min``/``max``: kept, or ``int()`` of the text;
     - a value for an ``Enum`` parameter: typer's own ``coerce_cli_choice``, which the adapter
-      calls, with nothing around it.
+      calls, with nothing around it;
+    - text for a ``Path`` parameter: typer's own ``coerce_cli_path`` given ``Path(text)``, which is
+      what pydantic's ``Path`` makes of text; typer then skips its adapter and runs its checks.
 
     Anything else, or any doubt, returns ``_UNCHANGED`` and typer's own path runs (with its errors)."""
     descriptor = getattr(param, "type_descriptor", None)
@@ -138,7 +140,20 @@ def _without_pydantic(param: Any, ctx: Any, value: Any) -> Any:
             )
         except Exception:
             return _UNCHANGED
+    if _is_path(annotation) and info.path_type is None and type(value) is str and value not in ("", "-"):
+        from typer._param_types import coerce_cli_path
+
+        try:  # typer's own checks (exists, file or folder, readable, resolve_path) on a Path it is given
+            return coerce_cli_path(annotation(value), info, path_type=annotation, param=param, ctx=ctx)
+        except Exception:
+            return _UNCHANGED  # typer's path says what is wrong, in its words
     return _UNCHANGED
+
+
+def _is_path(annotation: Any) -> bool:
+    from pathlib import Path
+
+    return isinstance(annotation, type) and issubclass(annotation, Path)
 
 
 # typer 0.29's private parameter base; another typer leaves its own (tests/cli/test_startup.py then
