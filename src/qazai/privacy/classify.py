@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from qazai.privacy.detectors import MIN_SCORE, ColumnInput, detect_column, detect_columns
+from qazai.privacy.detectors import MIN_SCORE, SPECIFICITY, ColumnInput, detect_column, detect_columns
 from qazai.privacy.entities import PERSONAL_DIRECT, ColumnKind, Entity, Finding
 from qazai.privacy.headers import HeaderHint, read_header
 
@@ -85,7 +85,7 @@ class ColumnEvidence:
                     "share": round(count / self.cells, 4) if self.cells else 0.0,
                     "validated": Entity(entity) in VALIDATED,
                 }
-                for entity, count in sorted(self.matched.items(), key=lambda kv: -kv[1])
+                for entity, count in sorted(self.matched.items(), key=lambda kv: (-kv[1], kv[0]))
             ],
             "header": list(self.header),
             "rule": self.rule.value,
@@ -282,7 +282,13 @@ def classify_column(
     cell_counts = dict(zip(cells["entity"].to_list(), cells["cells"].to_list(), strict=True))
     matched = findings["row"].n_unique() if findings.height else 0
     ratio = matched / non_empty if non_empty else 0.0
-    dominant = max(cell_counts, key=lambda e: cell_counts[e]) if cell_counts else None
+    # Polars' group_by keeps no order: a tie goes to the more specific entity (the order that
+    # resolves overlapping findings), then the name, so the same column is always read the same way
+    dominant = (
+        min(cell_counts, key=lambda e: (-cell_counts[e], SPECIFICITY.get(e, len(SPECIFICITY)), e))
+        if cell_counts
+        else None
+    )
     dom_ratio = cell_counts[dominant] / non_empty if dominant and non_empty else 0.0
     entities = dict(sorted(counts.items()))
     header = tuple(sorted(e.value for e in hint.entities))
