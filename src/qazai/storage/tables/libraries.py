@@ -45,7 +45,8 @@ class LibraryRow(Base):
     latest_number: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[str | None] = mapped_column(ID)
     created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
+    # Indexed: the catalogue index's background re-check reads max(updated_at) (migration 0015).
+    updated_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class LibraryVersionRow(Base):
