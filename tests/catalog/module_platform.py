@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -121,7 +118,8 @@ class LiveServer:
 def live_server(platform: Any, people: Any, module_tmp: Path) -> Iterator[LiveServer]:
     """uvicorn in a thread, with HOME and the client caches in a temp folder and NO_PROXY set
     (INTEROP.md test notes). ``platform.settings.base_url`` points at it, so publish after this."""
-    import uvicorn
+    from tests.support.live_server import free_port
+    from tests.support.live_server import live_server as serve
 
     from qazai.api.app import create_app
     from qazai.api.observability import JsonFormatter
@@ -131,11 +129,8 @@ def live_server(platform: Any, people: Any, module_tmp: Path) -> Iterator[LiveSe
             patch.setenv(name, str(module_tmp / "home" / name.lower()))
         patch.setenv("NO_PROXY", "127.0.0.1,localhost")
         patch.setenv("no_proxy", "127.0.0.1,localhost")
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        base = f"http://127.0.0.1:{port}"
-        platform.settings.base_url = base
+        port = free_port()
+        platform.settings.base_url = f"http://127.0.0.1:{port}"
         log_path = module_tmp / "access.log"
         handler = logging.FileHandler(log_path, encoding="utf-8")
         handler.setFormatter(JsonFormatter())
@@ -143,19 +138,10 @@ def live_server(platform: Any, people: Any, module_tmp: Path) -> Iterator[LiveSe
         old_level = access.level
         access.setLevel(logging.INFO)
         access.addHandler(handler)
-        config = uvicorn.Config(create_app(platform), host="127.0.0.1", port=port, log_level="warning")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started, "uvicorn did not start"
         try:
-            yield LiveServer(base=base, access_log=log_path)
+            with serve(create_app(platform), port=port, log_level="warning") as base:
+                yield LiveServer(base=base, access_log=log_path)
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
             access.removeHandler(handler)
             access.setLevel(old_level)
             handler.close()
