@@ -23,7 +23,10 @@ Watermark = tuple[Any, ...]
 def watermark(session: Session) -> Watermark:
     """A cheap fingerprint of everything the index reflects: it changes whenever a library is
     created, edited or deleted, or a version is published or withdrawn."""
-    libraries = session.execute(select(func.count(LibraryRow.id), func.max(LibraryRow.updated_at))).one()
+    # Two questions, not one statement: SQLite answers count and max together with a scan of the
+    # table (~46 ms at 100,000 libraries), each alone from the updated_at index (<1 ms).
+    count = session.execute(select(func.count()).select_from(LibraryRow)).scalar_one()
+    latest = session.execute(select(func.max(LibraryRow.updated_at))).scalar_one()
     # Versions are immutable rows with time-ordered ids, except for their status: a new version
     # moves max(id), a withdrawal moves the published count (versions are deleted only with their
     # library, which moves the library count). Both are answered from indexes
@@ -34,7 +37,7 @@ def watermark(session: Session) -> Watermark:
         select(func.count()).select_from(LibraryVersionRow).where(LibraryVersionRow.status == PUBLISHED)
     ).scalar_one()
     organisations = session.execute(select(func.count(OrganisationRow.id))).one()
-    return (*tuple(libraries), *tuple(versions), published, *tuple(organisations))
+    return (count, latest, *tuple(versions), published, *tuple(organisations))
 
 
 LibraryState = tuple[Any, ...]
