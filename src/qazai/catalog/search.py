@@ -138,6 +138,21 @@ class _FacetCache:
         return len(self._entries)
 
 
+MAX_QUERY_WORDS = 32
+
+
+def _query_words(q: str) -> list[tuple[str, ...]]:
+    """The words of ``q`` a query is made of (each the tuple of its keys)."""
+    return query_terms(q)[:MAX_QUERY_WORDS]
+
+
+def _matching_words(q: str) -> tuple[tuple[str, ...], ...]:
+    """What the matches of ``q`` depend on: the set of its words' key sets, not the words'
+    spelling, script, case or order ("Halyq sany", "саны халық"). Every word must match (or,
+    widened, any may) and a word matches on any of its keys: sets either way."""
+    return tuple(sorted({tuple(sorted(keys)) for keys in _query_words(q)}))
+
+
 def _facet_key(
     generation: int, request: SearchRequest, visibility: frozenset[str], *, any_word: bool
 ) -> Hashable:
@@ -145,7 +160,7 @@ def _facet_key(
     return (
         generation,
         any_word,
-        request.q,
+        _matching_words(request.q),
         tuple(sorted((f.value, tuple(sorted(v))) for f, v in request.filters.items() if v)),
         None if request.ids is None else tuple(request.ids),
         tuple((r.field.value, r.start, r.end) for r in request.ranges),
@@ -280,7 +295,7 @@ class TantivySearchEngine:
             (tantivy.Occur.Must, _any_of(schema, "visible", sorted(visibility)))
         ]
         words: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        for keys in query_terms(request.q)[:32]:
+        for keys in _query_words(request.q):
             alternatives: list[tuple[tantivy.Occur, tantivy.Query]] = []
             for key in keys:
                 alternatives.append(
