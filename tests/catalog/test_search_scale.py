@@ -194,3 +194,35 @@ def test_any_of_gives_the_hits_and_scores_of_a_term_set(field: str, values: list
         )
     assert answers[0] == answers[1]
     assert (answers[0][0] == 0) == (field == "region")
+
+
+@pytest.mark.parametrize("scores", [[3.25, 1e-7, 12.0], [None, None, None], []])
+def test_a_search_page_assembled_from_cached_packages_is_the_json_of_the_page(
+    scores: list[float | None],
+) -> None:
+    import orjson
+
+    from qazai.api.routers.catalog import _search_page_json
+    from qazai.catalog.models import SearchHit
+
+    docs = [_doc(i) for i in range(len(scores))]
+    pairs = [(d, SearchHit(id=d.id, slug=d.slug, score=s)) for d, s in zip(docs, scores, strict=True)]
+    facets = {"theme": [{"value": "health", "count": 2}], "region": []}
+    for _ in range(2):  # packages built, then cached (their JSON too)
+        page = _search_page_json("http://a", pairs, 1234, facets, True)
+        expected = {
+            "count": 1234,
+            "results": [{**ckan.package_dict("http://a", d), "score": h.score} for d, h in pairs],
+            "facets": facets,
+            "some_words": True,
+        }
+        assert page == orjson.dumps(expected)
+    # another base URL is another package
+    assert _search_page_json("http://b", pairs, 1, {}, False) == orjson.dumps(
+        {
+            "count": 1,
+            "results": [{**ckan.package_dict("http://b", d), "score": h.score} for d, h in pairs],
+            "facets": {},
+            "some_words": False,
+        }
+    )

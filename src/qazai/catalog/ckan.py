@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+import orjson
+
 from qazai import __version__
 from qazai.catalog import repo, service
 from qazai.catalog.ckan_params import (
@@ -92,22 +94,51 @@ def resources(base: str, doc: LibraryDoc) -> list[dict[str, Any]]:
 # identity check is the whole invalidation. Building a package is ~50 µs, i.e. a page of 20
 # results cost ~1 ms a search; most searches hit the same few thousand libraries again.
 _PACKAGE_CACHE_SIZE = 20_000
-_packages: dict[str, tuple[LibraryDoc, str, dict[str, Any]]] = {}
+
+
+class _Package:
+    """A built package and, once asked for, its JSON (orjson's bytes)."""
+
+    __slots__ = ("base", "doc", "encoded", "package")
+
+    def __init__(self, doc: LibraryDoc, base: str, package: dict[str, Any]) -> None:
+        self.doc = doc
+        self.base = base
+        self.package = package
+        self.encoded: bytes | None = None
+
+
+_packages: dict[str, _Package] = {}
 _packages_lock = threading.Lock()
+
+
+def _cached_package(base: str, doc: LibraryDoc) -> _Package:
+    cached = _packages.get(doc.id)
+    if cached is not None and cached.doc is doc and cached.base == base:
+        return cached
+    entry = _Package(doc, base, _build_package(base, doc))
+    with _packages_lock:
+        if len(_packages) >= _PACKAGE_CACHE_SIZE:
+            _packages.clear()  # a crude bound; rebuilding is cheap, only the repeats are saved
+        _packages[doc.id] = entry
+    return entry
 
 
 def package_dict(base: str, doc: LibraryDoc) -> dict[str, Any]:
     """The CKAN package of ``doc``. Cached: the dict is shared, callers must not change it
     (copy it to add keys, as ``{**package_dict(base, doc), "score": ...}``)."""
-    cached = _packages.get(doc.id)
-    if cached is not None and cached[0] is doc and cached[1] == base:
-        return cached[2]
-    package = _build_package(base, doc)
-    with _packages_lock:
-        if len(_packages) >= _PACKAGE_CACHE_SIZE:
-            _packages.clear()  # a crude bound; rebuilding is cheap, only the repeats are saved
-        _packages[doc.id] = (doc, base, package)
-    return package
+    return _cached_package(base, doc).package
+
+
+def package_json(base: str, doc: LibraryDoc) -> bytes:
+    """``orjson.dumps(package_dict(base, doc))``, cached with the package (a page of search
+    results is mostly packages seen before: encoding them again cost more than assembling).
+    Raises what orjson raises for a package it cannot encode."""
+    entry = _cached_package(base, doc)
+    encoded = entry.encoded
+    if encoded is None:
+        encoded = entry.encoded = orjson.dumps(entry.package)
+    return encoded
 
 
 def _build_package(base: str, doc: LibraryDoc) -> dict[str, Any]:
