@@ -115,3 +115,36 @@ def test_background_checks_are_spaced_by_what_the_last_fingerprint_cost(db: Data
     assert index._background is not None
     index._background.join(10)
     index.close()
+
+
+def test_a_sync_that_read_many_documents_freezes_them_out_of_the_collector(
+    db: Database, monkeypatch: Any
+) -> None:
+    import gc
+
+    from qazai.catalog import indexer
+
+    with db.uow() as uow:
+        identity.create_organisation(
+            uow,
+            SYSTEM,
+            OrganisationCreate(slug="stat-gov", kind=OrgKind.government_body, name=LocalizedText(en="B")),
+        )
+    for slug in ("one", "two", "three"):
+        _library(db, slug)
+    monkeypatch.setattr(indexer, "FREEZE_FROM", 3)
+    index = CatalogIndex(db, min_interval=0)
+    gc.unfreeze()
+    try:
+        assert index.rebuild() == 3
+        doc = index.get("one")
+        assert gc.get_freeze_count() > 0
+        assert not any(o is doc for o in gc.get_objects())  # frozen objects are not walked
+        gc.unfreeze()
+        index.sync()  # nothing changed: nothing read, nothing frozen
+        assert gc.get_freeze_count() == 0
+        _library(db, "four")  # one document read: below FREEZE_FROM
+        index.sync()
+        assert index.get("four") is not None and gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
