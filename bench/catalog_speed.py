@@ -34,19 +34,15 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
+from _common import bench_settings, create_stat_gov, percentile, start_server
 
 # -- the servers (run in subprocesses: `--serve app|bare`) --------------------------------------
 
@@ -54,19 +50,8 @@ START_SECONDS = 1800  # the app builds its index before answering: minutes at 10
 
 
 def _settings(data_dir: Path, database_url: str, base_url: str) -> Any:
-    from qazai.config import load_settings
-
-    return load_settings(
-        environment="test",
-        data_dir=data_dir,
-        database_url=database_url,
-        secret_key="bench-secret-key-that-is-long-enough-0123456789",
-        argon2_time_cost=1,
-        argon2_memory_kib=64,
-        log_json=True,
-        base_url=base_url,
-        query_anonymous_per_minute=0,  # the client here is one anonymous address sending ~50 queries
-    )
+    # the client here is one anonymous address sending ~50 queries
+    return bench_settings(data_dir, database_url, base_url=base_url, query_anonymous_per_minute=0)
 
 
 def _serve(kind: str, port: int, data_dir: Path, database_url: str) -> None:
@@ -99,49 +84,16 @@ def _serve(kind: str, port: int, data_dir: Path, database_url: str) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _start(kind: str, data_dir: Path, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
     """A server subprocess; its log (the app's JSON access lines) goes to a file, as in production."""
-    import httpx
-
-    port = _free_port()
-    log = (data_dir.parent / f"{kind}.log").open("ab")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            __file__,
-            "--serve",
-            kind,
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data_dir),
-            "--database-url",
-            database_url,
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=log,
+    return start_server(
+        [__file__, "--serve", kind, "--data-dir", str(data_dir), "--database-url", database_url],
+        data_dir.parent / f"{kind}.log",
+        probe="/json" if kind == "bare" else "/api/v1/health",
+        ready=lambda status: status == 200,
+        seconds=START_SECONDS,
+        what=f"the {kind} server",
     )
-    base = f"http://127.0.0.1:{port}"
-    probe = "/json" if kind == "bare" else "/api/v1/health"
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + probe, timeout=2).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            raise SystemExit(f"the {kind} server exited with {process.returncode}")
-        time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"the {kind} server did not start")
 
 
 # -- data ----------------------------------------------------------------------------------------
@@ -155,27 +107,15 @@ def _setup(data_dir: Path, database_url: str, libraries: int, rows: int) -> dict
     from tests.libraries.publishing import FULL_META, publish
 
     from qazai.api.wiring import build_platform
-    from qazai.core.enums import OrgKind
     from qazai.core.text import LocalizedText
-    from qazai.identity import service as identity
     from qazai.identity.actor import SYSTEM
-    from qazai.identity.models import OrganisationCreate
     from qazai.libraries import service
     from qazai.libraries.models import LibraryCreate
 
     timings: dict[str, float] = {}
     platform = build_platform(_settings(data_dir, database_url, "http://127.0.0.1"), start_workers=False)
     platform.settings.upload_max_bytes = max(platform.settings.upload_max_bytes, 1 << 31)
-    with platform.db.uow() as uow:
-        identity.create_organisation(
-            uow,
-            SYSTEM,
-            OrganisationCreate(
-                slug="stat-gov",
-                kind=OrgKind.government_body,
-                name=LocalizedText(en="Bureau of National Statistics"),
-            ),
-        )
+    create_stat_gov(platform, "Bureau of National Statistics")
     rng = np.random.default_rng(6)
     source = data_dir / "seed.parquet"
     table = pa.table(
@@ -247,11 +187,6 @@ def _cpu(process: Any) -> float:
     than wall times on a shared machine."""
     times = process.cpu_times()
     return float(times.user + times.system)
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _throughput(base: str, paths: list[str], seconds: float, concurrency: int) -> float:
@@ -346,10 +281,10 @@ def _engine_alone(data_dir: Path, database_url: str, paths: list[str]) -> dict[s
                 cpu_ms.append((time.process_time() - cpu) * 1000)
             out.update(
                 {
-                    f"{label}p50": _pct(wall, 0.5),
-                    f"{label}p95": _pct(wall, 0.95),
-                    f"{label}cpu_p50": _pct(cpu_ms, 0.5),
-                    f"{label}cpu_p95": _pct(cpu_ms, 0.95),
+                    f"{label}p50": percentile(wall, 0.5),
+                    f"{label}p95": percentile(wall, 0.95),
+                    f"{label}cpu_p50": percentile(cpu_ms, 0.5),
+                    f"{label}cpu_p95": percentile(cpu_ms, 0.95),
                     f"{label}cpu_mean": statistics.mean(cpu_ms),
                 }
             )
@@ -449,12 +384,12 @@ def main() -> None:
             )
             results["ckan_server_cpu_ms"] = (_cpu(server) - cpu) * 1000 / len(searches)
         results.update(
-            search_p50=_pct(search, 0.5),
-            search_p95=_pct(search, 0.95),
-            bare_p50=_pct(ceiling, 0.5),
-            bare_p95=_pct(ceiling, 0.95),
-            ckan_search_p50=_pct(ckan, 0.5),
-            ckan_search_p95=_pct(ckan, 0.95),
+            search_p50=percentile(search, 0.5),
+            search_p95=percentile(search, 0.95),
+            bare_p50=percentile(ceiling, 0.5),
+            bare_p95=percentile(ceiling, 0.95),
+            ckan_search_p50=percentile(ckan, 0.5),
+            ckan_search_p95=percentile(ckan, 0.95),
         )
         if args.search_only:
             raise _SearchOnly

@@ -26,17 +26,14 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import bench_settings, create_stat_gov, start_server
 
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
@@ -46,21 +43,6 @@ CHUNK = 10 * MIB  # huggingface_hub's DOWNLOAD_CHUNK_SIZE
 REPO = "stat-gov/big-model"
 
 
-def _settings(data_dir: Path, database_url: str, base_url: str = "") -> Any:
-    from qazai.config import load_settings
-
-    return load_settings(
-        environment="test",
-        data_dir=data_dir,
-        database_url=database_url,
-        secret_key="bench-secret-key-that-is-long-enough-0123456789",
-        argon2_time_cost=1,
-        argon2_memory_kib=64,
-        log_json=True,
-        base_url=base_url or None,
-    )
-
-
 def _serve(port: int, data_dir: Path, database_url: str) -> None:
     import uvicorn
 
@@ -68,7 +50,7 @@ def _serve(port: int, data_dir: Path, database_url: str) -> None:
     from qazai.api.wiring import build_platform
 
     platform = build_platform(
-        _settings(data_dir, database_url, f"http://127.0.0.1:{port}"), start_workers=False
+        bench_settings(data_dir, database_url, base_url=f"http://127.0.0.1:{port}"), start_workers=False
     )
     uvicorn.run(create_app(platform), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
@@ -114,27 +96,16 @@ def _prepare(work: Path, size_mib: int) -> tuple[Path, str, Path, int]:
     from tests.models.factory import create_repo, push_folder
 
     from qazai.api.wiring import build_platform
-    from qazai.core.enums import OrgKind
-    from qazai.core.text import LocalizedText
-    from qazai.identity import service as identity
     from qazai.identity.actor import SYSTEM
-    from qazai.identity.models import OrganisationCreate
     from qazai.models import reads
     from qazai.storage.migrate import upgrade_database
 
     data_dir = work / "data"
     database_url = f"sqlite:///{work / 'qazai.db'}"
     upgrade_database(database_url)
-    platform = build_platform(_settings(data_dir, database_url), start_workers=False)
+    platform = build_platform(bench_settings(data_dir, database_url, base_url=None), start_workers=False)
     try:
-        with platform.db.uow() as uow:
-            identity.create_organisation(
-                uow,
-                SYSTEM,
-                OrganisationCreate(
-                    slug="stat-gov", kind=OrgKind.government_body, name=LocalizedText(en="Stat")
-                ),
-            )
+        create_stat_gov(platform, "Stat")
         model = work / "model"
         model.mkdir()
         (model / "config.json").write_text('{"model_type": "bench"}', encoding="utf-8")
@@ -156,32 +127,18 @@ def _prepare(work: Path, size_mib: int) -> tuple[Path, str, Path, int]:
 def _start(
     data_dir: Path, database_url: str, bare: Path | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
-    import httpx
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    log = (data_dir.parent / "server.log").open("ab")
-    args = ["--serve", "--port", str(port), "--data-dir", str(data_dir), "--database-url", database_url]
+    args = ["--serve", "--data-dir", str(data_dir), "--database-url", database_url]
     if bare is not None:
         args += ["--bare", str(bare)]
-    process = subprocess.Popen([sys.executable, __file__, *args], cwd=ROOT, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.head(base + ("/file" if bare else "/api/v1/health"), timeout=2).status_code in (
-                200,
-                405,
-            ):
-                return process, base
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited with {process.returncode}")
-        time.sleep(0.2)
-    process.kill()
-    raise SystemExit("the server did not start")
+    return start_server(
+        [__file__, *args],
+        data_dir.parent / "server.log",
+        probe="/file" if bare else "/api/v1/health",
+        ready=lambda status: status in (200, 405),
+        seconds=120,
+        what="the server",
+        method="HEAD",
+    )
 
 
 def _read(stored: Path) -> float:

@@ -43,38 +43,19 @@ import os
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import bench_settings, create_stat_gov, free_port, start_server, wait_for_server
 
 NGINX = "/usr/sbin/nginx"
 LIBRARY = "bench-http"
 ACCEL_LOCATION = "/_qazai/objects/"
 MIN_RANGE, MAX_RANGE = 4 * 1024, 64 * 1024
-
-
-def _settings(data_dir: Path, database_url: str, base_url: str, **extra: Any) -> Any:
-    from qazai.config import load_settings
-
-    return load_settings(
-        environment="test",
-        data_dir=data_dir,
-        database_url=database_url,
-        secret_key="bench-secret-key-that-is-long-enough-0123456789",
-        argon2_time_cost=1,
-        argon2_memory_kib=64,
-        log_json=True,
-        base_url=base_url,
-        **extra,
-    )
 
 
 # -- the servers (run in subprocesses: `--serve qazai|qazai-accel|bare`) --------------------------
@@ -114,7 +95,8 @@ def _serve(kind: str, port: int, data_dir: Path, database_url: str, file_path: s
         if kind == "qazai-tree":  # open files linked for nginx (QAZAI_PUBLIC_FILES_DIR)
             extra["public_files_dir"] = data_dir.parent / "public"
         platform = build_platform(
-            _settings(data_dir, database_url, f"http://127.0.0.1:{port}", **extra), start_workers=False
+            bench_settings(data_dir, database_url, base_url=f"http://127.0.0.1:{port}", **extra),
+            start_workers=False,
         )
         catalog_index(platform.db)  # build the index before the server answers
         app = create_app(platform)
@@ -122,43 +104,18 @@ def _serve(kind: str, port: int, data_dir: Path, database_url: str, file_path: s
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait(base: str, probe: str, process: subprocess.Popen[bytes], what: str) -> None:
-    import httpx
-
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + probe, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            raise SystemExit(f"the {what} server exited with {process.returncode}")
-        time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"the {what} server did not start")
+START_SECONDS = 300  # for the servers and nginx to answer
 
 
 def _start(
     kind: str, data_dir: Path, database_url: str, file_path: Path
 ) -> tuple[subprocess.Popen[bytes], str]:
     """A server subprocess; its log (the app's JSON access lines) goes to a file, as in production."""
-    port = _free_port()
-    log = (data_dir.parent / f"{kind}.log").open("ab")
-    process = subprocess.Popen(
+    return start_server(
         [
-            sys.executable,
             __file__,
             "--serve",
             kind,
-            "--port",
-            str(port),
             "--data-dir",
             str(data_dir),
             "--database-url",
@@ -166,13 +123,12 @@ def _start(
             "--file",
             str(file_path),
         ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=log,
+        data_dir.parent / f"{kind}.log",
+        probe="/json" if kind == "bare" else "/api/v1/health",
+        ready=lambda status: status < 500,
+        seconds=START_SECONDS,
+        what=f"the {kind} server",
     )
-    base = f"http://127.0.0.1:{port}"
-    _wait(base, "/json" if kind == "bare" else "/api/v1/health", process, kind)
-    return process, base
 
 
 NGINX_CONF = r"""
@@ -238,7 +194,7 @@ http {{
 def _start_nginx(
     work: Path, file_path: Path, objects: Path, qazai_port: int, tree_qazai_port: int
 ) -> tuple[subprocess.Popen[bytes], str, str, str]:
-    bare_port, front_port, tree_port = _free_port(), _free_port(), _free_port()
+    bare_port, front_port, tree_port = free_port(), free_port(), free_port()
     conf = work / "nginx.conf"
     conf.write_text(
         NGINX_CONF.format(
@@ -263,7 +219,14 @@ def _start_nginx(
         stderr=subprocess.DEVNULL,
     )
     bare, front = f"http://127.0.0.1:{bare_port}", f"http://127.0.0.1:{front_port}"
-    _wait(bare, "/file", process, "nginx")
+    wait_for_server(
+        bare,
+        "/file",
+        process,
+        ready=lambda status: status < 500,
+        seconds=START_SECONDS,
+        what="the nginx server",
+    )
     return process, bare, front, f"http://127.0.0.1:{tree_port}"
 
 
@@ -278,27 +241,17 @@ def _setup(data_dir: Path, database_url: str, rows: int) -> tuple[Path, Path, st
     from tests.libraries.publishing import FULL_META, publish
 
     from qazai.api.wiring import build_platform
-    from qazai.core.enums import OrgKind
     from qazai.core.text import LocalizedText
-    from qazai.identity import service as identity
     from qazai.identity.actor import SYSTEM
-    from qazai.identity.models import OrganisationCreate
     from qazai.libraries import service
     from qazai.libraries.models import LibraryCreate
     from qazai.storage.objects import LocalObjectStore
 
-    platform = build_platform(_settings(data_dir, database_url, "http://127.0.0.1"), start_workers=False)
+    platform = build_platform(
+        bench_settings(data_dir, database_url, base_url="http://127.0.0.1"), start_workers=False
+    )
     try:
-        with platform.db.uow() as uow:
-            identity.create_organisation(
-                uow,
-                SYSTEM,
-                OrganisationCreate(
-                    slug="stat-gov",
-                    kind=OrgKind.government_body,
-                    name=LocalizedText(en="Bureau of National Statistics"),
-                ),
-            )
+        create_stat_gov(platform, "Bureau of National Statistics")
         rng = np.random.default_rng(18)
         source = data_dir / "seed.parquet"
         regions = ["Алматы", "Астана", "Шымкент", "Қарағанды", "Ақтөбе", "Атырау"]

@@ -24,14 +24,12 @@ import argparse
 import io
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import bench_settings, percentile
 
 
 def _jpeg_1mb() -> bytes:
@@ -61,11 +59,6 @@ def _timed(fn: Callable[[], object], runs: int, name: str = "") -> list[float]:
         cpu.append((time.process_time() - started_cpu) * 1000)
     CPU[name] = cpu
     return samples
-
-
-def _p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def _own_schema(url: str) -> tuple[str, Callable[[], None]]:
@@ -99,7 +92,6 @@ def main() -> None:
     from tests.labels.support import draft_system
 
     from qazai.api.wiring import build_platform
-    from qazai.config import load_settings
     from qazai.identity.service import load_actor
     from qazai.labels import authority, media, service, verify
     from qazai.labels.models import MediaLabelCreate
@@ -107,15 +99,7 @@ def main() -> None:
     data = _jpeg_1mb()
     database_url, drop_schema = _own_schema(args.database) if args.database else (None, None)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(
-            environment="test",
-            data_dir=Path(tmp),
-            database_url=database_url or f"sqlite:///{tmp}/bench.db",
-            secret_key="bench-secret-key-that-is-long-enough-0123456789",
-            argon2_time_cost=1,
-            argon2_memory_kib=64,
-            log_json=True,
-        )
+        settings = bench_settings(Path(tmp), database_url or f"sqlite:///{tmp}/bench.db")
         platform = build_platform(settings, start_workers=False)
         try:
             people = make_people(platform)
@@ -190,7 +174,7 @@ def main() -> None:
     print(f"{'':20} {'median ms':>10} {'p95 ms':>10} {'CPU median ms':>14}")
     for name, samples in results.items():
         print(
-            f"{name:20} {statistics.median(samples):10.1f} {_p95(samples):10.1f} {statistics.median(CPU[name]):14.1f}"
+            f"{name:20} {statistics.median(samples):10.1f} {percentile(samples, 0.95):10.1f} {statistics.median(CPU[name]):14.1f}"
         )
     sign, label = (
         statistics.median(results["sign (bare c2pa)"]),
@@ -211,7 +195,7 @@ def main() -> None:
     )
     print(f"  in CPU time: labelling costs {cpu_label - cpu_sign:.1f} ms beyond the library's signing")
     print(
-        f"verify p95 {_p95(check):.1f} ms (target <= 100 ms) vs bare Reader p95 {_p95(read):.1f} ms, ratio {statistics.median(check) / statistics.median(read):.2f}x at the median"
+        f"verify p95 {percentile(check, 0.95):.1f} ms (target <= 100 ms) vs bare Reader p95 {percentile(read, 0.95):.1f} ms, ratio {statistics.median(check) / statistics.median(read):.2f}x at the median"
     )
 
 

@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from hf_download import MIB, _settings, _write_safetensors  # noqa: E402
+from _common import bench_settings, create_stat_gov  # noqa: E402
+from hf_download import MIB, _write_safetensors  # noqa: E402
 
 
 def main() -> None:
@@ -38,11 +39,7 @@ def main() -> None:
     from tests.models.factory import create_repo, full_card
 
     from qazai.api.wiring import build_platform, job_handlers
-    from qazai.core.enums import OrgKind
-    from qazai.core.text import LocalizedText
-    from qazai.identity import service as identity
     from qazai.identity.actor import SYSTEM
-    from qazai.identity.models import OrganisationCreate
     from qazai.models import service
     from qazai.models.models import VersionPush
     from qazai.storage.jobs import Worker
@@ -52,16 +49,11 @@ def main() -> None:
         work = Path(tmp)
         database_url = f"sqlite:///{work / 'qazai.db'}"
         upgrade_database(database_url)
-        platform = build_platform(_settings(work / "data", database_url), start_workers=False)
+        platform = build_platform(
+            bench_settings(work / "data", database_url, base_url=None), start_workers=False
+        )
         try:
-            with platform.db.uow() as uow:
-                identity.create_organisation(
-                    uow,
-                    SYSTEM,
-                    OrganisationCreate(
-                        slug="stat-gov", kind=OrgKind.government_body, name=LocalizedText(en="Stat")
-                    ),
-                )
+            create_stat_gov(platform, "Stat")
             repo_id = create_repo(platform, "big-model")
             model = work / "model"
             model.mkdir()

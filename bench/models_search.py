@@ -23,15 +23,13 @@ import logging
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import bench_settings
 
 WORDS = [
     ("аударма", "перевод", "translation"),
@@ -156,21 +154,12 @@ def main() -> None:
 
     from qazai.api.app import create_app
     from qazai.api.wiring import build_platform
-    from qazai.config import load_settings
     from qazai.identity.actor import ANONYMOUS
     from qazai.models import reads
     from qazai.models.models import ModelSearch
     from qazai.storage.tables.models import ModelRepoRow
 
-    settings = load_settings(
-        environment="test",
-        data_dir=tmp / "data",
-        database_url=database_url,
-        secret_key="bench-secret-key-that-is-long-enough-0123456789",
-        argon2_time_cost=1,
-        argon2_memory_kib=64,
-        log_json=True,
-    )
+    settings = bench_settings(tmp / "data", database_url)
     platform = build_platform(settings, start_workers=False)
     logging.getLogger("qazai.access").setLevel(logging.WARNING)
     queries = [QUERIES[i % len(QUERIES)] for i in range(args.searches)]

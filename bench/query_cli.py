@@ -77,6 +77,7 @@ def main() -> None:
     ap.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     args = ap.parse_args()
 
+    from _common import BENCH_SECRET_KEY
     from catalog_speed import _seed_paths, _setup
 
     work = Path(tempfile.mkdtemp(prefix="qazai-bench-query-"))
@@ -96,7 +97,7 @@ def main() -> None:
         QAZAI_ENVIRONMENT="test",
         QAZAI_DATA_DIR=str(data_dir),
         QAZAI_DATABASE_URL=database_url,
-        QAZAI_SECRET_KEY="bench-secret-key-that-is-long-enough-0123456789",
+        QAZAI_SECRET_KEY=BENCH_SECRET_KEY,
     )
     cli = [QAZAI, "query", SQL, "--format", "json"]
     reference = [sys.executable, "-c", REFERENCE, direct_sql]

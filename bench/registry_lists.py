@@ -12,7 +12,6 @@ same run and on the same database, each list beside a reference: a bare SELECT o
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from _common import median_ms
 from qazai.api.wiring import build_platform
 from qazai.config import load_settings
 from qazai.core.enums import OrgKind, OrgRole, PlatformRole
@@ -86,15 +86,6 @@ def _seed(platform: Any, systems: int) -> Actor:
     return owner
 
 
-def _median_ms(fn: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -123,10 +114,10 @@ def main() -> None:
 
                 return run
 
-            reference_systems = _median_ms(
+            reference_systems = median_ms(
                 read(lambda uow: uow.session.scalars(select(AiSystemRow).limit(500)).all()), args.runs
             )
-            reference_complaints = _median_ms(
+            reference_complaints = median_ms(
                 read(lambda uow: uow.session.scalars(select(ComplaintRow).limit(1000)).all()), args.runs
             )
             rows = [
@@ -157,7 +148,7 @@ def main() -> None:
             ]
             print(f"{'operation':38} {'ms':>9} {'reference ms':>13} {'ratio':>7}")
             for name, fn, reference in rows:
-                ms = _median_ms(fn, args.runs)
+                ms = median_ms(fn, args.runs)
                 print(f"{name:38} {ms:9.1f} {reference:13.1f} {ms / reference:7.1f}")
         finally:
             platform.close()

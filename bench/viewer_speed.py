@@ -23,15 +23,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import BENCH_SECRET_KEY, create_stat_gov, median_ms
 
 REGIONS = [
     "Астана",
@@ -53,32 +50,22 @@ def _setup(data_dir: Path, rows: int) -> tuple[Any, Any]:
 
     from qazai.api.wiring import build_platform
     from qazai.config import load_settings
-    from qazai.core.enums import OrgKind
     from qazai.core.text import LocalizedText
-    from qazai.identity import service as identity
     from qazai.identity.actor import ANONYMOUS, SYSTEM
-    from qazai.identity.models import OrganisationCreate
     from qazai.libraries import service
     from qazai.libraries.models import LibraryCreate
 
     settings = load_settings(
         environment="test",
         data_dir=data_dir,
-        secret_key="bench-secret-key-that-is-long-enough-0123456789",
+        secret_key=BENCH_SECRET_KEY,
         argon2_time_cost=1,
         argon2_memory_kib=64,
         query_anonymous_per_minute=0,
     )
     platform = build_platform(settings, start_workers=False)
     platform.settings.upload_max_bytes = max(platform.settings.upload_max_bytes, 1 << 31)
-    with platform.db.uow() as uow:
-        identity.create_organisation(
-            uow,
-            SYSTEM,
-            OrganisationCreate(
-                slug="stat-gov", kind=OrgKind.government_body, name=LocalizedText(en="Bureau")
-            ),
-        )
+    create_stat_gov(platform, "Bureau")
     rng = np.random.default_rng(17)
     region = np.array(REGIONS)[rng.integers(0, len(REGIONS), rows)]
     source = data_dir / "viewer-seed.parquet"
@@ -112,16 +99,6 @@ def _setup(data_dir: Path, rows: int) -> tuple[Any, Any]:
     if job.state.value != "succeeded":
         raise SystemExit(f"publishing failed: {job.error}")
     return platform, ANONYMOUS
-
-
-def _median_ms(run: Any, repeat: int) -> float:
-    run()  # warm: the sandbox and the Parquet footers, as on a server that has served the table
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -201,8 +178,10 @@ def main() -> None:
                     reference.execute(count_sql, count_params).fetchall()
                 reference.execute(naive, params).fetchall()
 
-            ours, plain = _median_ms(viewer_run, args.repeat), _median_ms(plain_run, args.repeat)
-            slow = _median_ms(naive_run, args.repeat) if naive != sql else plain
+            # each warmed once: the sandbox and the Parquet footers, as on a server that has served the table
+            ours = median_ms(viewer_run, args.repeat, warm_up=True)
+            plain = median_ms(plain_run, args.repeat, warm_up=True)
+            slow = median_ms(naive_run, args.repeat, warm_up=True) if naive != sql else plain
             worst = max(worst, ours)
             print(f"{name:<26}{ours:>11.1f}{plain:>11.1f}{ours / plain:>7.2f}×{slow:>10.1f}")
         print(f"slowest page {worst:.1f} ms (target < 100 ms); load average now {os.getloadavg()[0]:.2f}")
