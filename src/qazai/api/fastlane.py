@@ -105,10 +105,9 @@ class FastLane:
         if index is None or not index.fresh:
             return False
         params: dict[str, Any] = dict(QueryParams(scope["query_string"]))
-        # package_show reads the index alone: no unit of work is opened for it (the route's
-        # _run opens one for every action; an anonymous caller never touches it)
+        # package_show reads the index alone: no unit of work, as the route's _run for the public
         ctx = ActionContext(
-            uow=None,  # type: ignore[arg-type]
+            uow=None,
             index=index,
             actor=ANONYMOUS,
             base_url=self.platform.settings.public_base_url,

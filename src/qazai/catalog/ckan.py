@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -29,13 +29,26 @@ from qazai.core.errors import InvalidInput, NotFound
 from qazai.identity.actor import Actor
 from qazai.storage.db import UnitOfWork
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 @dataclass
 class ActionContext:
-    uow: UnitOfWork
+    """What an action runs with. ``uow`` is None for the actions that read the index alone, when
+    the caller needs no database either (the anonymous public: ``api/routers/ckan._run``, the
+    fast lane's package_show)."""
+
+    uow: UnitOfWork | None
     index: CatalogIndex
     actor: Actor
     base_url: str
+
+    @property
+    def session(self) -> Session:
+        if self.uow is None:
+            raise RuntimeError("this CKAN action reads the database: run it with a unit of work")
+        return self.uow.session
 
 
 def _ckan_time(value: Any) -> str:
@@ -263,7 +276,7 @@ def _org_counts(ctx: ActionContext) -> dict[str, int]:
 
 
 def organization_list(ctx: ActionContext, params: dict[str, Any]) -> Any:
-    rows = repo.organisations(ctx.uow.session)
+    rows = repo.organisations(ctx.session)
     if as_bool("all_fields", params.get("all_fields")):
         counts = _org_counts(ctx)
         return [_org_dict(ctx, row, counts) for row in rows]
@@ -271,7 +284,7 @@ def organization_list(ctx: ActionContext, params: dict[str, Any]) -> Any:
 
 
 def organization_show(ctx: ActionContext, params: dict[str, Any]) -> Any:
-    row = repo.organisation(ctx.uow.session, _key(params))
+    row = repo.organisation(ctx.session, _key(params))
     if row is None:
         raise NotFound("Organization not found", code="organisation_not_found")
     out = _org_dict(ctx, row, _org_counts(ctx))

@@ -89,7 +89,7 @@ def _run(platform: Platform, request: Request, name: str, params: dict[str, Any]
         # per package_search). A token or a session cookie, even a bad one, goes the general way.
         request.state.actor_label = ANONYMOUS.label
         ctx = ActionContext(
-            uow=None,  # type: ignore[arg-type]  # the actions in _WITHOUT_DATABASE never read it
+            uow=None,  # the actions in _WITHOUT_DATABASE never read it
             index=catalog_index(platform.db),
             actor=ANONYMOUS,
             base_url=platform.settings.public_base_url,
