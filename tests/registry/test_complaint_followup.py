@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import email
 import hashlib
-import socket
 from datetime import date
 from email.header import decode_header, make_header
 from email.message import Message
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from tests.registry.support import ok, registered
+from tests.support.live_server import free_port
 
 from qazai.api.wiring import job_handlers
 from qazai.storage.jobs import Worker
@@ -106,12 +106,6 @@ def test_anonymous_complaints_get_a_receipt_but_no_mail(
     assert mails(platform) == []
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_notices_go_out_by_smtp_when_a_server_is_configured(
     client: TestClient, people: Any, platform: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -124,7 +118,7 @@ def test_notices_go_out_by_smtp_when_a_server_is_configured(
         def handle_message(self, message: Message) -> None:
             received.append(message)
 
-    port = _free_port()
+    port = free_port()
     controller = Controller(Collect(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
