@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.catalog.conftest import publish_library
+from tests.support.fresh import Probed, probed
 
 from qazai.core.enums import AccessTier
 from qazai.core.text import LocalizedText
@@ -55,19 +54,8 @@ def _env(module_database_url: str, module_tmp: Path, **extra: str) -> dict[str, 
     return env
 
 
-def _run(env: dict[str, str], *args: str) -> tuple[int, str, str, set[str]]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(["query", *args])],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    *output, last = done.stdout.rstrip().splitlines()
-    report = json.loads(last)
-    return report["code"] or 0, "\n".join(output), done.stderr, set(report["modules"])
+def _query(env: dict[str, str], *args: str) -> Probed:
+    return probed(PROBE, ["query", *args], env)
 
 
 def _without_time(output: str) -> Any:
@@ -106,33 +94,27 @@ def test_fast_and_ordinary_paths_answer_the_same(
     tiers: Any, module_database_url: str, module_tmp: Path, sql: str, fmt: str
 ) -> None:
     args = (sql, "--format", fmt, "--limit", "5")
-    fast = _run(_env(module_database_url, module_tmp), *args)
-    ordinary = _run(_env(module_database_url, module_tmp, **ORDINARY), *args)
-    assert fast[0] == ordinary[0]
-    assert fast[2] == ordinary[2]  # the same one-line error, or none
+    fast = _query(_env(module_database_url, module_tmp), *args)
+    ordinary = _query(_env(module_database_url, module_tmp, **ORDINARY), *args)
+    assert fast.code == ordinary.code
+    assert fast.stderr == ordinary.stderr  # the same one-line error, or none
     if fmt == "table":  # its last line tells the time taken
-        assert fast[1].splitlines()[:-1] == ordinary[1].splitlines()[:-1]
+        assert fast.output.splitlines()[:-1] == ordinary.output.splitlines()[:-1]
     else:
-        assert _without_time(fast[1]) == _without_time(ordinary[1])
-    assert not _heavy(fast[3]), sorted(_heavy(fast[3]))  # the fast path ran
-    assert _heavy(ordinary[3])  # and the other one did not
+        assert _without_time(fast.output) == _without_time(ordinary.output)
+    assert not _heavy(fast.modules), sorted(_heavy(fast.modules))  # the fast path ran
+    assert _heavy(ordinary.modules)  # and the other one did not
 
 
 def test_the_fast_path_reads_the_same_tables_as_the_api(
     tiers: Any, module_database_url: str, module_tmp: Path
 ) -> None:
-    code, output, stderr, _modules = _run(
-        _env(module_database_url, module_tmp),
-        'SELECT count(*) AS n FROM "restricted-registry"',
-        "--format",
-        "json",
-    )
-    assert code == 0, stderr
-    assert json.loads(output)["rows"] == [[3]]
-    code, _output, stderr, _modules = _run(
-        _env(module_database_url, module_tmp), 'SELECT * FROM "enclave-records"'
-    )
-    assert code == 1 and "enclave-records" in stderr
+    env = _env(module_database_url, module_tmp)
+    done = _query(env, 'SELECT count(*) AS n FROM "restricted-registry"', "--format", "json")
+    assert done.code == 0, done.stderr
+    assert json.loads(done.output)["rows"] == [[3]]
+    done = _query(env, 'SELECT * FROM "enclave-records"')
+    assert done.code == 1 and "enclave-records" in done.stderr
 
 
 @pytest.mark.parametrize(
@@ -153,9 +135,9 @@ def test_settings_the_fast_path_does_not_read_go_the_ordinary_way(
         env["qazai_data_dir"] = env.pop("QAZAI_DATA_DIR")
     else:
         env.update(extra)
-    done = _run(env, 'SELECT basin FROM "water-basins" ORDER BY basin', "--format", "json")
-    assert _heavy(done[3])
-    assert done[0] == code, done[2]
-    assert words in done[2]
+    done = _query(env, 'SELECT basin FROM "water-basins" ORDER BY basin', "--format", "json")
+    assert _heavy(done.modules)
+    assert done.code == code, done.stderr
+    assert words in done.stderr
     if code == 0:
-        assert json.loads(done[1])["rows"] == [["Ile"], ["Irtysh"]]
+        assert json.loads(done.output)["rows"] == [["Ile"], ["Irtysh"]]

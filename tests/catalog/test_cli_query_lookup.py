@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.fresh import probed
 from typer.testing import CliRunner
 
 from qazai.cli.main import app
@@ -54,18 +53,8 @@ def _env(database_url: str, data_dir: Path) -> dict[str, str]:
 
 
 def _fresh(env: dict[str, str], *args: str, probe: str = PROBE) -> tuple[Any, set[str], str, str]:
-    done = subprocess.run(
-        [sys.executable, "-c", probe, json.dumps(args)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    *output, last = done.stdout.rstrip().splitlines()
-    report = json.loads(last)
-    return report["code"], set(report["modules"]), "\n".join(output), done.stderr
+    done = probed(probe, list(args), env)
+    return done.code, done.modules, done.output, done.stderr
 
 
 def test_query_reads_the_named_table_without_building_the_index(

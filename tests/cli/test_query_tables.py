@@ -7,26 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 from tests.cli.test_startup import PROBE
+from tests.support.fresh import fresh
 
 from qazai.storage.tables import MODULES
-
-
-def _fresh(code: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done
 
 
 def _tables(modules: list[str]) -> set[str]:
@@ -36,12 +23,12 @@ def _tables(modules: list[str]) -> set[str]:
 def test_query_the_ordinary_way_imports_the_libraries_tables_only(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QAZAI_")}
     env.update(QAZAI_DATABASE_URL=f"sqlite:///{tmp_path / 'q.db'}", QAZAI_DATA_DIR=str(tmp_path / "data"))
-    _fresh("from qazai.cli.main import run; run()", "db", "upgrade", env=env)  # migrations: every table
+    fresh("from qazai.cli.main import run; run()", "db", "upgrade", env=env)  # migrations: every table
     # the ordinary path (a setting the driver-only path does not read; that one builds no table:
     # tests/catalog/test_cli_query_fast.py)
     env["QAZAI_LOG_JSON"] = "true"
     args = ["query", 'SELECT * FROM "no-such-library"', "--format", "json"]
-    done = _fresh(PROBE, json.dumps(args), env=env)
+    done = fresh(PROBE, json.dumps(args), env=env)
     report = json.loads(done.stdout.rstrip().splitlines()[-1])
     assert report["code"] == 1 and "no-such-library" in done.stderr  # looked up, not found
     assert _tables(report["modules"]) == {"base", "identity", "libraries"}
@@ -67,7 +54,7 @@ print(json.dumps(sorted(Base.metadata.tables)))
     expected = sorted(Base.metadata.tables)
     for module in MODULES:
         assert f"qazai.storage.tables.{module}" in sys.modules
-    assert json.loads(_fresh(every, "package").stdout.splitlines()[-1]) == expected
-    read_only, written = _fresh(every, "uow", str(tmp_path / "u.db")).stdout.splitlines()
+    assert json.loads(fresh(every, "package").stdout.splitlines()[-1]) == expected
+    read_only, written = fresh(every, "uow", str(tmp_path / "u.db")).stdout.splitlines()
     assert json.loads(read_only) == []  # nothing imported yet: a read-only unit of work adds none
     assert json.loads(written) == expected

@@ -44,7 +44,7 @@ import duckdb
 from qazai.catalog.query_tables import QueryTable as QueryTable  # noqa: PLC0414 - re-exported
 from qazai.core.errors import AppError, InvalidInput, PayloadTooLarge, RateLimited
 
-if TYPE_CHECKING:  # pydantic: imported where a result is built (a one-off `qazai query` needs none)
+if TYPE_CHECKING:  # pydantic: a one-off `qazai query` needs none
     from qazai.catalog.models import QueryResult
 
 MAX_SQL = 20_000
@@ -331,35 +331,10 @@ def run_query(
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
     max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
     runner: TaskRunner | None = None,
-) -> QueryResult:
+) -> QueryOutcome:
     """Run one guarded query (module docstring) with ``runner`` (a worker pool's ``run``; by
     default in this process, for tests and tools). QueryRefused, QueryTimeout, QueryTooLarge,
-    InvalidInput."""
-    from qazai.catalog.models import QueryResult
-
-    outcome = execute_query(
-        tables,
-        sql,
-        limit=limit,
-        cursor=cursor,
-        timeout_ms=timeout_ms,
-        max_result_bytes=max_result_bytes,
-        runner=runner,
-    )
-    return QueryResult(**outcome.__dict__)
-
-
-def execute_query(
-    tables: dict[str, QueryTable],
-    sql: str,
-    *,
-    limit: int = 1000,
-    cursor: str | None = None,
-    timeout_ms: int = DEFAULT_TIMEOUT_MS,
-    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
-    runner: TaskRunner | None = None,
-) -> QueryOutcome:
-    """``run_query`` answering a plain ``QueryOutcome``."""
+    InvalidInput. The answer is plain (no pydantic): the API wraps it in ``QueryResult``."""
     check_sql(sql)
     started = time.perf_counter()
     offset = _cursor_offset(sql, cursor)

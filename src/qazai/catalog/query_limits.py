@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qazai.catalog.query import QueryBusy, QueryOutcome, execute_query
+from qazai.catalog.query import QueryBusy, QueryOutcome, run_query
 from qazai.catalog.query_tables import QueryTable
 from qazai.catalog.query_workers import QueryWorkers
 
@@ -208,11 +208,11 @@ def limited_query(
     timeout_ms: int | None = None,
 ) -> QueryOutcome:
     """One query within ``runtime``'s limits: a slot of ``caller``'s (QueryBusy when none is
-    free), the tables it may read (``tables()``, called once admitted), then ``execute_query`` in
+    free), the tables it may read (``tables()``, called once admitted), then ``run_query`` in
     one of the runtime's workers. ``timeout_ms`` may lower the time limit, not raise it."""
     limits = runtime.limits
     with runtime.gate.admit(caller, anonymous=anonymous):
-        return execute_query(
+        return run_query(
             tables(),
             sql,
             limit=limit,
