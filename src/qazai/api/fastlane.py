@@ -34,7 +34,7 @@ from qazai.api.deps import without_credentials
 from qazai.api.platform import Platform
 from qazai.api.routers.files import DATA_FILE_PATH, VersionFileCache, serve_version_file
 from qazai.api.routers.system import ALIVE_BODY
-from qazai.catalog.ckan import ACTIONS, ActionContext
+from qazai.catalog.ckan import ActionContext, package_show_json
 from qazai.catalog.indexer import existing_index
 from qazai.core.errors import AppError
 from qazai.identity.actor import ANONYMOUS
@@ -113,17 +113,16 @@ class FastLane:
             base_url=self.platform.settings.public_base_url,
         )
         try:
-            result = ACTIONS["package_show"](ctx, params)
+            result = package_show_json(ctx, params)
         except AppError:
             return False  # the route answers errors in CKAN's envelope
-        scope.setdefault("state", {})["actor_label"] = ANONYMOUS.label
-        scope["route"] = _CKAN_ROUTES[scope["path"]]
-        help_url = self._help_url(scope)
-        try:
-            body = orjson.dumps({"help": help_url, "success": True, "result": result})
         except (TypeError, orjson.JSONEncodeError):
             return False  # what orjson cannot encode, the route's JSONResponse fallback does
-        await _send_json(send, body)
+        scope.setdefault("state", {})["actor_label"] = ANONYMOUS.label
+        scope["route"] = _CKAN_ROUTES[scope["path"]]
+        help_url = orjson.dumps(self._help_url(scope))
+        # the bytes orjson gives for {"help": ..., "success": true, "result": package}
+        await _send_json(send, b'{"help":' + help_url + b',"success":true,"result":' + result + b"}")
         return True
 
     def _help_url(self, scope: Scope) -> str:
