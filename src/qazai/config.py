@@ -13,6 +13,7 @@ from qazai.config_rules import (
     DEFAULT_DATA_DIR,
     DEFAULT_ENVIRONMENT,
     ENV_PREFIX,
+    QUERY_DEFAULTS,
     default_database_url,
     default_object_store_url,
     secret_key_problem,
@@ -84,15 +85,29 @@ class Settings(BaseSettings):
     log_json: bool = True
     # The SQL query API (docs/catalog.md, "Query limits"): each query runs in a worker process.
     query_workers: int = Field(
-        default=0, ge=0, description="query worker processes = queries at once; 0: 2 per core, at most 8"
+        default=QUERY_DEFAULTS.query_workers,
+        ge=0,
+        description="query worker processes = queries at once; 0: 2 per core, at most 8",
     )
-    query_memory_bytes: int = Field(default=1024**3, ge=32 * 1024**2, description="memory per query")
-    query_timeout_ms: int = Field(default=10_000, ge=100, description="time limit (and the default)")
-    query_kill_grace_ms: int = Field(default=2_000, ge=0, description="then the worker is killed")
-    query_max_result_bytes: int = Field(default=64 * 1024**2, ge=1024, description="result size")
-    query_max_per_caller: int = Field(default=2, ge=1, description="queries at once per user or address")
-    query_anonymous_per_minute: int = Field(default=60, ge=0, description="per address; 0: no limit")
-    query_anonymous_burst: int = Field(default=20, ge=1)
+    query_memory_bytes: int = Field(
+        default=QUERY_DEFAULTS.query_memory_bytes, ge=32 * 1024**2, description="memory per query"
+    )
+    query_timeout_ms: int = Field(
+        default=QUERY_DEFAULTS.query_timeout_ms, ge=100, description="time limit (and the default)"
+    )
+    query_kill_grace_ms: int = Field(
+        default=QUERY_DEFAULTS.query_kill_grace_ms, ge=0, description="then the worker is killed"
+    )
+    query_max_result_bytes: int = Field(
+        default=QUERY_DEFAULTS.query_max_result_bytes, ge=1024, description="result size"
+    )
+    query_max_per_caller: int = Field(
+        default=QUERY_DEFAULTS.query_max_per_caller, ge=1, description="queries at once per user or address"
+    )
+    query_anonymous_per_minute: int = Field(
+        default=QUERY_DEFAULTS.query_anonymous_per_minute, ge=0, description="per address; 0: no limit"
+    )
+    query_anonymous_burst: int = Field(default=QUERY_DEFAULTS.query_anonymous_burst, ge=1)
     # Compute next to the data (docs/compute.md): which executor runs jobs, and where runs live.
     compute_backend: str = Field(default="local", description="executor of jobs: local or slurm")
     compute_dir: Path | None = Field(default=None, description="runs' folders; default: data_dir/compute")

@@ -8,6 +8,7 @@ cost it a fifth of its time.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -46,3 +47,22 @@ def default_database_url(data_dir: Path) -> str:
 def default_object_store_url(data_dir: Path) -> str:
     """The object folder under ``data_dir``."""
     return str((data_dir / "objects").resolve())
+
+
+@dataclass(frozen=True)
+class QueryDefaults:
+    """The query settings' defaults, named as ``Settings``' fields: ``Settings`` declares them
+    with these values, and ``QueryLimits.of`` reads either (a one-off `qazai query` on default
+    settings builds no ``Settings``)."""
+
+    query_workers: int = 0  # 0: 2 per core, at most 8
+    query_memory_bytes: int = 1024**3
+    query_timeout_ms: int = 10_000
+    query_kill_grace_ms: int = 2_000
+    query_max_result_bytes: int = 64 * 1024**2
+    query_max_per_caller: int = 2
+    query_anonymous_per_minute: int = 60
+    query_anonymous_burst: int = 20
+
+
+QUERY_DEFAULTS = QueryDefaults()

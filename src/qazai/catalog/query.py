@@ -37,15 +37,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 
 from qazai.catalog.query_tables import QueryTable as QueryTable  # noqa: PLC0414 - re-exported
 from qazai.core.errors import AppError, InvalidInput, PayloadTooLarge, RateLimited
-
-if TYPE_CHECKING:  # pydantic: a one-off `qazai query` needs none
-    from qazai.catalog.models import QueryResult
 
 MAX_SQL = 20_000
 DEFAULT_TIMEOUT_MS = 10_000
@@ -391,7 +388,7 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-def csv_lines(result: QueryResult) -> Iterator[str]:
+def csv_lines(result: QueryOutcome) -> Iterator[str]:
     import csv
     import io
 

@@ -29,6 +29,7 @@ from qazai.catalog.query_workers import QueryWorkers
 
 if TYPE_CHECKING:  # pydantic: a one-off `qazai query` on default settings needs none
     from qazai.config import Settings
+    from qazai.config_rules import QueryDefaults
 
 
 def default_workers() -> int:
@@ -50,7 +51,7 @@ class QueryLimits:
     anonymous_burst: int
 
     @classmethod
-    def of(cls, settings: Settings) -> QueryLimits:
+    def of(cls, settings: Settings | QueryDefaults) -> QueryLimits:
         return cls(
             workers=settings.query_workers or default_workers(),
             memory_bytes=settings.query_memory_bytes,
@@ -164,18 +165,11 @@ def query_runtime(settings: Settings) -> QueryRuntime:
 
 
 def default_limits() -> QueryLimits:
-    """``QueryLimits.of`` the default settings (no ``QAZAI_QUERY_*`` variable set), known without
-    building them (tests/catalog/test_query_tables.py keeps the two in step)."""
-    return QueryLimits(
-        workers=default_workers(),
-        memory_bytes=1024**3,
-        timeout_ms=10_000,
-        grace_ms=2_000,
-        max_result_bytes=64 * 1024**2,
-        per_caller=2,
-        anonymous_per_minute=60,
-        anonymous_burst=20,
-    )
+    """``QueryLimits.of`` the default settings (no ``QAZAI_QUERY_*`` variable set), without
+    building them."""
+    from qazai.config_rules import QUERY_DEFAULTS
+
+    return QueryLimits.of(QUERY_DEFAULTS)
 
 
 def one_off_runtime(limits: QueryLimits) -> QueryRuntime:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from qazai.catalog import repo
 from qazai.catalog.manifest import version_doc
-from qazai.catalog.models import LibraryDoc, QueryResult, SearchRequest, SearchResult, VersionDoc
-from qazai.catalog.query import QueryTask, query_table_names
+from qazai.catalog.models import LibraryDoc, SearchRequest, SearchResult, VersionDoc
+from qazai.catalog.query import QueryOutcome, QueryTask, query_table_names
 from qazai.catalog.query_limits import QueryRuntime, limited_query
 from qazai.catalog.query_tables import (
     NamedLibrary,
@@ -164,7 +164,7 @@ def query(
     limit: int = 1000,
     cursor: str | None = None,
     timeout_ms: int | None = None,
-) -> QueryResult:
+) -> QueryOutcome:
     """Run one read-only statement over the tables ``actor`` may read (see ``query.py``), in
     one of ``runtime``'s worker processes, within its limits (``query_limits.py``); ``client``
     is the caller's address (anonymous callers are limited by it). ``timeout_ms`` may lower the
@@ -178,10 +178,9 @@ def query(
         _end_transaction(uow)
         return found
 
-    outcome = limited_query(
+    return limited_query(
         runtime, caller, tables, sql, anonymous=anonymous, limit=limit, cursor=cursor, timeout_ms=timeout_ms
     )
-    return QueryResult(**outcome.__dict__)
 
 
 def browse(
@@ -196,7 +195,7 @@ def browse(
     client: str | None = None,
     limit: int = 100,
     cursor: str | None = None,
-) -> QueryResult:
+) -> QueryOutcome:
     """One page of a table's rows with ``column = value`` filters, keyset-paged (``next``), in a
     worker process within the same limits as ``query``."""
     import time
@@ -226,7 +225,7 @@ def browse(
     with runtime.gate.admit(caller, anonymous=anonymous):
         result = runtime.workers.run(task)
     rows = result.rows
-    return QueryResult(
+    return QueryOutcome(
         columns=result.columns[1:],
         types=result.types[1:],
         rows=[row[1:] for row in rows],

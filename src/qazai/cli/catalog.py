@@ -66,7 +66,6 @@ def _query(sql: str, *, limit: int, timeout_ms: int | None) -> QueryOutcome:
     """The ordinary way: the platform's settings, database and object store, and the catalogue
     service the API calls."""
     from qazai.catalog import service
-    from qazai.catalog.query import QueryOutcome
     from qazai.catalog.query_limits import QueryLimits, one_off_runtime
 
     # no catalogue index (`None`): the query names a few tables, looked up in the database;
@@ -74,7 +73,7 @@ def _query(sql: str, *, limit: int, timeout_ms: int | None) -> QueryOutcome:
     with open_platform(reading=True) as platform, platform.db.uow(read_only=True) as uow:
         runtime = one_off_runtime(QueryLimits.of(platform.settings))
         try:
-            result = service.query(
+            return service.query(
                 uow,
                 None,
                 platform.objects,
@@ -86,7 +85,6 @@ def _query(sql: str, *, limit: int, timeout_ms: int | None) -> QueryOutcome:
             )
         finally:
             runtime.workers.close()
-    return QueryOutcome(**result.model_dump())
 
 
 def register(app: typer.Typer) -> None:

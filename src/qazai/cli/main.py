@@ -11,6 +11,7 @@ import importlib
 import re
 import sys
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -151,8 +152,6 @@ def _without_pydantic(param: Any, ctx: Any, value: Any) -> Any:
 
 
 def _is_path(annotation: Any) -> bool:
-    from pathlib import Path
-
     return isinstance(annotation, type) and issubclass(annotation, Path)
 
 

@@ -18,7 +18,7 @@ from qazai.catalog.ckan import package_dict, package_json
 from qazai.catalog.ckan_params import MAX_ROWS, MAX_START, SORT_PATTERN, as_list, package_search_request
 from qazai.catalog.indexer import catalog_index
 from qazai.catalog.models import FacetCount, LibraryDoc, QueryFormat, QueryRequest, QueryResult, SearchHit
-from qazai.catalog.query import csv_lines
+from qazai.catalog.query import QueryOutcome, csv_lines
 from qazai.catalog.query_limits import query_runtime
 from qazai.identity.actor import ANONYMOUS, Actor
 
@@ -149,14 +149,14 @@ def schema_org(slug: str, platform: PlatformDep, actor: CurrentActor) -> JSONRes
     return JSONResponse(exports.schema_org_dataset(platform.settings.public_base_url, doc), media_type=JSONLD)
 
 
-def _query_response(result: QueryResult, fmt: QueryFormat) -> Response:
+def _query_response(result: QueryOutcome, fmt: QueryFormat) -> Response:
     if fmt == QueryFormat.csv:
         headers = {"X-Truncated": str(result.truncated).lower()}
         if result.next:
             headers["X-Next"] = result.next
         # Cells a spreadsheet would run as formulas are quoted (``query.spreadsheet_safe``).
         return StreamingResponse(csv_lines(result), media_type="text/csv; charset=utf-8", headers=headers)
-    return JSONResponse({"ok": True, **result.model_dump(mode="json")})
+    return JSONResponse({"ok": True, **QueryResult(**result.__dict__).model_dump(mode="json")})
 
 
 def _client(request: Request) -> str | None:

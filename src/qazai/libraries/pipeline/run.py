@@ -9,6 +9,7 @@ retried job finds by its dedupe key and returns instead of publishing again.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import unicodedata
@@ -114,24 +115,22 @@ def _actor(payload: dict[str, Any]) -> Actor:
     )
 
 
-_ARROW_POOL: list[str] = []  # the pool chosen for this process's publish jobs, once
-
-
+@functools.cache
 def arrow_memory_pool() -> str:
     """Make jemalloc, returning freed pages at once (decay 0), this process's Arrow memory pool,
     once; returns the pool's name. A publish allocates and frees Arrow buffers batch after batch:
     with pyarrow's default (mimalloc) a 557 MB CSV peaked at 1.05-1.06 GB, with this at 0.96-0.97
     GB, at the same speed (``bench/publish_speed.py``, 2026-12-03). Buffers already allocated
-    stay with their pool; a pyarrow built without jemalloc keeps its default."""
-    if not _ARROW_POOL:
-        try:
-            pool = pa.jemalloc_memory_pool()
-            pa.jemalloc_set_decay_ms(0)
-            pa.set_memory_pool(pool)
-        except NotImplementedError:  # pa.ArrowNotImplementedError is one
-            pass
-        _ARROW_POOL.append(pa.default_memory_pool().backend_name)
-    return _ARROW_POOL[0]
+    stay with their pool."""
+    try:
+        pool = pa.jemalloc_memory_pool()
+        pa.jemalloc_set_decay_ms(0)
+        pa.set_memory_pool(pool)
+    except NotImplementedError:
+        # pa.ArrowNotImplementedError, a subclass: this pyarrow was built without jemalloc (the
+        # PyPI wheels for Linux have it); publishing then runs on its default pool, as before
+        pass
+    return str(pa.default_memory_pool().backend_name)
 
 
 def run_publish(
