@@ -176,3 +176,55 @@ def test_a_row_longer_than_a_block_is_refused(tmp_path: Path) -> None:
     table = open_source(path, limits=ReadLimits(csv_block_bytes=65_536, sniff_bytes=1024))[0]
     with pytest.raises(PayloadTooLarge, match=r"longer than 65536 bytes"):
         list(table.batches())
+
+
+def _rows_and_stats(path: Path, limits: ReadLimits) -> tuple[list[list[Any]], int, list[str], int]:
+    """Every row (batch boundaries aside), the skipped-row counters and the first batch's size."""
+    table = open_source(path, limits=limits)[0]
+    rows: list[list[Any]] = []
+    first = -1
+    for batch in table.batches():
+        first = batch.num_rows if first < 0 else first
+        rows.extend(list(r.values()) for r in batch.to_pylist())
+    return rows, table.stats.skipped_rows, list(table.stats.skipped_examples), first
+
+
+def _head_cases() -> dict[str, bytes]:
+    """Files bigger than the 1 MB blocks of the first rows' reader, each hard in its own way."""
+    multiline = ["id,text,amount"] + [
+        f'{i},"one\nline ""two"", {i}\r\nthree",{i * 1.5}' for i in range(40_000)
+    ]
+    ragged = ["a,b,c"] + [f"{i},x{i},y" if i not in (5_000, 100_000) else f"{i},bad" for i in range(150_000)]
+    titled = ["Отчёт за 2024", "единица: тенге", "", "регион,значение,примечание"] + [
+        f'Алматы {i},{i},"к, {i}"' + ("\n" if i % 997 == 0 else "") for i in range(50_000)
+    ]
+    legacy = ["ФИО;Сумма;Комментарий"] + [f'Иванов {i};{i},50;"текст; {i}"' for i in range(60_000)]
+    long_row = ["k,v"] + [f"{i},v{i}" if i != 8_000 else f"{i}," + "x" * 1_300_000 for i in range(20_000)]
+    return {
+        "multiline_crlf.csv": ("\r\n".join(multiline) + "\r\n").encode(),
+        "ragged.csv": ("\n".join(ragged) + "\n").encode(),
+        "titles_bom.csv": b"\xef\xbb\xbf" + ("\n".join(titled) + "\n").encode(),
+        "cp1251.csv": ("\n".join(legacy) + "\n").encode("cp1251"),
+        "long_row.csv": ("\n".join(long_row) + "\n").encode(),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_head_cases()))
+def test_first_rows_reader_gives_what_one_reader_gives(tmp_path: Path, name: str) -> None:
+    """The first rows come from a reader of 1 MB blocks and the rest from the full reader, which
+    drops them: rows, skipped rows and their examples equal one reader's (sample_rows=0 turns
+    the first reader off), with quoted newlines, CRLF, title rows, a BOM, empty lines, cp1251,
+    ragged rows on both sides of the hand-over and a row longer than the small block."""
+    path = _write(tmp_path, _head_cases()[name], name)
+    skip = ReadLimits(ragged_rows=RaggedRows.skip)
+    split = _rows_and_stats(path, skip)
+    whole = _rows_and_stats(path, ReadLimits(ragged_rows=RaggedRows.skip, sample_rows=0))
+    assert split[:3] == whole[:3]
+    assert len(split[0]) > 15_000
+    if name == "ragged.csv":
+        assert split[1] == 2
+        with pytest.raises(InvalidInput, match="'5000,bad'"):
+            _rows_and_stats(path, ReadLimits())
+    if name == "multiline_crlf.csv":
+        assert split[0][12_345] == ["12345", 'one\nline "two", 12345\r\nthree', "18517.5"]
+        assert split[3] < whole[3]  # the sample is ready before the first big block is parsed
