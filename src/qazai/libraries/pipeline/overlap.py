@@ -12,6 +12,7 @@ import contextlib
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -96,6 +97,22 @@ class BackgroundSink(Generic[T]):
 
 
 R = TypeVar("R")
+
+
+def in_background(call: Callable[[], R]) -> Future[R]:
+    """Run ``call()`` on a thread of its own; the future holds its value or its error."""
+    future: Future[R] = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():  # pragma: no cover - nothing cancels it
+            return
+        try:
+            future.set_result(call())
+        except BaseException as error:  # handed to the caller by result()
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="qazai-background", daemon=True).start()
+    return future
 
 
 class BackgroundFold(Generic[T, R]):

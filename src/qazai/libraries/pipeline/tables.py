@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -29,12 +29,13 @@ from qazai.libraries.ingest import (
     infer_schema,
 )
 from qazai.libraries.pipeline import privacy_step
-from qazai.libraries.pipeline.overlap import BackgroundFold, BackgroundSink, read_ahead
+from qazai.libraries.pipeline.overlap import BackgroundFold, BackgroundSink, in_background, read_ahead
 from qazai.libraries.pipeline.profile import TableProfiler
 from qazai.libraries.pipeline.residuals import ResidualScanner
 from qazai.libraries.pipeline.writer import PART_ROWS, ROW_GROUP_ROWS, PartWriter, WrittenPart
 from qazai.privacy import (
     Assessment,
+    Plan,
     Policy,
     RiskAccumulator,
     finish_assessment,
@@ -44,6 +45,8 @@ from qazai.privacy import (
 
 Progress = Callable[[float, str | None], None]
 OPTOUT_TEXTS_PER_COLUMN = 2_000
+# Converted batches kept while the privacy plan of the sample is still being made (see pass 1)
+PLAN_WAIT_BATCHES = 4
 
 
 @dataclass
@@ -90,6 +93,22 @@ def _sample(source: SourceTable, head: list[pa.RecordBatch], rows: int) -> pa.Ta
     if not head:
         return pa.Table.from_batches([], schema=pa.schema([(c, pa.string()) for c in source.columns]))
     return pa.Table.from_batches(head, schema=head[0].schema).slice(0, rows)
+
+
+def _joined_head(head: list[pa.RecordBatch], rest: Iterator[pa.RecordBatch]) -> list[pa.RecordBatch]:
+    """The sample's batches for pass 1, joined with the next batch when they are smaller than it
+    (a CSV's first rows come in 1 MB batches, see ``csv_reader``): a batch has costs that do not
+    shrink with its size (each profile merges its distinct values, for one), so pass 1 and 2 see
+    as many batches as the source has big blocks."""
+    if not head:
+        return head
+    following = next(rest, None)
+    if following is None:
+        return head
+    if sum(b.num_rows for b in head) >= following.num_rows or following.schema != head[0].schema:
+        return [*head, following]
+    joined: list[pa.RecordBatch] = pa.Table.from_batches([*head, following]).combine_chunks().to_batches()
+    return joined
 
 
 def _sample_texts(batch: pa.RecordBatch, texts: dict[str, list[str]]) -> None:
@@ -142,14 +161,37 @@ def process_table(
         )
         sample_frame = pl.from_arrow(typed_sample)
         assert isinstance(sample_frame, pl.DataFrame)
-        plan, scan_report = privacy_step.plan(sample_frame, policy)
     except BaseException:
         batches.close()
         raise
+    # The privacy plan of the sample is made on a thread while pass 1 reads and converts: pass 1
+    # needs it only to feed the generalisation's fit, so converted batches wait for it (at most
+    # PLAN_WAIT_BATCHES of them; then pass 1 waits). An error of the plan wins over pass 1's, as
+    # when the plan was made first.
+    planning = in_background(partial(privacy_step.plan, sample_frame, policy))
+    planned: tuple[Plan, dict[str, Any]] | None = None
+    waiting: list[pa.RecordBatch] = []
+    fitting: BackgroundFold[pa.RecordBatch, Plan] | None = None
+
+    def feed(converted: pa.RecordBatch | None) -> None:
+        nonlocal planned, fitting
+        if converted is not None:
+            waiting.append(converted)
+        if planned is None:
+            if converted is not None and len(waiting) < PLAN_WAIT_BATCHES and not planning.done():
+                return
+            planned = planning.result()
+            qi = planned[0].quasi_identifiers
+            if qi:
+                fitting = BackgroundFold(partial(fit_generalisation, planned[0], policy))
+        if fitting is not None:
+            qi = planned[0].quasi_identifiers
+            for ready in waiting:
+                fitting.put(ready.select(qi))
+        waiting.clear()
+
     # Pass 1: read and type every row once, into a local Arrow file (the source is parsed once).
     # The generalisation is fitted on a thread from the same batches as they are converted.
-    qi = plan.quasi_identifiers
-    fitting = BackgroundFold(partial(fit_generalisation, plan, policy)) if qi else None
     spool = directory / f"{stem}.arrow"
     conversion = ConversionReport()
     texts: dict[str, list[str]] = {}
@@ -165,12 +207,11 @@ def process_table(
         ):
             spooler = BackgroundSink(typed.write_batch)  # disk writes do not hold up converting
             try:
-                for raw in itertools.chain(head, batches):
+                for raw in itertools.chain(_joined_head(head, batches), batches):
                     _sample_texts(raw, texts)
                     converted = convert_batch(raw, schema)
                     conversion.add(converted)
-                    if fitting is not None:
-                        fitting.put(converted.batch.select(qi))
+                    feed(converted.batch)
                     spooler.put(converted.batch)
                     rows_in += raw.num_rows
                     now = time.monotonic()
@@ -180,11 +221,16 @@ def process_table(
                         progress(start + (middle - start) * share, f"{source.name}: read {rows_in:,} rows")
             finally:
                 spooler.close()
+        feed(None)
     except BaseException:
         if fitting is not None:
             with contextlib.suppress(Exception):
                 fitting.result()
+        if planned is None and planning.exception() is not None:
+            planning.result()  # raises the plan's error
         raise
+    assert planned is not None
+    plan, scan_report = planned
     if fitting is not None:
         plan = fitting.result()
     with pa.OSFile(str(spool), "rb") as spooled:  # read, not mapped: RSS stays one batch
