@@ -104,7 +104,7 @@ def run_pipeline(csv: Path) -> None:
     # imported by the first publish a worker runs.
     import qazai.libraries.pipeline.run
     import qazai.registry.optouts  # noqa: F401
-    from qazai.api.wiring import build_platform, job_handlers
+    from qazai.api.wiring import build_platform, job_handlers, settle_heap
     from qazai.config import load_settings
     from qazai.core.enums import OrgKind
     from qazai.core.text import LocalizedText
@@ -141,6 +141,7 @@ def run_pipeline(csv: Path) -> None:
             ),
         )
     worker = Worker(platform.db, job_handlers(platform), lease_seconds=120)  # built once per worker
+    settle_heap()  # as `qazai worker` and `qazai serve` do once their workers are built
     started, cpu = time.perf_counter(), time.process_time()
     with csv.open("rb") as handle:
         upload = uploads.upload_file(

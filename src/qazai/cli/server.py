@@ -33,7 +33,7 @@ def serve(
     import uvicorn
 
     from qazai.api.app import create_app
-    from qazai.api.wiring import build_platform
+    from qazai.api.wiring import build_platform, settle_heap
     from qazai.cli.demo import demo_banner, seed_demo
 
     settings = cli_settings(
@@ -43,6 +43,7 @@ def serve(
     if demo:
         seed_demo(platform)
     app = create_app(platform)
+    platform.on_start.append(settle_heap)  # the last start step: after the workers started
     typer.echo(demo_banner(settings.public_base_url) if demo else f"QazAI on {settings.public_base_url}")
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
