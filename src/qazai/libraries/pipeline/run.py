@@ -9,7 +9,6 @@ retried job finds by its dedupe key and returns instead of publishing again.
 
 from __future__ import annotations
 
-import functools
 import re
 import time
 import unicodedata
@@ -115,31 +114,12 @@ def _actor(payload: dict[str, Any]) -> Actor:
     )
 
 
-@functools.cache
-def arrow_memory_pool() -> str:
-    """Make jemalloc, returning freed pages at once (decay 0), this process's Arrow memory pool,
-    once; returns the pool's name. A publish allocates and frees Arrow buffers batch after batch:
-    with pyarrow's default (mimalloc) a 557 MB CSV peaked at 1.05-1.06 GB, with this at 0.96-0.97
-    GB, at the same speed (``bench/publish_speed.py``, 2026-12-03). Buffers already allocated
-    stay with their pool."""
-    try:
-        pool = pa.jemalloc_memory_pool()
-        pa.jemalloc_set_decay_ms(0)
-        pa.set_memory_pool(pool)
-    except NotImplementedError:
-        # pa.ArrowNotImplementedError, a subclass: this pyarrow was built without jemalloc (the
-        # PyPI wheels for Linux have it); publishing then runs on its default pool, as before
-        pass
-    return str(pa.default_memory_pool().backend_name)
-
-
 def run_publish(
     deps: PipelineDeps, payload: dict[str, Any], progress: Progress, *, job_id: str | None = None
 ) -> dict[str, Any]:
     """Run the pipeline for ``payload`` (see ``service.request_publish``). Returns the job result.
     Raises InvalidInput / PayloadTooLarge for bad input (no version), DisclosureBlocked after
     recording a rejected version."""
-    arrow_memory_pool()
     dedupe_key = str(payload["dedupe_key"])
     with deps.db.uow(read_only=True) as uow:
         existing = repo.version_by_dedupe_key(uow.session, dedupe_key)
