@@ -228,3 +228,47 @@ def test_first_rows_reader_gives_what_one_reader_gives(tmp_path: Path, name: str
     if name == "multiline_crlf.csv":
         assert split[0][12_345] == ["12345", 'one\nline "two", 12345\r\nthree', "18517.5"]
         assert split[3] < whole[3]  # the sample is ready before the first big block is parsed
+
+
+def _crlf_across(offsets: list[int]) -> bytes:
+    """LF records whose quoted notes hold a CRLF; at each offset a note's CR is the last byte of
+    one block and its LF the first of the next. Rows of ~150 bytes: the first 1 MB holds fewer
+    rows than a sample, so the first rows' reader reads past its first block."""
+    out = bytearray(b"id;note\n")
+    i = 0
+    filler = "ж" * 64
+    for offset in offsets:
+        while len(out) < offset - 400:
+            out += f'{i};"plain {i} {filler}"\n'.encode()
+            i += 1
+        head = f'{i};"line one;'.encode()
+        pad = offset - 1 - len(out) - len(head)  # the CR lands at offset - 1
+        out += head + b"x" * pad + b'\r\nline two"\n'
+        i += 1
+    for _ in range(2_000):
+        out += f'{i};"plain {i}"\n'.encode()
+        i += 1
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    ("offsets", "limits"),
+    [
+        ([1 << 20, 2 << 20], ReadLimits()),  # the first rows' reader of 1 MB blocks
+        ([2 << 20, 4 << 20], ReadLimits(csv_block_bytes=2 << 20, sample_rows=0)),  # the full reader
+    ],
+    ids=["first-rows-reader", "full-reader"],
+)
+def test_a_crlf_in_a_quoted_value_across_a_block_boundary_is_kept(
+    tmp_path: Path, offsets: list[int], limits: ReadLimits
+) -> None:
+    """pyarrow alone turns such a CRLF into a lone CR; the reader never ends a block on a CR."""
+    data = _crlf_across(offsets)
+    assert all(data[o - 1 : o + 1] == b"\r\n" for o in offsets)
+    notes = [
+        v
+        for b in open_source(_write(tmp_path, data), limits=limits)[0].batches()
+        for v in b.column(1).to_pylist()
+    ]
+    assert sum(1 for v in notes if "\r\n" in v) == len(offsets)
+    assert not [v for v in notes if "\r" in v.replace("\r\n", "")]
