@@ -55,6 +55,7 @@ class _PacedStream(io.RawIOBase):
         self._allowed = block * ahead_blocks
         self._given = 0
         self._carried = b""
+        self.quotes = 0  # quote characters read so far: a file ending inside a quote is odd
 
     def readable(self) -> bool:
         return True
@@ -96,11 +97,14 @@ class _PacedStream(io.RawIOBase):
 
 
 class _FileStream(_PacedStream):
-    """A UTF-8 file as it is."""
+    """A UTF-8 file as it is. Its quotes are counted and its first NUL byte noted as the bytes
+    go by, so the file is not read a second time for the checks (``_stream``)."""
 
     def __init__(self, path: Path, block: int) -> None:
         super().__init__(block)
         self._raw = path.open("rb", buffering=0)
+        self._offset = 0
+        self.nul_at: int | None = None
 
     def close(self) -> None:
         self._raw.close()
@@ -109,7 +113,12 @@ class _FileStream(_PacedStream):
     def read(self, size: int | None = -1) -> bytes:
         self._pace()
         wanted = self._wanted(size)
-        return self._handed(self._raw.read(wanted) or b"" if wanted else b"")
+        data = self._raw.read(wanted) or b"" if wanted else b""
+        if self.nul_at is None and b"\x00" in data:
+            self.nul_at = self._offset + data.index(b"\x00")
+        self.quotes += data.count(b'"')
+        self._offset += len(data)
+        return self._handed(data)
 
 
 class _TranscodingStream(_PacedStream):
@@ -330,6 +339,7 @@ def _first_rows(
     here and counts or reports every skipped and bad row itself."""
     decision = "skip" if limits.ragged_rows is RaggedRows.skip else "error"
     stream = open_stream(_HEAD_BLOCK)
+    reader: pa_csv.CSVStreamingReader | None = None
     try:
         reader = _reader(
             stream,
@@ -351,6 +361,7 @@ def _first_rows(
         return
     finally:
         stream.close()
+        reader = None  # see _stream
 
 
 def _stream(
@@ -398,6 +409,7 @@ def _stream(
             stats.rows += batch.num_rows
             yield batch
     stream = open_stream(limits.csv_block_bytes)
+    reader: pa_csv.CSVStreamingReader | None = None
     try:
         reader = _reader(
             stream,
@@ -433,22 +445,14 @@ def _stream(
         raise InvalidInput(f"{label}: cannot parse as CSV: {message}") from error
     finally:
         stream.close()
-    quotes = stream.quotes if isinstance(stream, _TranscodingStream) else _check_utf8_bytes(path, label)
+        # The reader goes now, not when a traceback that holds this frame is collected: its
+        # I/O thread calls the stream's Python code, which must not happen once the
+        # interpreter is shutting down (pyarrow then aborts the process).
+        reader = None
+    if isinstance(stream, _FileStream) and stream.nul_at is not None:
+        raise InvalidInput(f"{label}: NUL byte at offset {stream.nul_at}; this is not a text CSV file")
+    quotes = stream.quotes
     if quotes % 2:
         raise InvalidInput(
             f"{label}: the file ends inside a quoted field (an unclosed quote); it is truncated or damaged"
         )
-
-
-def _check_utf8_bytes(path: Path, label: str) -> int:
-    """Scan the file once more for NUL bytes and count quotes: a byte count, ~0.1 s per 300 MB."""
-    quotes = 0
-    offset = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK * 16):
-            if b"\x00" in chunk:
-                at = offset + chunk.index(b"\x00")
-                raise InvalidInput(f"{label}: NUL byte at offset {at}; this is not a text CSV file")
-            quotes += chunk.count(b'"')
-            offset += len(chunk)
-    return quotes
