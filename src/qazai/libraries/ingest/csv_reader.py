@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import threading
 from collections.abc import Callable, Iterator
@@ -44,7 +45,7 @@ class _PacedStream(io.RawIOBase):
 
     A read never ends on a carriage return: it is kept for the next read. pyarrow turns a CRLF
     inside a quoted value into a lone CR when a block ends between the two bytes (pyarrow 26: a
-    note's ``"...;\r\nсм. письмо..."`` came out ``"...;\rсм. письмо..."``), with 1 MB blocks
+    note's "...; CR LF см. письмо..." came out "...; CR см. письмо..."), with 1 MB blocks
     and 16 MB blocks alike.
     """
 
@@ -326,10 +327,7 @@ def _reader(
 
 def _first_rows(
     open_stream: Callable[[int], _PacedStream],
-    *,
-    delimiter: str,
-    columns: tuple[str, ...],
-    skip_lines: int,
+    open_reader: Callable[..., pa_csv.CSVStreamingReader],
     limits: ReadLimits,
 ) -> Iterator[pa.RecordBatch]:
     """The first ``limits.sample_rows`` rows or more, from a reader of small blocks, so a caller
@@ -341,14 +339,7 @@ def _first_rows(
     stream = open_stream(_HEAD_BLOCK)
     reader: pa_csv.CSVStreamingReader | None = None
     try:
-        reader = _reader(
-            stream,
-            delimiter=delimiter,
-            columns=columns,
-            skip_lines=skip_lines,
-            block_size=_HEAD_BLOCK,
-            on_invalid_row=lambda _row: decision,
-        )
+        reader = open_reader(stream, block_size=_HEAD_BLOCK, on_invalid_row=lambda _row: decision)
         rows = 0
         for _ in range(max(1, limits.csv_block_bytes // (2 * _HEAD_BLOCK))):
             batch = reader.read_next_batch()
@@ -400,25 +391,17 @@ def _stream(
             return _FileStream(path, block)
         return _TranscodingStream(path, encoding, label, block, utf8_prefix=utf8_prefix)
 
+    open_reader = functools.partial(_reader, delimiter=delimiter, columns=columns, skip_lines=skip_lines)
     given = 0
     if limits.sample_rows > 0 and limits.csv_block_bytes > _HEAD_BLOCK:
-        for batch in _first_rows(
-            open_stream, delimiter=delimiter, columns=columns, skip_lines=skip_lines, limits=limits
-        ):
+        for batch in _first_rows(open_stream, open_reader, limits):
             given += batch.num_rows
             stats.rows += batch.num_rows
             yield batch
     stream = open_stream(limits.csv_block_bytes)
     reader: pa_csv.CSVStreamingReader | None = None
     try:
-        reader = _reader(
-            stream,
-            delimiter=delimiter,
-            columns=columns,
-            skip_lines=skip_lines,
-            block_size=limits.csv_block_bytes,
-            on_invalid_row=on_invalid_row,
-        )
+        reader = open_reader(stream, block_size=limits.csv_block_bytes, on_invalid_row=on_invalid_row)
         for parsed in reader:
             stream.took_batch()
             batch = parsed
