@@ -56,6 +56,7 @@ class _PacedStream(io.RawIOBase):
         self._allowed = block * ahead_blocks
         self._given = 0
         self._carried = b""
+        self._reading = 0  # reads in progress on Arrow's I/O thread (see close)
         self.quotes = 0  # quote characters read so far: a file ending inside a quote is odd
 
     def readable(self) -> bool:
@@ -66,11 +67,21 @@ class _PacedStream(io.RawIOBase):
             self._allowed += self._block
             self._room.notify_all()
 
-    def _pace(self) -> None:
+    def _pace(self) -> bool:
+        """Wait for room; False once the stream is closed (the read then answers end of file)."""
         with self._room:
+            if self.closed:
+                return False
             while self._given >= self._allowed and not self.closed:
                 if not self._room.wait(timeout=0.25):
-                    return
+                    break
+            self._reading += 1
+            return not self.closed
+
+    def _done(self) -> None:
+        with self._room:
+            self._reading -= 1
+            self._room.notify_all()
 
     def _wanted(self, size: int | None) -> int:
         """How many bytes to read for a read of ``size``, the kept carriage return counted."""
@@ -87,9 +98,14 @@ class _PacedStream(io.RawIOBase):
         return data
 
     def close(self) -> None:
-        super().close()
+        """Close, after the reads in progress on Arrow's I/O thread have returned (at most 1 s):
+        a reader dropped early still has reads in flight, and a read that runs Python code while
+        the interpreter shuts down makes pyarrow abort the process. Later reads answer end of
+        file at once, so the reader stops asking."""
         with self._room:
+            super().close()
             self._room.notify_all()
+            self._room.wait_for(lambda: self._reading <= 0, timeout=1.0)
 
     def readinto(self, buffer: Any) -> int:
         data = self.read(len(buffer))
@@ -108,18 +124,22 @@ class _FileStream(_PacedStream):
         self.nul_at: int | None = None
 
     def close(self) -> None:
-        self._raw.close()
         super().close()
+        self._raw.close()
 
     def read(self, size: int | None = -1) -> bytes:
-        self._pace()
-        wanted = self._wanted(size)
-        data = self._raw.read(wanted) or b"" if wanted else b""
-        if self.nul_at is None and b"\x00" in data:
-            self.nul_at = self._offset + data.index(b"\x00")
-        self.quotes += data.count(b'"')
-        self._offset += len(data)
-        return self._handed(data)
+        if not self._pace():
+            return b""
+        try:
+            wanted = self._wanted(size)
+            data = self._raw.read(wanted) or b"" if wanted else b""
+            if self.nul_at is None and b"\x00" in data:
+                self.nul_at = self._offset + data.index(b"\x00")
+            self.quotes += data.count(b'"')
+            self._offset += len(data)
+            return self._handed(data)
+        finally:
+            self._done()
 
 
 class _TranscodingStream(_PacedStream):
@@ -138,8 +158,8 @@ class _TranscodingStream(_PacedStream):
         self.quotes = 0
 
     def close(self) -> None:
-        self._raw.close()
         super().close()
+        self._raw.close()
 
     def _next_chunk(self, size: int) -> bytes:
         raw = self._raw.read(size)
@@ -158,15 +178,19 @@ class _TranscodingStream(_PacedStream):
         return text.encode("utf-8")
 
     def read(self, size: int | None = -1) -> bytes:
-        self._pace()
-        size = self._wanted(size)
-        if size < 0:
-            size = 1 << 62
-        while len(self._pending) < size and not self._eof:
-            self._pending += self._next_chunk(max(_CHUNK, min(size, 1 << 26)))
-        data, self._pending = self._pending[:size], self._pending[size:]
-        self.quotes += data.count(b'"')
-        return self._handed(data)
+        if not self._pace():
+            return b""
+        try:
+            size = self._wanted(size)
+            if size < 0:
+                size = 1 << 62
+            while len(self._pending) < size and not self._eof:
+                self._pending += self._next_chunk(max(_CHUNK, min(size, 1 << 26)))
+            data, self._pending = self._pending[:size], self._pending[size:]
+            self.quotes += data.count(b'"')
+            return self._handed(data)
+        finally:
+            self._done()
 
 
 def _sample_rows(text: str, delimiter: str, complete: bool) -> list[tuple[list[str], int]]:
